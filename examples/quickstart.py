@@ -26,7 +26,9 @@ def main() -> None:
 
         suffix = uuid.uuid4().hex[:6]
         names = [f"quickstart-{suffix}-{n}" for n in range(3)]
-        agents = [client.agents.create(name=name, description="made by quickstart") for name in names]
+        agents = [
+            client.agents.create(name=name, description="made by quickstart") for name in names
+        ]
         print(f"created {len(agents)} agents: {', '.join(a.name for a in agents)}")
 
         try:
