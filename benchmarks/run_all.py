@@ -1,0 +1,23 @@
+"""Run every benchmark in this folder, one after another, each in its own process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    failures = 0
+    for script in sorted(HERE.glob("*.py")):
+        if script.name in {"run_all.py"} or script.name.startswith("_"):
+            continue
+        print(f"\n=== {script.name} ===", flush=True)
+        failures += subprocess.run([sys.executable, str(script)]).returncode != 0
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
