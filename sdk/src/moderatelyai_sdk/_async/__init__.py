@@ -1,0 +1,1 @@
+"""The async implementation: the single source of the SDK; ``_sync/`` is generated from it."""

@@ -1,0 +1,1 @@
+"""Rich models: wire entities with methods that call the API through their client."""

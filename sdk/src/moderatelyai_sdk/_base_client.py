@@ -1,0 +1,347 @@
+"""Shared client core: every decision that needs no I/O.
+
+The async request loop (``_async/_client.py``) and its generated sync twin only send, sleep and
+raise. Building requests, choosing whether and how long to wait before a retry, reading error
+bodies and computing the next page all live here, once, as plain functions.
+"""
+
+import email.utils
+import math
+import os
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Type, Union
+from urllib.parse import quote
+
+import httpx
+
+from ._exceptions import (
+    APIError,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    TimeoutError,
+    UnprocessableEntityError,
+    ValidationError,
+)
+from ._version import __version__
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "RetryConfig"]
+
+DEFAULT_BASE_URL = "https://api.moderately.ai"
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+DEFAULT_MAX_RETRIES = 3
+USER_AGENT = f"moderatelyai-python/{__version__}"
+
+TimeoutTypes = Union[float, httpx.Timeout, None]
+Query = Mapping[str, object]
+
+# Transport failures worth another attempt: timeouts, refused/reset connections, and a server that
+# hung up without answering. POSTs are safe to repeat because they carry an Idempotency-Key.
+RETRYABLE_TRANSPORT_ERRORS: Tuple[Type[Exception], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+)
+
+
+@dataclass
+class RetryConfig:
+    """How failed requests are retried (both clients).
+
+    Attributes:
+        max_retries: Retries after the first attempt (up to ``max_retries + 1`` attempts).
+        backoff_factor: The n-th retry (n from 0) waits about ``backoff_factor ** n`` seconds,
+            less up to 25% jitter.
+        max_backoff: Upper bound in seconds for any wait, including a server's ``Retry-After``.
+        retryable_status_codes: Statuses to retry; ``None`` means 408, 409, 429 and every 5xx.
+    """
+
+    max_retries: int = DEFAULT_MAX_RETRIES
+    backoff_factor: float = 2.0
+    max_backoff: float = 60.0
+    retryable_status_codes: Optional[List[int]] = None
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0 or self.backoff_factor < 0 or self.max_backoff < 0:
+            raise ValueError("RetryConfig values must not be negative")
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """What every request of one client shares, computed once at construction."""
+
+    api_key: str
+    team_id: str
+    base_url: str
+    headers: Dict[str, str]
+    query: Dict[str, str]
+
+
+class PreparedRequest(NamedTuple):
+    method: str
+    url: str
+    params: Dict[str, str]
+    headers: Dict[str, str]
+    json: Any
+
+
+def _env(name: str) -> Optional[str]:
+    return os.environ.get(name) or None  # an empty variable counts as unset
+
+
+def resolve_settings(
+    *,
+    api_key: Optional[str],
+    team_id: Optional[str],
+    base_url: Optional[str],
+    default_headers: Optional[Mapping[str, str]],
+    default_query: Optional[Query],
+) -> ClientSettings:
+    """Arguments first, then ``MODERATELY_*`` environment variables, then defaults."""
+    api_key = api_key or _env("MODERATELY_API_KEY")
+    if api_key is None:
+        raise ValueError("API key is required: pass api_key= or set MODERATELY_API_KEY")
+    team_id = team_id or _env("MODERATELY_TEAM_ID")
+    if team_id is None:
+        raise ValueError("Team ID is required: pass team_id= or set MODERATELY_TEAM_ID")
+    base_url = (base_url or _env("MODERATELY_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+    headers = {
+        "Authorization": f"Bearer {api_key}",
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        **(default_headers or {}),
+    }
+    query = {"teamIds": team_id, **encode_query(default_query)}
+    return ClientSettings(api_key, team_id, base_url, headers, query)
+
+
+def resolve_timeout(timeout: TimeoutTypes, fallback: Optional[httpx.Timeout]) -> httpx.Timeout:
+    if timeout is None:
+        return fallback if fallback is not None else DEFAULT_TIMEOUT
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+
+
+def camel(name: str) -> str:
+    """``created_at`` -> ``createdAt``; camelCase input is returned unchanged."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def camel_keys(values: Mapping[str, Any]) -> Dict[str, Any]:
+    """Top-level keys to camelCase (nested values are the caller's and stay as given)."""
+    return {camel(key): value for key, value in values.items()}
+
+
+def encode_query(query: Optional[Query]) -> Dict[str, str]:
+    """Query values as strings: lists comma-joined, booleans lower-case, ``None`` dropped."""
+    encoded: Dict[str, str] = {}
+    for key, value in (query or {}).items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            encoded[key] = "true" if value else "false"
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            joined = ",".join(str(item) for item in value if item is not None)
+            if joined:
+                encoded[key] = joined
+        else:
+            encoded[key] = str(value)
+    return encoded
+
+
+def list_query(
+    *,
+    page: int,
+    page_size: int,
+    order_by: Optional[str],
+    order_direction: Optional[str],
+    **filters: object,
+) -> Dict[str, object]:
+    """Paging and sorting in wire form (camelCase keys; ``created_at`` sorts as ``createdAt``)."""
+    query: Dict[str, object] = {"page": page, "pageSize": page_size}
+    if order_by:
+        query["orderBy"] = camel(order_by)
+    if order_direction:
+        query["orderDirection"] = order_direction
+    query.update((key, value) for key, value in filters.items() if value is not None)
+    return query
+
+
+def path_param(value: str, name: str) -> str:
+    """An id for a URL path; empty ids are refused before any request is made."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"Expected a non-empty string for `{name}`, got {value!r}")
+    return quote(value, safe="")
+
+
+def new_idempotency_key() -> str:
+    return f"moderatelyai-{uuid.uuid4()}"
+
+
+def prepare_request(
+    settings: ClientSettings,
+    method: str,
+    path: str,
+    *,
+    query: Optional[Query] = None,
+    body: Any = None,
+) -> PreparedRequest:
+    """Everything a request needs; a POST gets its Idempotency-Key here, once for all attempts."""
+    headers = settings.headers
+    if method == "POST":
+        headers = {**headers, "Idempotency-Key": new_idempotency_key()}
+    params = {**settings.query, **encode_query(query)} if query else settings.query
+    url = f"{settings.base_url}/{path.lstrip('/')}"
+    return PreparedRequest(method, url, params, headers, body)
+
+
+def should_retry(response: httpx.Response, retry: RetryConfig) -> bool:
+    # An explicit server hint wins (lets the server mark e.g. a duplicate-name 409 as final).
+    hint = response.headers.get("x-should-retry")
+    if hint == "true":
+        return True
+    if hint == "false":
+        return False
+    status = response.status_code
+    if retry.retryable_status_codes is None:
+        return status in (408, 409, 429) or status >= 500
+    return status in retry.retryable_status_codes
+
+
+def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
+    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP-date."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
+            return None
+        seconds = email.utils.mktime_tz(parsed) - (time.time() if now is None else now)
+    if not math.isfinite(seconds):
+        return None
+    return max(seconds, 0.0)
+
+
+def retry_delay(attempt: int, response: Optional[httpx.Response], retry: RetryConfig) -> float:
+    """Seconds before retry number ``attempt`` (from 0): the server's hint, else backoff."""
+    if response is not None:
+        after = parse_retry_after(response.headers.get("retry-after"))
+        if after is not None:
+            return min(after, retry.max_backoff)
+    delay = min(retry.backoff_factor**attempt, retry.max_backoff)
+    return delay * (1.0 - 0.25 * random.random())  # jitter spreads out clients that failed together
+
+
+def transport_error(exc: Exception, attempts: int) -> TimeoutError:
+    what = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+    return TimeoutError(f"Request {what} after {attempts} attempt(s): {type(exc).__name__}: {exc}")
+
+
+def parse_body(response: httpx.Response) -> Any:
+    """The JSON body of a successful response (``None`` when there is none)."""
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise APIError(
+            f"Invalid JSON response: {exc}",
+            response.status_code,
+            None,
+            response.headers.get("x-request-id"),
+            response=response,
+        ) from exc
+
+
+# The one status -> exception table. 400 is a ValidationError only when field details came with it.
+_STATUS_ERRORS: Dict[int, Type[APIError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _text(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) and value else None
+
+
+def error_from_response(response: httpx.Response) -> APIError:
+    """The exception for an error response; reads ``{"error": {...}}`` and top-level keys."""
+    status = response.status_code
+    request_id = response.headers.get("x-request-id")
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    details: Any = None
+    if isinstance(body, dict):
+        envelope = body.get("error")
+        envelope = envelope if isinstance(envelope, dict) else {}
+        message = (
+            _text(envelope.get("message"))
+            or _text(body.get("message"))
+            or _text(body.get("detail"))  # a framework's own error, e.g. an unknown route
+            or f"HTTP {status}"
+        )
+        details = body.get("details")
+        if not isinstance(details, list):
+            details = envelope.get("details")
+        request_id = request_id or _text(envelope.get("requestId"))
+    else:
+        text = response.text.strip()
+        message = f"HTTP {status}: {text[:500]}" if text else f"HTTP {status}"
+
+    cls = _STATUS_ERRORS.get(status, APIError)
+    extra: Dict[str, Any] = {}
+    if cls is ValidationError:
+        if isinstance(details, list):
+            extra["details"] = [d if isinstance(d, dict) else {"message": str(d)} for d in details]
+        else:
+            cls = APIError
+    elif cls is RateLimitError:
+        after = parse_retry_after(response.headers.get("retry-after"))
+        extra["retry_after"] = None if after is None else math.ceil(after)
+    return cls(
+        message,
+        status_code=status,
+        response_data=body,
+        request_id=request_id,
+        response=response,
+        **extra,
+    )
+
+
+def next_page_params(
+    params: Mapping[str, object], pagination: Any, item_count: int
+) -> Optional[Dict[str, object]]:
+    """Query for the page after this one, or ``None`` when this is the last page."""
+    if item_count == 0 or not isinstance(pagination, Mapping):
+        return None  # an empty page never leads anywhere: stops a loop on inconsistent totals
+    page = pagination.get("page", params.get("page", 1))
+    if not isinstance(page, int):
+        return None
+    has_next = pagination.get("hasNextPage")
+    if has_next is None:
+        total_pages = pagination.get("totalPages")
+        has_next = isinstance(total_pages, int) and page < total_pages
+    return {**params, "page": page + 1} if has_next else None
+
+
+def make_body(fields: Mapping[str, Any], extra: Mapping[str, Any]) -> Dict[str, Any]:
+    """A JSON body: named ``fields`` (wire keys) minus the ones left at ``None``, then the
+    caller's ``**kwargs`` with their top-level keys camelCased (``team_id`` -> ``teamId``)."""
+    body = {key: value for key, value in fields.items() if value is not None}
+    body.update(camel_keys(extra))
+    return body

@@ -1,0 +1,193 @@
+"""Exceptions raised by the SDK.
+
+Tree (every HTTP-derived error is an ``APIError`` and carries ``status_code``, ``request_id``
+and the parsed body as ``response_data``)::
+
+    ModeratelyAIError
+    ├── APIError
+    │   ├── ValidationError           400 with a list of field details
+    │   ├── AuthenticationError       401
+    │   │   └── PermissionDeniedError 403
+    │   ├── NotFoundError             404
+    │   ├── ConflictError             409
+    │   ├── UnprocessableEntityError  422
+    │   └── RateLimitError            429
+    └── TimeoutError                  timeouts and connection failures (also a builtin TimeoutError)
+
+Constructors keep the positional forms of moderatelyai-sdk 0.2.7 (message first) so code that
+raises or builds these errors itself keeps working; everything added since is keyword-only.
+"""
+
+import builtins
+from typing import Any, Dict, List, Optional
+
+import httpx
+
+__all__ = [
+    "ModeratelyAIError",
+    "APIError",
+    "ValidationError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "RateLimitError",
+    "TimeoutError",
+]
+
+
+class ModeratelyAIError(Exception):
+    """Base class of every error raised by the SDK."""
+
+    def __init__(self, message: str, details: Optional[Dict[str, Any]] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: Dict[str, Any] = details if details is not None else {}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class APIError(ModeratelyAIError):
+    """The API answered with an error status (or with a body that could not be read)."""
+
+    def __init__(
+        self,
+        message: str,
+        status_code: Optional[int] = None,
+        response_data: Any = None,
+        request_id: Optional[str] = None,
+        *,
+        response: Optional[httpx.Response] = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.response_data = response_data
+        self.request_id = request_id
+        self.response = response
+
+    @property
+    def body(self) -> Any:
+        """The parsed JSON body of the error response (alias of ``response_data``)."""
+        return self.response_data
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.status_code is not None:
+            parts.append(f"Status: {self.status_code}")
+        if self.request_id:
+            parts.append(f"Request ID: {self.request_id}")
+        return " | ".join(parts)
+
+
+class ValidationError(APIError):
+    """The request was rejected as invalid (400); ``validation_details`` lists the fields."""
+
+    def __init__(
+        self,
+        message: str,
+        details: Optional[List[Dict[str, Any]]] = None,
+        *,
+        status_code: Optional[int] = 400,
+        response_data: Any = None,
+        request_id: Optional[str] = None,
+        response: Optional[httpx.Response] = None,
+    ) -> None:
+        super().__init__(message, status_code, response_data, request_id, response=response)
+        self.validation_details: List[Dict[str, Any]] = list(details or [])
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if not self.validation_details:
+            return text
+        lines = [
+            f"  - {d.get('field', '?')}: {d.get('message', '')}" for d in self.validation_details
+        ]
+        return "\n".join([text, "Validation errors:", *lines])
+
+
+class _FixedStatusError(APIError):
+    """An ``APIError`` whose status is implied by its class."""
+
+    _status: int = 0
+    _default_message: str = ""
+
+    def __init__(
+        self,
+        message: Optional[str] = None,
+        *,
+        status_code: Optional[int] = None,
+        response_data: Any = None,
+        request_id: Optional[str] = None,
+        response: Optional[httpx.Response] = None,
+    ) -> None:
+        super().__init__(
+            message if message is not None else self._default_message,
+            status_code if status_code is not None else self._status,
+            response_data,
+            request_id,
+            response=response,
+        )
+
+
+class AuthenticationError(_FixedStatusError):
+    """The API key is missing, unknown, expired or inactive (401)."""
+
+    _status = 401
+    _default_message = "Authentication failed"
+
+
+class PermissionDeniedError(AuthenticationError):
+    """The API key is valid but not allowed to do this (403)."""
+
+    _status = 403
+    _default_message = "Permission denied"
+
+
+class NotFoundError(_FixedStatusError):
+    """The resource does not exist or belongs to a team you are not in (404)."""
+
+    _status = 404
+    _default_message = "Resource not found"
+
+
+class ConflictError(_FixedStatusError):
+    """The request conflicts with the current state, e.g. a duplicate name (409)."""
+
+    _status = 409
+    _default_message = "Request conflicts with current state"
+
+
+class UnprocessableEntityError(_FixedStatusError):
+    """The request was well-formed but could not be processed (422)."""
+
+    _status = 422
+    _default_message = "Unprocessable entity"
+
+
+class RateLimitError(APIError):
+    """Too many requests (429); ``retry_after`` is the server's hint in seconds, if it sent one."""
+
+    def __init__(
+        self,
+        message: str = "Rate limit exceeded",
+        retry_after: Optional[int] = None,
+        *,
+        status_code: Optional[int] = 429,
+        response_data: Any = None,
+        request_id: Optional[str] = None,
+        response: Optional[httpx.Response] = None,
+    ) -> None:
+        super().__init__(message, status_code, response_data, request_id, response=response)
+        self.retry_after = retry_after
+
+
+class TimeoutError(ModeratelyAIError, builtins.TimeoutError):
+    """The request timed out or the connection failed, on every attempt.
+
+    Also a subclass of Python's builtin ``TimeoutError``, so either ``except`` form catches it.
+    """
+
+    def __init__(self, message: str = "Request timed out") -> None:
+        super().__init__(message)

@@ -1,0 +1,90 @@
+"""The one pydantic base for wire entities.
+
+Attributes are snake_case; the wire (and ``to_dict()``) is camelCase. Unknown fields are kept, so a
+newer server never breaks an older client. Models also read like the wire dict
+(``agent["agentId"]``, ``.get()``, ``in``, ``dict(model)``) because 0.2.7 code indexes results.
+"""
+
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Dict, List, Optional, Tuple, TypeVar
+
+import pydantic
+from pydantic import ConfigDict, PrivateAttr
+from pydantic.alias_generators import to_camel
+
+__all__ = ["BaseModel", "ModelT", "parse_timestamp"]
+
+
+class BaseModel(pydantic.BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+    # The client that returned this model; rich models call its resources. Never serialised.
+    _client: Any = PrivateAttr(default=None)
+    # Filled once per class: wire or attribute name -> attribute name; (attribute, wire) pairs.
+    _lookup: ClassVar[Dict[str, str]] = {}
+    _wire_names: ClassVar[List[Tuple[str, str]]] = []
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        pairs = [(name, field.alias or name) for name, field in cls.model_fields.items()]
+        cls._wire_names = pairs
+        cls._lookup = {**{name: name for name, _ in pairs}, **{wire: name for name, wire in pairs}}
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The entity as the server sent it: a plain dict with camelCase keys."""
+        return self.model_dump(by_alias=True, exclude_unset=True)
+
+    def keys(self) -> List[str]:
+        """Wire names of the fields present (makes ``dict(model)`` and ``**model`` work)."""
+        present = self.__pydantic_fields_set__
+        names = [wire for name, wire in self._wire_names if name in present]
+        extra = self.__pydantic_extra__
+        return names + list(extra) if extra else names
+
+    def __getitem__(self, key: str) -> Any:
+        name = self._lookup.get(key)
+        if name is not None:
+            if name in self.model_fields_set:
+                return getattr(self, name)
+        else:
+            extra = self.__pydantic_extra__
+            if extra and key in extra:
+                return extra[key]
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Value by wire name (``"teamId"``) or attribute name, else ``default``."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def _replace_with(self, other: "BaseModel") -> None:
+        """Take every field of ``other`` (same class), keeping this object's identity."""
+        self.__dict__.update(other.__dict__)
+        self.__pydantic_fields_set__ = set(other.__pydantic_fields_set__)
+        self.__pydantic_extra__ = dict(other.__pydantic_extra__ or {})
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def parse_timestamp(value: Optional[str]) -> Optional[datetime]:
+    """An API timestamp (``2025-08-22T20:14:27.504Z``) as an aware datetime, else ``None``."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)

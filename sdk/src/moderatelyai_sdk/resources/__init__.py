@@ -1,0 +1,7 @@
+"""Sync resource classes, one module per resource (``moderatelyai_sdk.resources.users.Users``)."""
+
+from .agents import Agents
+from .teams import Teams
+from .users import Users
+
+__all__ = ["Agents", "Teams", "Users"]

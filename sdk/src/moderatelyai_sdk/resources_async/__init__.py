@@ -1,0 +1,7 @@
+"""Async resource classes (``moderatelyai_sdk.resources_async.users.AsyncUsers``)."""
+
+from .agents import AsyncAgents
+from .teams import AsyncTeams
+from .users import AsyncUsers
+
+__all__ = ["AsyncAgents", "AsyncTeams", "AsyncUsers"]
