@@ -41,11 +41,9 @@ RULES: List[Tuple[str, str]] = [
     (r"\b__aexit__\b", "__exit__"),
     (r"\bAsyncIterator\b", "Iterator"),
     (r"\bhttpx\.AsyncClient\b", "httpx.Client"),
-    (r"\bhttpx\.AsyncBaseTransport\b", "httpx.BaseTransport"),
     (r"\baclose\b", "close"),
-    # The hand-written I/O seam, and the package folders.
+    # The hand-written I/O seam.
     (r"\b_io_async\b", "_io_sync"),
-    (r"\b_async\b", "_sync"),
     # Our names: an infix (UserAsyncModel -> UserModel), then the prefix of every other class
     # (AsyncModeratelyAI, AsyncBaseClient, AsyncUsers, AsyncPage, ...).
     (r"\b([A-Z][A-Za-z]*)AsyncModel\b", r"\1Model"),
@@ -84,8 +82,8 @@ def generate(target_root: Path, used: Dict[str, int]) -> List[Path]:
     ruff = [sys.executable, "-m", "ruff"]
     config = ["--quiet", "--config", str(SDK / "pyproject.toml")]
     files = [str(path) for path in written]
-    subprocess.run([*ruff, "check", "--select", "I", "--fix", *config, *files], check=True)
-    subprocess.run([*ruff, "format", *config, *files], check=True)
+    subprocess.run([*ruff, "check", "--select", "I", "--fix", *config, *files], check=True, cwd=SDK)
+    subprocess.run([*ruff, "format", *config, *files], check=True, cwd=SDK)
     return written
 
 

@@ -1,0 +1,60 @@
+"""Shared fixtures: the real server (SQLite and PostgreSQL), users in it, and instant sleeps."""
+
+import uuid
+from typing import Any, Iterator, List
+
+import pytest
+
+from moderatelyai_sdk import _io_async, _io_sync
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> List[float]:
+    """Retry waits are recorded instead of slept, on both clients."""
+    recorded: List[float] = []
+
+    async def async_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+
+    def sync_sleep(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(_io_async, "sleep", async_sleep)
+    monkeypatch.setattr(_io_sync, "sleep", sync_sleep)
+    return recorded
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """The real ``moderately`` server on a loopback port, once per database backend."""
+    testing = pytest.importorskip("moderately.testing", reason="platform package not installed")
+    data_dir = tmp_path_factory.mktemp(f"server-{request.param}")
+    if request.param == "sqlite":
+        with testing.run_server(data_dir=data_dir, database_url=None) as running:
+            yield running
+        return
+    database_url = testing.create_postgres_database()
+    try:
+        with testing.run_server(data_dir=data_dir, database_url=database_url) as running:
+            yield running
+    finally:
+        testing.drop_postgres_database(database_url)
+
+
+@pytest.fixture(scope="session")
+def admin(server: Any) -> Any:
+    """Credentials (base_url, api_key, team_id, user_id) of the server's first admin."""
+    return server.admin
+
+
+@pytest.fixture(scope="session")
+def outsider(server: Any) -> Any:
+    """A user of another team, who must never see the admin team's data."""
+    return server.create_user(f"outsider-{uuid.uuid4().hex[:8]}@example.com", team_name="Elsewhere")
