@@ -1,0 +1,15 @@
+"""HTTP layer: thin routers, one per resource, listed once here."""
+
+from fastapi import APIRouter
+
+from moderately.api import agents, api_tokens, authentication, health, team_users, teams, users
+
+ROUTERS: tuple[APIRouter, ...] = (
+    health.router,
+    authentication.router,
+    api_tokens.router,
+    users.router,
+    teams.router,
+    team_users.router,
+    agents.router,
+)

@@ -1,0 +1,111 @@
+"""Request dependencies as Annotated aliases, so handler signatures read like prose."""
+
+# No `from __future__ import annotations` here: FastAPI must see the real types built at runtime
+# inside `paging()`.
+
+from collections.abc import AsyncIterator, Callable
+from enum import StrEnum
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderately.db.session import Database
+from moderately.schemas.entities import Direction
+from moderately.services.auth import Principal, authenticate
+from moderately.services.paging import PageParams, split_values
+from moderately.services.scope import check_requested_teams
+from moderately.services.usage import UsageRecorder
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_bearer = HTTPBearer(auto_error=False, description="An API token: `Bearer mai_...`")
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+async def get_session(
+    request: Request, database: Annotated[Database, Depends(get_database)]
+) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed before the response is sent (scope="function")."""
+    async with database.session(write=request.method not in _READ_METHODS) as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    principal = await authenticate(session, token=credentials.credentials if credentials else None)
+    # Read by the usage recorder once the response is out.
+    request.state.token_id = principal.token_id
+    # `teamIds` rides on every call from the SDK; naming a foreign team is refused everywhere.
+    check_requested_teams(principal, split_values(request.query_params.getlist("teamIds")))
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal, scope="function")]
+
+
+def get_usage(request: Request) -> UsageRecorder:
+    recorder: UsageRecorder = request.app.state.usage
+    return recorder
+
+
+async def flush_usage(
+    database: Annotated[Database, Depends(get_database)],
+    recorder: Annotated[UsageRecorder, Depends(get_usage)],
+) -> None:
+    """Before reading usage numbers: write this process's pending counts."""
+    if recorder.pending:
+        async with database.session() as session:
+            await recorder.flush(session)
+
+
+FreshUsage = Depends(flush_usage)
+
+# A multi-value filter: repeated keys, comma lists, or both (api.md 1.5).
+MultiValue = Annotated[list[str] | None, AfterValidator(split_values)]
+
+TeamIdsQuery = Annotated[
+    MultiValue,
+    Query(alias="teamIds", description="Limit to these teams (repeated keys or a comma list)."),
+]
+
+
+def paging(
+    sort: type[StrEnum],
+    *,
+    max_page_size: int = 1000,
+    default_page_size: int = 10,
+    default_direction: Direction = Direction.asc,
+) -> Callable[..., PageParams]:
+    """A dependency reading page, pageSize, orderBy and orderDirection for one list endpoint."""
+
+    def dependency(
+        page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+        page_size: Annotated[
+            int, Query(alias="pageSize", ge=1, le=max_page_size, description="items per page")
+        ] = default_page_size,
+        order_by: Annotated[
+            sort | None,  # type: ignore[valid-type]
+            Query(alias="orderBy", description="sort key (default createdAt; ties by id)"),
+        ] = None,
+        order_direction: Annotated[Direction, Query(alias="orderDirection")] = default_direction,
+    ) -> PageParams:
+        return PageParams(
+            page=page,
+            page_size=page_size,
+            order_by=order_by.value if order_by is not None else None,
+            order_direction=order_direction.value,
+        )
+
+    return dependency

@@ -1,0 +1,205 @@
+"""The one mapping from failures to HTTP: status, the error envelope, X-Request-Id, Retry-After."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException
+from starlette.types import Scope
+
+from moderately.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Unauthorized,
+    Unavailable,
+)
+from moderately.ids import new_id
+from moderately.schemas.base import ErrorEnvelope
+from moderately.timeutil import format_timestamp, utcnow
+
+log = logging.getLogger("moderately.api")
+
+CODES = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE_ENTITY",
+    429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+# Order matters: subclasses first (InvalidState is an Invalid).
+DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (Invalid, 400),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Unavailable, 503),
+)
+
+RETRY_AFTER_SECONDS = "1"
+
+DESCRIPTIONS = {
+    400: "Invalid request (malformed JSON, invalid field, paging or sort value)",
+    401: "Missing, invalid, expired or inactive API token",
+    403: "Not allowed: read-only token, missing admin role, or a team you are not in",
+    404: "Not found (or belongs to a team you are not in)",
+    409: "Conflict (duplicate name, or an Idempotency-Key still in flight)",
+    500: "Unexpected server error",
+    503: "Database unavailable or busy; retry after Retry-After seconds",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for a route: every error it can answer, all with the envelope."""
+    return {
+        status: {"model": ErrorEnvelope, "description": DESCRIPTIONS[status]}
+        for status in sorted({*statuses, 401, 500, 503})
+    }
+
+
+def request_id_of(scope: Scope) -> str:
+    state = scope.setdefault("state", {})
+    request_id = state.get("request_id")
+    if not request_id:
+        request_id = state["request_id"] = new_id()
+    return str(request_id)
+
+
+def error_response(
+    scope: Scope,
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    details: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The envelope of api.md 3.2; top-level `details` on every 400 and on nothing else."""
+    request_id = request_id_of(scope)
+    code = code or CODES.get(status, "ERROR")
+    if status == 400:
+        details = details or []
+    body: dict[str, Any] = {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details,
+            "timestamp": format_timestamp(utcnow()),
+            "path": scope.get("path", ""),
+            "requestId": request_id,
+        },
+        "code": code,
+        "message": message,
+    }
+    if status == 400:
+        body["details"] = details
+    all_headers = {"X-Request-Id": request_id, **(headers or {})}
+    if status in (429, 503):
+        all_headers.setdefault("Retry-After", RETRY_AFTER_SECONDS)
+    return JSONResponse(body, status_code=status, headers=all_headers)
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        return None
+    return value if len(text) <= 200 else None
+
+
+def validation_details(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
+    details: list[dict[str, Any]] = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ())]
+        where = loc[0] if loc else ""
+        field = ".".join(loc[1:]) if where in ("body", "query", "path", "header") else ".".join(loc)
+        if error.get("type") == "json_invalid":
+            message = "malformed JSON body"
+            field = "body"
+        else:
+            message = str(error.get("msg", "invalid value"))
+        detail: dict[str, Any] = {"field": field or where, "message": message}
+        value = _jsonable(error.get("input"))
+        if value is not None and error.get("type") not in ("missing", "json_invalid"):
+            detail["value"] = value
+        details.append(detail)
+    summary = "; ".join(f"{d['field']}: {d['message']}" for d in details[:3]) or "invalid request"
+    return summary, details
+
+
+def _is_transient(exc: DBAPIError) -> bool:
+    """A lost connection or a busy SQLite file: worth retrying, so 503 rather than 500."""
+    if exc.connection_invalidated:
+        return True
+    text = str(exc.orig).lower()
+    return any(
+        marker in text
+        for marker in (
+            "database is locked",
+            "database is busy",
+            "connection",
+            "server closed",
+            "terminating",
+            "could not connect",
+            "disk i/o",
+        )
+    )
+
+
+def response_for(scope: Scope, exc: BaseException) -> JSONResponse:
+    """Every failure, wherever it surfaced (handler, dependency, middleware), maps here."""
+    if isinstance(exc, DomainError):
+        status = next(s for kind, s in DOMAIN_STATUS if isinstance(exc, kind))
+        return error_response(scope, status, exc.message, details=exc.details)
+    if isinstance(exc, RequestValidationError):
+        message, details = validation_details(exc)
+        return error_response(scope, 400, message, details=details)
+    if isinstance(exc, HTTPException):
+        status = exc.status_code if exc.status_code in CODES else 400
+        message = str(exc.detail) if exc.status_code != 404 else "no such endpoint"
+        return error_response(scope, status, message, headers=exc.headers)
+    if isinstance(exc, IntegrityError):
+        return error_response(scope, 409, "conflicts with an existing record")
+    if isinstance(exc, DataError):
+        return error_response(scope, 400, "a value is not acceptable to the database")
+    if isinstance(exc, PoolTimeoutError | ConnectionError) or (
+        isinstance(exc, DBAPIError) and _is_transient(exc)
+    ):
+        log.warning("database unavailable: %s", exc)
+        return error_response(scope, 503, "database unavailable, retry shortly")
+    log.error("unexpected error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
+    return error_response(scope, 500, "internal server error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def handle(request: Request, exc: Exception) -> Response:
+        return response_for(request.scope, exc)
+
+    for kind in (
+        DomainError,
+        RequestValidationError,
+        HTTPException,
+        DBAPIError,
+        PoolTimeoutError,
+        ConnectionError,
+        Exception,
+    ):
+        app.add_exception_handler(kind, handle)

@@ -1,0 +1,144 @@
+"""`Idempotency-Key` on POST: run once, replay the stored first response for repeats."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from moderately.api.errors import error_response, response_for
+from moderately.api.middleware import read_body, replay
+from moderately.db.session import Database
+from moderately.services import idempotency
+from moderately.services.auth import hash_token
+
+log = logging.getLogger("moderately.api")
+
+MAX_KEY_LENGTH = 255
+# Answers that say nothing about the work and must not be replayed: the retry should run.
+_NOT_STORED = frozenset({401, 429})
+
+
+class IdempotencyMiddleware:
+    def __init__(self, app: ASGIApp, *, database: Database, ttl_seconds: int) -> None:
+        self.app = app
+        self.database = database
+        self.ttl_seconds = ttl_seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        key = headers.get("idempotency-key")
+        authorization = headers.get("authorization", "")
+        if not key or not authorization:
+            await self.app(scope, receive, send)
+            return
+        if len(key) > MAX_KEY_LENGTH:
+            response = error_response(
+                scope,
+                400,
+                f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters",
+                details=[{"field": "Idempotency-Key", "message": "too long"}],
+            )
+            await response(scope, receive, send)
+            return
+        body = await read_body(receive)
+        token = authorization.partition(" ")[2].strip() or authorization
+        digest = hashlib.sha256()
+        for part in (scope["method"].encode(), scope["path"].encode(), scope["query_string"], body):
+            digest.update(part + b"\0")
+        try:
+            async with self.database.session() as session:
+                outcome = await idempotency.begin(
+                    session,
+                    scope=hash_token(token),
+                    key=key,
+                    request_hash=digest.hexdigest(),
+                    ttl_seconds=self.ttl_seconds,
+                )
+        except Exception as exc:  # a database failure here is answered like anywhere else
+            await response_for(scope, exc)(scope, receive, send)
+            return
+        if isinstance(outcome, idempotency.Replay):
+            await _send_replay(outcome, send)
+            return
+        if isinstance(outcome, idempotency.Mismatch):
+            response = error_response(
+                scope,
+                400,
+                "this Idempotency-Key was already used for a different request",
+                code="IDEMPOTENCY_KEY_REUSED",
+                details=[{"field": "Idempotency-Key", "message": "reused with another request"}],
+            )
+            await response(scope, receive, send)
+            return
+        if isinstance(outcome, idempotency.InFlight):
+            response = error_response(
+                scope,
+                409,
+                "a request with this Idempotency-Key is still in progress",
+                code="IDEMPOTENCY_KEY_IN_USE",
+                headers={"Retry-After": "1"},
+            )
+            await response(scope, receive, send)
+            return
+        await self._run_and_store(outcome.record_id, scope, replay(body, receive), send)
+
+    async def _run_and_store(
+        self, record_id: int, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        status = 0
+        content_type: str | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, content_type
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                content_type = Headers(raw=message.get("headers", [])).get("content-type")
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        except BaseException:
+            await self._forget(record_id)
+            raise
+        if status >= 500 or status in _NOT_STORED or status == 0:
+            await self._forget(record_id)
+            return
+        try:
+            async with self.database.session() as session:
+                await idempotency.finish(
+                    session,
+                    record_id=record_id,
+                    status_code=status,
+                    content_type=content_type,
+                    body=b"".join(chunks).decode("utf-8", "replace"),
+                )
+        except Exception:  # the response is already out; a lost record only costs a re-run
+            log.warning("could not store idempotency record %s", record_id, exc_info=True)
+            await self._forget(record_id)
+
+    async def _forget(self, record_id: int) -> None:
+        try:
+            async with self.database.session() as session:
+                await idempotency.abandon(session, record_id=record_id)
+        except Exception:  # the record expires on its own; never mask the original outcome
+            log.warning("could not release idempotency record %s", record_id, exc_info=True)
+
+
+async def _send_replay(outcome: idempotency.Replay, send: Send) -> None:
+    headers = [(b"idempotent-replayed", b"true")]
+    if outcome.content_type:
+        headers.append((b"content-type", outcome.content_type.encode("latin-1")))
+    body = outcome.body.encode("utf-8")
+    if outcome.status_code != 204:
+        headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": outcome.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body if outcome.status_code != 204 else b""})

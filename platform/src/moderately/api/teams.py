@@ -1,0 +1,57 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from moderately.api.deps import PrincipalDep, SessionDep, TeamIdsQuery, paging
+from moderately.api.errors import error_responses
+from moderately.schemas.base import DeleteResult, Paginated
+from moderately.schemas.entities import TeamCreate, TeamPublic, TeamSort, TeamUpdate
+from moderately.services import teams
+from moderately.services.paging import PageParams
+
+router = APIRouter(prefix="/teams", tags=["Teams"])
+
+TeamId = Annotated[str, Path(alias="teamId")]
+
+
+@router.get("", response_model=Paginated[TeamPublic], responses=error_responses(400, 403))
+async def list_teams(
+    session: SessionDep,
+    principal: PrincipalDep,
+    params: Annotated[PageParams, Depends(paging(TeamSort))],
+    team_ids: TeamIdsQuery = None,
+    name: Annotated[str | None, Query(description="exact name")] = None,
+) -> Any:
+    return await teams.list_teams(
+        session, principal=principal, params=params, team_ids=team_ids or (), name=name
+    )
+
+
+# 200, not 201: the OpenAPI document says so for this one create (api.md 1.9).
+@router.post(
+    "", status_code=200, response_model=TeamPublic, responses=error_responses(400, 403, 409)
+)
+async def create_team(session: SessionDep, principal: PrincipalDep, body: TeamCreate) -> Any:
+    return await teams.create_team(
+        session, principal=principal, name=body.name, description=body.description
+    )
+
+
+@router.get("/{teamId}", response_model=TeamPublic, responses=error_responses(400, 403, 404))
+async def retrieve_team(session: SessionDep, principal: PrincipalDep, team_id: TeamId) -> Any:
+    return await teams.get_team(session, principal=principal, team_id=team_id)
+
+
+@router.patch("/{teamId}", response_model=TeamPublic, responses=error_responses(400, 403, 404))
+async def update_team(
+    session: SessionDep, principal: PrincipalDep, team_id: TeamId, body: TeamUpdate
+) -> Any:
+    changes = body.changes(not_nullable=("name",))
+    return await teams.update_team(session, principal=principal, team_id=team_id, changes=changes)
+
+
+@router.delete("/{teamId}", response_model=DeleteResult, responses=error_responses(400, 403, 404))
+async def delete_team(session: SessionDep, principal: PrincipalDep, team_id: TeamId) -> Any:
+    """Admin only; deletes everything the team owns."""
+    await teams.delete_team(session, principal=principal, team_id=team_id)
+    return DeleteResult(message="team deleted")

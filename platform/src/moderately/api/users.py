@@ -1,0 +1,66 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from moderately.api.deps import MultiValue, PrincipalDep, SessionDep, TeamIdsQuery, paging
+from moderately.api.errors import error_responses
+from moderately.schemas.base import Paginated
+from moderately.schemas.entities import TeamPublic, TeamSort, UserPublic, UserSort, UserUpdate
+from moderately.services import users
+from moderately.services.paging import PageParams
+
+router = APIRouter(prefix="/users", tags=["Users"])
+
+UserId = Annotated[str, Path(alias="userId")]
+
+
+@router.get("", response_model=Paginated[UserPublic], responses=error_responses(400, 403))
+async def list_users(
+    session: SessionDep,
+    principal: PrincipalDep,
+    params: Annotated[PageParams, Depends(paging(UserSort))],
+    team_ids: TeamIdsQuery = None,
+    user_ids: Annotated[MultiValue, Query(alias="userIds")] = None,
+    user_emails: Annotated[MultiValue, Query(alias="userEmails")] = None,
+    full_name_like: Annotated[str | None, Query(alias="fullNameLike")] = None,
+    nickname_like: Annotated[str | None, Query(alias="nicknameLike")] = None,
+) -> Any:
+    return await users.list_users(
+        session,
+        principal=principal,
+        params=params,
+        team_ids=team_ids or (),
+        user_ids=user_ids or (),
+        user_emails=user_emails or (),
+        full_name_like=full_name_like,
+        nickname_like=nickname_like,
+    )
+
+
+@router.get("/{userId}", response_model=UserPublic, responses=error_responses(400, 403, 404))
+async def retrieve_user(session: SessionDep, principal: PrincipalDep, user_id: UserId) -> Any:
+    return await users.get_user(session, principal=principal, user_id=user_id)
+
+
+@router.patch("/{userId}", response_model=UserPublic, responses=error_responses(400, 403, 404))
+async def update_user(
+    session: SessionDep, principal: PrincipalDep, user_id: UserId, body: UserUpdate
+) -> Any:
+    """Your own profile only; `nickname: null` clears the nickname."""
+    changes = body.changes(not_nullable=("full_name",))
+    return await users.update_user(session, principal=principal, user_id=user_id, changes=changes)
+
+
+@router.get(
+    "/{userId}/teams",
+    response_model=Paginated[TeamPublic],
+    responses=error_responses(400, 403, 404),
+)
+async def list_user_teams(
+    session: SessionDep,
+    principal: PrincipalDep,
+    user_id: UserId,
+    params: Annotated[PageParams, Depends(paging(TeamSort))],
+) -> Any:
+    """The user's teams that you share with them."""
+    return await users.list_user_teams(session, principal=principal, user_id=user_id, params=params)

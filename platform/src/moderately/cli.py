@@ -1,0 +1,182 @@
+"""Operator CLI: `moderately serve | migrate | admin create-user`. Thin: it calls services."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderately import __version__
+from moderately.config import Settings
+from moderately.db.migrate import upgrade_to_head
+from moderately.db.session import Database
+from moderately.errors import DomainError
+from moderately.services import operator
+from moderately.services.operator import IssuedCredentials
+
+T = TypeVar("T")
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Environment (MODERATELY_*) first, then the flags that were given."""
+    overrides: dict[str, Any] = {}
+    for name in ("data_dir", "database_url", "host", "port", "mount_prefix"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    return Settings(**overrides)
+
+
+def run_in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def main() -> T:
+        database = Database(settings)
+        try:
+            async with database.session() as session:
+                return await work(session)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(main())
+
+
+def credential_lines(base_url: str, issued: IssuedCredentials) -> str:
+    return (
+        f"MODERATELY_BASE_URL={base_url}\n"
+        f"MODERATELY_API_KEY={issued.api_key}\n"
+        f"MODERATELY_TEAM_ID={issued.team_id}\n"
+    )
+
+
+def write_credentials(path: Path, text: str) -> None:
+    """Mode 0600 from the first byte: the file holds an admin secret."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+
+
+def known_base_url(settings: Settings) -> str:
+    """The address the server wrote at bootstrap, if any; else what the settings say."""
+    try:
+        for line in settings.credentials_file.read_text().splitlines():
+            if line.startswith("MODERATELY_BASE_URL="):
+                return line.partition("=")[2].strip()
+    except OSError:
+        pass
+    return settings.base_url
+
+
+def prepare(settings: Settings) -> None:
+    """Migrate, bootstrap an empty database, and say where the credentials are."""
+    upgrade_to_head(settings)
+    issued = run_in_session(settings, operator.bootstrap)
+    path = settings.credentials_file
+    if issued is not None:
+        write_credentials(path, credential_lines(settings.base_url, issued))
+        print(f"Created the first team, admin user and API token; credentials written to {path}")
+    elif path.exists():
+        print(f"Credentials: {path}")
+    else:
+        print("Database already initialised; create users with `moderately admin create-user`.")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from moderately.app import create_app
+
+    settings = settings_from(args)
+    prepare(settings)
+    print(f"Serving the Moderately API on {settings.base_url}", flush=True)
+    uvicorn.run(
+        create_app(settings.model_copy(update={"migrate_on_startup": False})),
+        host=settings.host,
+        port=settings.port,
+        log_level=args.log_level,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    upgrade_to_head(settings)
+    print("Database is at the latest schema.")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    upgrade_to_head(settings)
+
+    async def work(session: AsyncSession) -> IssuedCredentials:
+        return await operator.create_user_with_token(
+            session,
+            email=args.email,
+            full_name=args.full_name,
+            team_name=args.team_name,
+            team_id=args.team_id,
+        )
+
+    issued = run_in_session(settings, work)
+    sys.stdout.write(credential_lines(known_base_url(settings), issued))
+    return 0
+
+
+def _database_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="data directory (default: .data)")
+    parser.add_argument(
+        "--database-url", help="e.g. postgresql://user@host:5432/db (default: SQLite in data dir)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="moderately", description="Moderately AI platform")
+    parser.add_argument("--version", action="version", version=f"moderately {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API server (migrates and bootstraps)")
+    serve.add_argument("--host", help="bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--mount-prefix", help="serve the API below this path, e.g. /api")
+    serve.add_argument("--log-level", default="info")
+    _database_flags(serve)
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest")
+    _database_flags(migrate)
+    migrate.set_defaults(handler=cmd_migrate)
+
+    admin = commands.add_parser("admin", help="operator tasks")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    create_user = admin_commands.add_parser(
+        "create-user", help="create a user, a team membership and an API token"
+    )
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--full-name")
+    team = create_user.add_mutually_exclusive_group()
+    team.add_argument("--team-name", help="create a new team with this name (user is its admin)")
+    team.add_argument("--team-id", help="add the user to this existing team (as a member)")
+    _database_flags(create_user)
+    create_user.set_defaults(handler=cmd_create_user)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

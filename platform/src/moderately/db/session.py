@@ -1,0 +1,99 @@
+"""Engine and sessions, built from Settings by whoever needs them (never at import)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from moderately.config import Settings
+
+_POSTGRES_SCHEMES = {
+    "postgres",
+    "postgresql",
+    "postgresql+psycopg",
+    "postgresql+psycopg2",
+    "postgresql+asyncpg",
+    "postgresql+psycopg_async",
+}
+
+
+def database_url(settings: Settings, *, sync: bool = False) -> URL:
+    """The SQLAlchemy URL with the driver this server uses (aiosqlite / psycopg 3)."""
+    if settings.database_url is None:
+        path = (settings.data_dir / "moderately.db").resolve()
+        return URL.create("sqlite" if sync else "sqlite+aiosqlite", database=str(path))
+    url = make_url(settings.database_url)
+    if url.drivername in _POSTGRES_SCHEMES:
+        # psycopg 3 serves both sync (migrations) and async (requests) under one name.
+        return url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "sqlite":
+        return url.set(drivername="sqlite" if sync else "sqlite+aiosqlite")
+    raise ValueError(f"unsupported database URL scheme: {url.drivername!r}")
+
+
+def configure_sqlite(engine_sync: Any, busy_timeout_ms: int) -> None:
+    """WAL for concurrent readers, foreign keys for cascades, a busy timeout before 503.
+
+    The driver's own implicit BEGIN is switched off so that write sessions can start with
+    BEGIN IMMEDIATE: a deferred transaction that reads first and writes later fails at once
+    (SQLITE_BUSY, no waiting) when another writer committed in between.
+    """
+
+    @event.listens_for(engine_sync, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine_sync, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """One engine and its session factory; `create_app` owns one, the CLI makes its own."""
+
+    def __init__(self, settings: Settings) -> None:
+        url = database_url(settings)
+        self.dialect = url.get_backend_name()
+        if self.dialect == "sqlite":
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self.engine: AsyncEngine = create_async_engine(url)
+            configure_sqlite(self.engine.sync_engine, settings.sqlite_busy_timeout_ms)
+        else:
+            self.engine = create_async_engine(url, pool_pre_ping=True, pool_size=10)
+        self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.write_sessions = async_sessionmaker(
+            self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+        )
+
+    @asynccontextmanager
+    async def session(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """A session that commits when the block succeeds and rolls back otherwise."""
+        factory = self.write_sessions if write else self.read_sessions
+        async with factory() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,21 @@
+"""Identifiers and secrets: 21-character nanoids over the URL-safe alphabet."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+ID_LENGTH = 21
+# Path ids are accepted in any shape; anything outside this pattern cannot be one of ours,
+# so lookups answer "not found" without asking the database (PostgreSQL rejects NUL bytes).
+_PLAUSIBLE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def new_id(size: int = ID_LENGTH) -> str:
+    """A random string over the 64-letter alphabet; 256 % 64 == 0, so masking is unbiased."""
+    return "".join(ALPHABET[b & 63] for b in secrets.token_bytes(size))
+
+
+def is_plausible_id(value: str) -> bool:
+    return _PLAUSIBLE_ID.fullmatch(value) is not None

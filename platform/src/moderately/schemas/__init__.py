@@ -1,0 +1,1 @@
+"""Wire shapes: request models (Create/Update) and response models (Public) per entity."""

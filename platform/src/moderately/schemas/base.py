@@ -1,0 +1,103 @@
+"""Shared wire conventions: camelCase keys, snake_case accepted on input, timestamps in ms Z."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+from moderately.timeutil import as_utc, format_timestamp
+
+T = TypeVar("T")
+
+# Out: "2025-08-22T20:14:27.504Z". The serializer keeps the JSON schema a plain string.
+Timestamp = Annotated[
+    datetime, PlainSerializer(format_timestamp, return_type=str, when_used="json")
+]
+
+
+class RequestModel(BaseModel):
+    """Bodies: camelCase documented, snake_case accepted (camelCase wins), unknown keys ignored."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="ignore",
+    )
+
+    def changes(self, *, not_nullable: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The fields a PATCH body set; a null for a field that cannot be null means "unchanged"."""
+        values = self.model_dump(exclude_unset=True)
+        return {k: v for k, v in values.items() if not (v is None and k in not_nullable)}
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        serialize_by_alias=True,
+        validate_by_name=True,
+        from_attributes=True,
+    )
+
+
+def utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else as_utc(value)
+
+
+# Input timestamps must carry an offset, so "when" is never ambiguous.
+InputTimestamp = AwareDatetime
+
+Name = Annotated[str, Field(min_length=1, max_length=255)]
+Description = Annotated[str, Field(max_length=1000)]
+
+
+class PaginationPublic(ResponseModel):
+    page: int = Field(ge=1)
+    page_size: int = Field(ge=1)
+    total_items: int = Field(ge=0)
+    total_pages: int = Field(ge=0)
+    has_next_page: bool
+    has_previous_page: bool
+
+
+class Paginated(ResponseModel, Generic[T]):
+    items: list[T]
+    pagination: PaginationPublic
+
+
+class DeleteResult(ResponseModel):
+    success: bool = True
+    message: str
+
+
+class MessageResult(ResponseModel):
+    message: str
+
+
+class ErrorDetail(ResponseModel):
+    field: str
+    message: str
+    value: Any = None
+
+
+class ErrorBody(ResponseModel):
+    code: str
+    message: str
+    details: Any = None
+    timestamp: str
+    path: str | None = None
+    request_id: str | None = None
+
+
+class ErrorEnvelope(ResponseModel):
+    """The OpenAPI `{error: {...}}` plus the top-level keys 0.2.7 reads (api.md 3.2)."""
+
+    error: ErrorBody
+    code: str
+    message: str
+    details: list[ErrorDetail] | None = Field(
+        default=None, description="Present on every 400 (possibly empty), absent otherwise."
+    )

@@ -1,0 +1,269 @@
+"""Request and response models of the identity entities and agents."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from moderately.schemas.base import (
+    Description,
+    InputTimestamp,
+    Name,
+    RequestModel,
+    ResponseModel,
+    Timestamp,
+)
+from moderately.services.api_tokens import CreatedToken, TokenDetail, TokenSummary
+
+TokenRole = Literal["member", "admin", "readonly"]
+MemberRole = Literal["admin", "member"]
+
+
+class Direction(StrEnum):
+    asc = "asc"
+    desc = "desc"
+
+
+# ---- health and authentication ----
+
+
+class HealthPublic(ResponseModel):
+    status: str
+    version: str
+
+
+class WhoAmIPublic(ResponseModel):
+    user_id: str
+
+
+# ---- users ----
+
+
+class UserSort(StrEnum):
+    created_at = "createdAt"
+    full_name = "fullName"
+
+
+class UserPublic(ResponseModel):
+    user_id: str
+    full_name: str
+    # Omitted when unset, as in the OpenAPI example.
+    nickname: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class UserUpdate(RequestModel):
+    full_name: Name | None = None
+    nickname: Name | None = Field(default=None, description="null clears the nickname")
+
+
+# ---- teams ----
+
+
+class TeamSort(StrEnum):
+    created_at = "createdAt"
+    updated_at = "updatedAt"
+    name = "name"
+
+
+class TeamPublic(ResponseModel):
+    team_id: str
+    name: str
+    description: str | None = None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class TeamCreate(RequestModel):
+    name: Name
+    description: Annotated[str, Field(max_length=10000)] | None = None
+
+
+class TeamUpdate(RequestModel):
+    name: Name | None = None
+    description: Annotated[str, Field(max_length=10000)] | None = None
+
+
+# ---- team users ----
+
+
+class TeamUserSort(StrEnum):
+    name = "name"
+    role = "role"
+    created_at = "createdAt"
+    updated_at = "updatedAt"
+
+
+class TeamUserPublic(ResponseModel):
+    team_user_id: str
+    team_id: str
+    user_id: str
+    role: MemberRole
+    is_default: bool
+    email: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class TeamUserUpdate(RequestModel):
+    is_default: bool | None = None
+    role: MemberRole | None = None
+
+
+# ---- agents ----
+
+
+class AgentSort(StrEnum):
+    name = "name"
+    created_at = "createdAt"
+    updated_at = "updatedAt"
+
+
+class AgentPublic(ResponseModel):
+    agent_id: str
+    team_id: str
+    name: str
+    description: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    # Run metrics come with agent executions; until then an agent has never run.
+    last_run_at: Timestamp | None = None
+    total_runs: int = 0
+    successful_runs: int = 0
+    success_rate: float = Field(default=0.0, description="percentage, 0-100")
+
+
+class AgentCreate(RequestModel):
+    team_id: str | None = Field(
+        default=None,
+        description="Defaults to the single teamIds query value, else the token's team.",
+    )
+    name: Name
+    description: Description | None = None
+
+
+class AgentUpdate(RequestModel):
+    name: Name | None = None
+    description: Description | None = None
+
+
+# ---- API tokens ----
+
+
+class ApiTokenSort(StrEnum):
+    created_at = "createdAt"
+    name = "name"
+
+
+class ApiTokenCreate(RequestModel):
+    team_id: str | None = Field(
+        default=None,
+        description="Defaults to the single teamIds query value, else the token's team.",
+    )
+    name: Name
+    role: TokenRole = "member"
+    expires_at: InputTimestamp | None = None
+
+
+class ApiTokenUpdate(RequestModel):
+    name: Name | None = None
+    expires_at: InputTimestamp | None = None
+    is_active: bool | None = None
+
+
+class ApiTokenCreated(ResponseModel):
+    token: str = Field(description="The full secret, shown only in this response.")
+    token_id: str
+    name: str
+    role: TokenRole
+    team_id: str
+    expires_at: Timestamp | None
+    created_at: Timestamp
+
+    @classmethod
+    def of(cls, created: CreatedToken) -> ApiTokenCreated:
+        return cls.model_validate({**_token_fields(created.token), "token": created.secret})
+
+
+class _ApiTokenBase(ResponseModel):
+    token_id: str
+    team_id: str
+    name: str
+    token_prefix: str
+    last4: str
+    role: TokenRole
+    expires_at: Timestamp | None
+    last_used_at: Timestamp | None
+    is_active: bool
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ApiTokenPublic(_ApiTokenBase):
+    created_by_user_id: str
+    usage7_days: int
+
+    @classmethod
+    def of(cls, summary: TokenSummary) -> ApiTokenPublic:
+        return cls.model_validate(
+            {**_token_fields(summary.token), "usage7_days": summary.usage_7_days}
+        )
+
+
+class TokenCreator(ResponseModel):
+    user_id: str
+    full_name: str
+    nickname: str | None
+
+
+class UsageStats(ResponseModel):
+    total_requests: int
+    requests_last24_hours: int
+    requests_last7_days: int
+    requests_last30_days: int
+
+
+class ApiTokenDetail(_ApiTokenBase):
+    created_by: TokenCreator | None
+    usage_stats: UsageStats
+
+    @classmethod
+    def of(cls, detail: TokenDetail) -> ApiTokenDetail:
+        return cls.model_validate(
+            {
+                **_token_fields(detail.token),
+                "created_by": detail.created_by,
+                "usage_stats": detail.usage_stats,
+            }
+        )
+
+
+class ApiTokenUsagePublic(ResponseModel):
+    total_requests: int
+    requests_by_endpoint: dict[str, int]
+    requests_by_method: dict[str, int]
+    average_response_time: float = Field(description="milliseconds")
+    error_rate: float = Field(description="percent of requests answered with 4xx/5xx")
+
+
+def _token_fields(token: Any) -> dict[str, Any]:
+    return {name: getattr(token, name) for name in _TOKEN_COLUMNS}
+
+
+_TOKEN_COLUMNS = (
+    "token_id",
+    "team_id",
+    "name",
+    "token_prefix",
+    "last4",
+    "role",
+    "created_by_user_id",
+    "expires_at",
+    "last_used_at",
+    "is_active",
+    "created_at",
+    "updated_at",
+)

@@ -1,0 +1,1 @@
+"""The rules: keyword-only async functions taking a session and, for API calls, a principal."""

@@ -1,0 +1,111 @@
+"""Agents: plain team-owned records for now; names are unique within a team."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderately.db.models import Agent
+from moderately.errors import Conflict, Forbidden, Invalid, NotFound
+from moderately.ids import is_plausible_id
+from moderately.services.auth import Principal
+from moderately.services.paging import Page, PageParams, like_pattern, paginate
+from moderately.services.scope import check_requested_teams, scoped, teams_to_show
+
+SORT = {"name": Agent.name, "createdAt": Agent.created_at, "updatedAt": Agent.updated_at}
+
+
+def team_for_create(
+    principal: Principal, *, team_id: str | None, request_team_ids: Sequence[str]
+) -> str:
+    """Body `teamId`, else the single `teamIds` query value, else the token's team (api.md 1.4)."""
+    if team_id is None:
+        requested = check_requested_teams(principal, request_team_ids)
+        if len(requested) > 1:
+            raise Invalid("teamId is required when teamIds names several teams", field="teamId")
+        team_id = next(iter(requested), principal.token_team_id)
+    if team_id not in principal.team_ids:
+        raise Forbidden("you are not a member of this team")
+    return team_id
+
+
+async def list_agents(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    params: PageParams,
+    team_ids: Sequence[str] = (),
+    agent_ids: Sequence[str] = (),
+    name_like: str | None = None,
+) -> Page[Agent]:
+    stmt = select(Agent).where(Agent.team_id.in_(teams_to_show(principal, team_ids)))
+    if agent_ids:
+        stmt = stmt.where(Agent.agent_id.in_(agent_ids))
+    if name_like:
+        stmt = stmt.where(Agent.name.ilike(like_pattern(name_like), escape="\\"))
+    return await paginate(session, stmt, params=params, sort_columns=SORT, id_column=Agent.agent_id)
+
+
+async def get_agent(session: AsyncSession, *, principal: Principal, agent_id: str) -> Agent:
+    agent = None
+    if is_plausible_id(agent_id):
+        agent = await session.scalar(
+            scoped(select(Agent).where(Agent.agent_id == agent_id), Agent.team_id, principal)
+        )
+    if agent is None:
+        raise NotFound("agent", agent_id)
+    return agent
+
+
+async def _ensure_unique_name(
+    session: AsyncSession, *, team_id: str, name: str, agent_id: str | None = None
+) -> None:
+    stmt = select(Agent.agent_id).where(Agent.team_id == team_id, Agent.name == name)
+    if agent_id is not None:
+        stmt = stmt.where(Agent.agent_id != agent_id)
+    if await session.scalar(stmt) is not None:
+        raise Conflict(f"an agent named {name!r} already exists in this team")
+
+
+async def create_agent(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    name: str,
+    description: str | None = None,
+    team_id: str | None = None,
+    request_team_ids: Sequence[str] = (),
+) -> Agent:
+    principal.require_write()
+    team_id = team_for_create(principal, team_id=team_id, request_team_ids=request_team_ids)
+    await _ensure_unique_name(session, team_id=team_id, name=name)
+    agent = Agent(team_id=team_id, name=name, description=description)
+    session.add(agent)
+    await session.flush()
+    return agent
+
+
+async def update_agent(
+    session: AsyncSession, *, principal: Principal, agent_id: str, changes: dict[str, object]
+) -> Agent:
+    agent = await get_agent(session, principal=principal, agent_id=agent_id)
+    principal.require_write()
+    name = changes.get("name")
+    if isinstance(name, str) and name != agent.name:
+        await _ensure_unique_name(
+            session, team_id=agent.team_id, name=name, agent_id=agent.agent_id
+        )
+        agent.name = name
+    if "description" in changes:
+        agent.description = changes["description"]  # type: ignore[assignment]
+    await session.flush()
+    return agent
+
+
+async def delete_agent(session: AsyncSession, *, principal: Principal, agent_id: str) -> None:
+    agent = await get_agent(session, principal=principal, agent_id=agent_id)
+    principal.require_write()
+    await session.delete(agent)
+    await session.flush()

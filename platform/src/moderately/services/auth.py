@@ -1,0 +1,81 @@
+"""API tokens as credentials, and the principal a request acts as."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderately.db.models import ApiToken, TeamUser
+from moderately.errors import Forbidden, Unauthorized
+from moderately.ids import new_id
+from moderately.timeutil import utcnow
+
+TOKEN_PREFIX = "mai_"
+TOKEN_SECRET_LENGTH = 40
+# Shown in listings so a person can recognise a token: "mai_" plus 4 secret characters.
+DISPLAY_PREFIX_LENGTH = len(TOKEN_PREFIX) + 4
+
+ROLES = ("admin", "member", "readonly")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def generate_token() -> str:
+    return TOKEN_PREFIX + new_id(TOKEN_SECRET_LENGTH)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's user, acting with the token's role, across the user's teams."""
+
+    user_id: str
+    token_id: str
+    token_team_id: str
+    token_role: str
+    memberships: Mapping[str, str]  # team_id -> membership role
+
+    @property
+    def team_ids(self) -> frozenset[str]:
+        return frozenset(self.memberships)
+
+    def require_write(self) -> None:
+        if self.token_role == "readonly":
+            raise Forbidden("this API token is read-only")
+
+    def require_admin(self, team_id: str) -> None:
+        """Admin-only operations need an admin membership in that team (and a writing token)."""
+        self.require_write()
+        if self.memberships.get(team_id) != "admin":
+            raise Forbidden("this operation needs the admin role in the team")
+
+
+async def authenticate(session: AsyncSession, *, token: str | None) -> Principal:
+    if not token:
+        raise Unauthorized("missing bearer token")
+    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None:
+        raise Unauthorized("invalid API token")
+    if not row.is_active:
+        raise Unauthorized("this API token is inactive")
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        raise Unauthorized("this API token has expired")
+    result = await session.execute(
+        select(TeamUser.team_id, TeamUser.role).where(TeamUser.user_id == row.created_by_user_id)
+    )
+    memberships = {team_id: role for team_id, role in result}
+    # A token speaks for its user inside its team; once the user leaves the team it stops working.
+    if row.team_id not in memberships:
+        raise Unauthorized("this API token's user is no longer a member of its team")
+    return Principal(
+        user_id=row.created_by_user_id,
+        token_id=row.token_id,
+        token_team_id=row.team_id,
+        token_role=row.role,
+        memberships=memberships,
+    )

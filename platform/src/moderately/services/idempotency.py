@@ -1,0 +1,92 @@
+"""Idempotency keys: the first response to a keyed POST is kept and replayed for repeats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderately.db.models import IdempotencyRecord
+from moderately.timeutil import utcnow
+
+# A record still "in flight" after this long belongs to a request that died with its process.
+STALE_IN_FLIGHT = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Started:
+    record_id: int
+
+
+@dataclass(frozen=True)
+class Replay:
+    status_code: int
+    content_type: str | None
+    body: str
+
+
+@dataclass(frozen=True)
+class InFlight:
+    pass
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    pass
+
+
+Outcome = Started | Replay | InFlight | Mismatch
+
+
+async def begin(
+    session: AsyncSession, *, scope: str, key: str, request_hash: str, ttl_seconds: int
+) -> Outcome:
+    """Claim the key for this request, or say what to answer instead."""
+    now = utcnow()
+    await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now))
+    existing = await session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+        )
+    )
+    if existing is not None:
+        if existing.request_hash != request_hash:
+            return Mismatch()
+        if existing.status_code is not None:
+            return Replay(existing.status_code, existing.content_type, existing.response_body or "")
+        if now - existing.created_at < STALE_IN_FLIGHT:
+            return InFlight()
+        await session.delete(existing)
+        await session.flush()
+    record = IdempotencyRecord(
+        scope=scope,
+        key=key,
+        request_hash=request_hash,
+        created_at=now,
+        expires_at=now + timedelta(seconds=ttl_seconds),
+    )
+    session.add(record)
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Another request claimed the same key between our read and our insert.
+        return InFlight()
+    return Started(record.record_id)
+
+
+async def finish(
+    session: AsyncSession, *, record_id: int, status_code: int, content_type: str | None, body: str
+) -> None:
+    record = await session.get(IdempotencyRecord, record_id)
+    if record is not None:
+        record.status_code = status_code
+        record.content_type = content_type
+        record.response_body = body
+
+
+async def abandon(session: AsyncSession, *, record_id: int) -> None:
+    """Forget the claim, so a retry runs the request again (after a 5xx, say)."""
+    await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.record_id == record_id))

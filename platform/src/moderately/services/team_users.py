@@ -1,0 +1,141 @@
+"""Memberships: visible to the team's members, changed by its admins; a team keeps an admin."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderately.db.models import TeamUser, User
+from moderately.errors import Conflict, InvalidState, NotFound
+from moderately.ids import is_plausible_id
+from moderately.services.auth import Principal
+from moderately.services.paging import Page, PageParams, like_pattern, paginate
+from moderately.services.scope import scoped, teams_to_show
+
+SORT = {
+    "name": User.full_name,
+    "role": TeamUser.role,
+    "createdAt": TeamUser.created_at,
+    "updatedAt": TeamUser.updated_at,
+}
+
+
+async def list_team_users(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    params: PageParams,
+    team_user_ids: Sequence[str] = (),
+    team_ids: Sequence[str] = (),
+    user_ids: Sequence[str] = (),
+    roles: Sequence[str] = (),
+    name_like: str | None = None,
+    email_like: str | None = None,
+) -> Page[TeamUser]:
+    stmt = (
+        select(TeamUser)
+        .join(User, User.user_id == TeamUser.user_id)
+        .where(TeamUser.team_id.in_(teams_to_show(principal, team_ids)))
+    )
+    if team_user_ids:
+        stmt = stmt.where(TeamUser.team_user_id.in_(team_user_ids))
+    if user_ids:
+        stmt = stmt.where(TeamUser.user_id.in_(user_ids))
+    if roles:
+        stmt = stmt.where(TeamUser.role.in_(roles))
+    if name_like:
+        stmt = stmt.where(User.full_name.ilike(like_pattern(name_like), escape="\\"))
+    if email_like:
+        stmt = stmt.where(User.email.ilike(like_pattern(email_like), escape="\\"))
+    return await paginate(
+        session, stmt, params=params, sort_columns=SORT, id_column=TeamUser.team_user_id
+    )
+
+
+async def get_team_user(
+    session: AsyncSession, *, principal: Principal, team_user_id: str
+) -> TeamUser:
+    member = None
+    if is_plausible_id(team_user_id):
+        member = await session.scalar(
+            scoped(
+                select(TeamUser).where(TeamUser.team_user_id == team_user_id),
+                TeamUser.team_id,
+                principal,
+            )
+        )
+    if member is None:
+        raise NotFound("team user", team_user_id)
+    return member
+
+
+async def _admin_count(session: AsyncSession, team_id: str) -> int:
+    count = await session.scalar(
+        select(func.count()).where(TeamUser.team_id == team_id, TeamUser.role == "admin")
+    )
+    return int(count or 0)
+
+
+async def update_team_user(
+    session: AsyncSession, *, principal: Principal, team_user_id: str, changes: dict[str, object]
+) -> TeamUser:
+    member = await get_team_user(session, principal=principal, team_user_id=team_user_id)
+    role = changes.get("role")
+    # Members may choose their own default team; anything else is for the team's admins.
+    if role is None and member.user_id == principal.user_id:
+        principal.require_write()
+    else:
+        principal.require_admin(member.team_id)
+    if role is not None and role != member.role:
+        if member.role == "admin" and await _admin_count(session, member.team_id) <= 1:
+            raise InvalidState("a team needs at least one admin", field="role", value=role)
+        member.role = str(role)
+    if changes.get("is_default") is not None:
+        await set_default(session, member=member, is_default=bool(changes["is_default"]))
+    await session.flush()
+    await session.refresh(member)
+    return member
+
+
+async def set_default(session: AsyncSession, *, member: TeamUser, is_default: bool) -> None:
+    """At most one default team per user."""
+    if is_default:
+        await session.execute(
+            update(TeamUser)
+            .where(TeamUser.user_id == member.user_id, TeamUser.team_user_id != member.team_user_id)
+            .values(is_default=False)
+            .execution_options(synchronize_session="fetch")
+        )
+    member.is_default = is_default
+
+
+async def delete_team_user(
+    session: AsyncSession, *, principal: Principal, team_user_id: str
+) -> None:
+    member = await get_team_user(session, principal=principal, team_user_id=team_user_id)
+    principal.require_admin(member.team_id)
+    if member.role == "admin" and await _admin_count(session, member.team_id) <= 1:
+        raise InvalidState("cannot remove the last admin of a team", field="teamUserId")
+    await session.delete(member)
+    await session.flush()
+
+
+async def add_member(session: AsyncSession, *, team_id: str, user_id: str, role: str) -> TeamUser:
+    """Operator only: put a user into a team."""
+    existing = await session.scalar(
+        select(TeamUser).where(TeamUser.team_id == team_id, TeamUser.user_id == user_id)
+    )
+    if existing is not None:
+        raise Conflict("the user is already a member of this team")
+    has_default = await session.scalar(
+        select(TeamUser.team_user_id).where(
+            TeamUser.user_id == user_id, TeamUser.is_default.is_(True)
+        )
+    )
+    member = TeamUser(team_id=team_id, user_id=user_id, role=role, is_default=has_default is None)
+    session.add(member)
+    await session.flush()
+    await session.refresh(member)
+    return member

@@ -1,0 +1,99 @@
+"""Teams: visible to their members; changed and deleted by their admins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderately.db.models import Team, TeamUser
+from moderately.errors import NotFound
+from moderately.ids import is_plausible_id
+from moderately.services.auth import Principal
+from moderately.services.paging import Page, PageParams, paginate
+from moderately.services.scope import scoped, teams_to_show
+
+SORT = {"createdAt": Team.created_at, "updatedAt": Team.updated_at, "name": Team.name}
+
+
+async def list_teams(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    params: PageParams,
+    team_ids: Sequence[str] = (),
+    name: str | None = None,
+) -> Page[Team]:
+    stmt = select(Team).where(Team.team_id.in_(teams_to_show(principal, team_ids)))
+    if name is not None:
+        stmt = stmt.where(Team.name == name)
+    return await paginate(session, stmt, params=params, sort_columns=SORT, id_column=Team.team_id)
+
+
+async def get_team(session: AsyncSession, *, principal: Principal, team_id: str) -> Team:
+    team = None
+    if is_plausible_id(team_id):
+        team = await session.scalar(
+            scoped(select(Team).where(Team.team_id == team_id), Team.team_id, principal)
+        )
+    if team is None:
+        raise NotFound("team", team_id)
+    return team
+
+
+async def add_team(
+    session: AsyncSession, *, name: str, description: str | None, admin_user_id: str
+) -> Team:
+    """Create a team with one admin member (the API caller, or a user the operator names)."""
+    team = Team(name=name, description=description)
+    session.add(team)
+    await session.flush()
+    has_default = await session.scalar(
+        select(TeamUser.team_user_id).where(
+            TeamUser.user_id == admin_user_id, TeamUser.is_default.is_(True)
+        )
+    )
+    session.add(
+        TeamUser(
+            team_id=team.team_id,
+            user_id=admin_user_id,
+            role="admin",
+            is_default=has_default is None,
+        )
+    )
+    await session.flush()
+    return team
+
+
+async def create_team(
+    session: AsyncSession, *, principal: Principal, name: str, description: str | None = None
+) -> Team:
+    principal.require_write()
+    return await add_team(
+        session, name=name, description=description, admin_user_id=principal.user_id
+    )
+
+
+async def update_team(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    team_id: str,
+    changes: dict[str, object],
+) -> Team:
+    team = await get_team(session, principal=principal, team_id=team_id)
+    principal.require_admin(team.team_id)
+    for field in ("name", "description"):
+        if field in changes:
+            setattr(team, field, changes[field])
+    await session.flush()
+    return team
+
+
+async def delete_team(session: AsyncSession, *, principal: Principal, team_id: str) -> None:
+    """Deletes the team and, through ON DELETE CASCADE, everything the team owns."""
+    team = await get_team(session, principal=principal, team_id=team_id)
+    principal.require_admin(team.team_id)
+    await session.execute(delete(Team).where(Team.team_id == team.team_id))
+    session.expunge(team)
