@@ -1,0 +1,82 @@
+"""The sync and async surfaces must not drift: same methods, same parameters, same defaults."""
+
+import inspect
+from typing import Any, Callable, Dict, List, Tuple
+
+import pytest
+
+from moderatelyai_sdk import AsyncModeratelyAI, AsyncPage, ModeratelyAI, Page
+from moderatelyai_sdk.models import UserAsyncModel, UserModel
+from moderatelyai_sdk.resources.agents import Agents
+from moderatelyai_sdk.resources.teams import Teams
+from moderatelyai_sdk.resources.users import Users
+from moderatelyai_sdk.resources_async.agents import AsyncAgents
+from moderatelyai_sdk.resources_async.teams import AsyncTeams
+from moderatelyai_sdk.resources_async.users import AsyncUsers
+
+PAIRS = [
+    (ModeratelyAI, AsyncModeratelyAI),
+    (Users, AsyncUsers),
+    (Teams, AsyncTeams),
+    (Agents, AsyncAgents),
+    (UserModel, UserAsyncModel),
+    (Page, AsyncPage),
+]
+# Protocol methods that are renamed, not copied, on the async side.
+DUNDER_TWINS = {"__enter__": "__aenter__", "__exit__": "__aexit__", "__init__": "__init__"}
+
+
+def public_methods(cls: type) -> Dict[str, Callable[..., Any]]:
+    return {
+        name: member
+        for name, member in inspect.getmembers(cls, callable)
+        # Python-level functions only: builtins (dict methods of a page) have no signature.
+        if not name.startswith("_") and (inspect.isfunction(member) or inspect.ismethod(member))
+    }
+
+
+def shape(function: Callable[..., Any]) -> List[Tuple[str, Any, Any]]:
+    """Parameter names, kinds and defaults; annotations differ by design (Async* types)."""
+    return [(p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()]
+
+
+def is_async(function: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function)
+
+
+@pytest.mark.parametrize(("sync_cls", "async_cls"), PAIRS, ids=lambda c: c.__name__)
+def test_same_public_methods(sync_cls: type, async_cls: type) -> None:
+    assert sorted(public_methods(sync_cls)) == sorted(public_methods(async_cls))
+
+
+@pytest.mark.parametrize(("sync_cls", "async_cls"), PAIRS, ids=lambda c: c.__name__)
+def test_same_signatures(sync_cls: type, async_cls: type) -> None:
+    sync_methods, async_methods = public_methods(sync_cls), public_methods(async_cls)
+    for name, sync_method in sync_methods.items():
+        async_method = async_methods[name]
+        assert shape(sync_method) == shape(async_method), f"{sync_cls.__name__}.{name}"
+        assert not is_async(sync_method), f"{sync_cls.__name__}.{name} must be sync"
+    for sync_name, async_name in DUNDER_TWINS.items():
+        if sync_name in vars(sync_cls) or async_name in vars(async_cls):
+            sync_method = getattr(sync_cls, sync_name)
+            async_method = getattr(async_cls, async_name)
+            assert shape(sync_method) == shape(async_method), f"{sync_cls.__name__}.{sync_name}"
+
+
+@pytest.mark.parametrize(("sync_cls", "async_cls"), PAIRS[1:4], ids=lambda c: c.__name__)
+def test_resource_calls_are_coroutines_on_the_async_side(sync_cls: type, async_cls: type) -> None:
+    for name, method in public_methods(async_cls).items():
+        assert is_async(method), f"{async_cls.__name__}.{name} must be async"
+
+
+def test_clients_expose_the_same_resources() -> None:
+    kwargs = {"api_key": "k", "team_id": "t"}
+    sync_client, async_client = ModeratelyAI(**kwargs), AsyncModeratelyAI(**kwargs)
+    names = {"users", "teams", "agents"}
+    for name in names:
+        sync_resource, async_resource = getattr(sync_client, name), getattr(async_client, name)
+        assert type(async_resource).__name__ == "Async" + type(sync_resource).__name__
+    assert {n for n in vars(sync_client) if not n.startswith("_")} == {
+        n for n in vars(async_client) if not n.startswith("_")
+    }
+    sync_client.close()
