@@ -424,3 +424,17 @@ async def test_user_list_items_are_rich_models() -> None:
     (user,) = page["items"]
     assert isinstance(user, UserAsyncModel)
     assert user.display_name() == "Ada Lovelace" and not user.has_nickname()
+
+
+async def test_malformed_entity_is_an_api_error() -> None:
+    recorder = Recorder(lambda r: httpx.Response(200, json={"name": "an agent without an id"}))
+    async with client_for(recorder) as client:
+        with pytest.raises(APIError, match="Unexpected Agent in the API response"):
+            await client.agents.retrieve("agent_1")
+
+
+async def test_a_model_built_by_hand_cannot_call_the_api() -> None:
+    user = UserAsyncModel(user_id="user_1", full_name="Ada")
+    assert user.display_name() == "Ada"
+    with pytest.raises(RuntimeError, match="not returned by a client"):
+        await user.refresh()

@@ -421,3 +421,17 @@ def test_user_list_items_are_rich_models() -> None:
     (user,) = page["items"]
     assert isinstance(user, UserModel)
     assert user.display_name() == "Ada Lovelace" and not user.has_nickname()
+
+
+def test_malformed_entity_is_an_api_error() -> None:
+    recorder = Recorder(lambda r: httpx.Response(200, json={"name": "an agent without an id"}))
+    with client_for(recorder) as client:
+        with pytest.raises(APIError, match="Unexpected Agent in the API response"):
+            client.agents.retrieve("agent_1")
+
+
+def test_a_model_built_by_hand_cannot_call_the_api() -> None:
+    user = UserModel(user_id="user_1", full_name="Ada")
+    assert user.display_name() == "Ada"
+    with pytest.raises(RuntimeError, match="not returned by a client"):
+        user.refresh()

@@ -3,7 +3,7 @@
 import copy
 import dataclasses
 from types import TracebackType
-from typing import Any, Dict, Mapping, Optional, Type
+from typing import Any, Dict, List, Mapping, Optional, Type
 
 import httpx
 from typing_extensions import Self
@@ -24,7 +24,7 @@ from .._base_client import (
     should_retry,
     transport_error,
 )
-from .._models import ModelT
+from .._models import ModelT, validate_list, validate_model
 from ._pagination import AsyncPage
 from .resources.agents import AsyncAgents
 from .resources.teams import AsyncTeams
@@ -99,9 +99,10 @@ class AsyncBaseClient:
             attempt += 1
 
     def _cast(self, cast_to: Type[ModelT], data: Any) -> ModelT:
-        model = cast_to.model_validate(data)
-        model._client = self  # rich model methods call back through this client
-        return model
+        return validate_model(cast_to, data, self)  # bound: rich methods call back through us
+
+    def _cast_list(self, cast_to: Type[ModelT], items: Any) -> List[ModelT]:
+        return validate_list(cast_to, items, self)
 
     async def _get_page(
         self, path: str, cast_to: Type[ModelT], query: Dict[str, object]

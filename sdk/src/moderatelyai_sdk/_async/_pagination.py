@@ -30,7 +30,7 @@ class AsyncPage(Dict[str, Any], Generic[ModelT]):
     ) -> None:
         body = body if isinstance(body, dict) else {}
         super().__init__(body)
-        self["items"] = [client._cast(cast_to, item) for item in body.get("items") or ()]
+        self["items"] = client._cast_list(cast_to, body.get("items") or [])
         self.setdefault("pagination", {})
         self._client = client
         self._path = path

@@ -4,7 +4,7 @@
 import copy
 import dataclasses
 from types import TracebackType
-from typing import Any, Dict, Mapping, Optional, Type
+from typing import Any, Dict, List, Mapping, Optional, Type
 
 import httpx
 from typing_extensions import Self
@@ -25,7 +25,7 @@ from .._base_client import (
     should_retry,
     transport_error,
 )
-from .._models import ModelT
+from .._models import ModelT, validate_list, validate_model
 from ._pagination import Page
 from .resources.agents import Agents
 from .resources.teams import Teams
@@ -98,9 +98,10 @@ class BaseClient:
             attempt += 1
 
     def _cast(self, cast_to: Type[ModelT], data: Any) -> ModelT:
-        model = cast_to.model_validate(data)
-        model._client = self  # rich model methods call back through this client
-        return model
+        return validate_model(cast_to, data, self)  # bound: rich methods call back through us
+
+    def _cast_list(self, cast_to: Type[ModelT], items: Any) -> List[ModelT]:
+        return validate_list(cast_to, items, self)
 
     def _get_page(self, path: str, cast_to: Type[ModelT], query: Dict[str, object]) -> Page[ModelT]:
         body = self._request("GET", path, query=query)

@@ -1,0 +1,178 @@
+"""SDK overhead per typed call, over raw httpx on the same in-memory transport.
+
+Both sides send through one ``httpx.MockTransport`` that answers a canned wire response, so the
+network and the server are out of the picture: what remains is what the SDK adds (building the
+request, the retry loop, parsing into models, pages). Sync and async; target <= 30 us added.
+
+    python benchmarks/sdk_overhead.py [--calls N] [--repeats R]
+"""
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from moderatelyai_sdk import AsyncModeratelyAI, ModeratelyAI
+
+TARGET_US = 30.0
+BASE = "http://bench.local"
+# The raw call sends what the SDK sends, so only the SDK's own work is measured.
+HEADERS = {
+    "Authorization": "Bearer key",
+    "Accept": "application/json",
+    "Content-Type": "application/json",
+    "User-Agent": "moderatelyai-python/bench",
+}
+STAMP = "2025-08-22T20:14:27.504Z"
+AGENT = {
+    "agentId": "agent_123",
+    "teamId": "team_1",
+    "name": "Support",
+    "description": "Answers questions",
+    "createdAt": STAMP,
+    "updatedAt": STAMP,
+    "lastRunAt": None,
+    "totalRuns": 12,
+    "successfulRuns": 11,
+    "successRate": 91.7,
+}
+USERS = {
+    "items": [
+        {"userId": f"user_{i}", "fullName": f"User {i}", "createdAt": STAMP, "updatedAt": STAMP}
+        for i in range(10)
+    ],
+    "pagination": {
+        "page": 1,
+        "pageSize": 10,
+        "totalItems": 10,
+        "totalPages": 1,
+        "hasNextPage": False,
+        "hasPreviousPage": False,
+    },
+}
+BODIES = {"/agents/agent_123": json.dumps(AGENT).encode(), "/users": json.dumps(USERS).encode()}
+
+
+def handler(request: httpx.Request) -> httpx.Response:
+    body = BODIES[request.url.path]
+    return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+
+
+def best_us(run: Callable[[int], float], calls: int, repeats: int) -> float:
+    run(min(calls, 300))  # warm up caches and pools
+    return min(run(calls) for _ in range(repeats)) / calls * 1e6
+
+
+def sync_cases(calls: int, repeats: int) -> list[tuple[str, float, float]]:
+    raw = httpx.Client(transport=httpx.MockTransport(handler))
+    sdk = ModeratelyAI(
+        api_key="key",
+        team_id="team_1",
+        base_url=BASE,
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+    )
+
+    def timed(call: Callable[[], Any]) -> Callable[[int], float]:
+        def run(n: int) -> float:
+            start = time.perf_counter()
+            for _ in range(n):
+                call()
+            return time.perf_counter() - start
+
+        return run
+
+    def raw_get(path: str, params: dict[str, str]) -> Callable[[], Any]:
+        def call() -> Any:
+            response = raw.get(BASE + path, params=params, headers=HEADERS)
+            response.raise_for_status()
+            return response.json()
+
+        return call
+
+    paging = {"page": "1", "pageSize": "10", "orderBy": "createdAt", "orderDirection": "desc"}
+    rows = [
+        (
+            "sync  agents.retrieve(id)",
+            best_us(timed(raw_get("/agents/agent_123", {"teamIds": "team_1"})), calls, repeats),
+            best_us(timed(lambda: sdk.agents.retrieve("agent_123")), calls, repeats),
+        ),
+        (
+            "sync  users.list()",
+            best_us(timed(raw_get("/users", {"teamIds": "team_1", **paging})), calls, repeats),
+            best_us(timed(sdk.users.list), calls, repeats),
+        ),
+    ]
+    raw.close()
+    sdk._http.close()
+    return rows
+
+
+async def async_cases(calls: int, repeats: int) -> list[tuple[str, float, float]]:
+    raw = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    sdk = AsyncModeratelyAI(
+        api_key="key",
+        team_id="team_1",
+        base_url=BASE,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+    )
+
+    async def best(call: Callable[[], Awaitable[Any]]) -> float:
+        async def run(n: int) -> float:
+            start = time.perf_counter()
+            for _ in range(n):
+                await call()
+            return time.perf_counter() - start
+
+        await run(min(calls, 300))
+        return min([await run(calls) for _ in range(repeats)]) / calls * 1e6
+
+    def raw_get(path: str, params: dict[str, str]) -> Callable[[], Awaitable[Any]]:
+        async def call() -> Any:
+            response = await raw.get(BASE + path, params=params, headers=HEADERS)
+            response.raise_for_status()
+            return response.json()
+
+        return call
+
+    paging = {"page": "1", "pageSize": "10", "orderBy": "createdAt", "orderDirection": "desc"}
+    rows = [
+        (
+            "async agents.retrieve(id)",
+            await best(raw_get("/agents/agent_123", {"teamIds": "team_1"})),
+            await best(lambda: sdk.agents.retrieve("agent_123")),
+        ),
+        (
+            "async users.list()",
+            await best(raw_get("/users", {"teamIds": "team_1", **paging})),
+            await best(sdk.users.list),
+        ),
+    ]
+    await raw.aclose()
+    await sdk._http.aclose()
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=2000, help="calls per timed run")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs; the best is kept")
+    args = parser.parse_args()
+
+    rows = sync_cases(args.calls, args.repeats) + asyncio.run(async_cases(args.calls, args.repeats))
+    print(f"{'case':27} {'raw httpx':>10} {'SDK':>10} {'added':>10} {'ratio':>6}")
+    worst = 0.0
+    for name, raw_us, sdk_us in rows:
+        added = sdk_us - raw_us
+        worst = max(worst, added)
+        print(f"{name:27} {raw_us:8.1f}us {sdk_us:8.1f}us {added:+8.1f}us {sdk_us / raw_us:5.2f}x")
+    verdict = "within" if worst <= TARGET_US else "ABOVE"
+    print(f"worst added: {worst:.1f} us per call ({verdict} the {TARGET_US:.0f} us target)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
