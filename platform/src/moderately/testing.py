@@ -12,6 +12,8 @@ import asyncio
 import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -19,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-import httpx
 import psycopg
 import uvicorn
 from psycopg import sql
@@ -148,16 +149,16 @@ def run_server(
 
 def _wait_until_healthy(base_url: str, thread: threading.Thread, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if not thread.is_alive():
-                raise RuntimeError("the server thread stopped during startup")
-            try:
-                if client.get(f"{base_url}/health").status_code == 200:
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            raise RuntimeError("the server thread stopped during startup")
+        try:
+            with urllib.request.urlopen(f"{base_url}/health", timeout=2.0) as response:
+                if response.status == 200:
                     return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.05)
     raise RuntimeError(f"the server at {base_url} did not become healthy in {timeout} s")
 
 

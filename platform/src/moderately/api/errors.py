@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -145,6 +146,22 @@ def validation_details(exc: RequestValidationError) -> tuple[str, list[dict[str,
     return summary, details
 
 
+def _allowed_methods(scope: Scope) -> list[str]:
+    """Every documented method on this path (Starlette names only the first route's)."""
+    app = scope.get("app")
+    document: dict[str, Any] = app.openapi() if app is not None else {}
+    path = scope.get("path", "")
+    methods: set[str] = set()
+    for template, item in document.get("paths", {}).items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods.update(m.upper() for m in item if m in _HTTP_METHODS)
+    return sorted(methods)
+
+
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
 def _is_transient(exc: DBAPIError) -> bool:
     """A lost connection or a busy SQLite file: worth retrying, so 503 rather than 500."""
     if exc.connection_invalidated:
@@ -175,7 +192,10 @@ def response_for(scope: Scope, exc: BaseException) -> JSONResponse:
     if isinstance(exc, HTTPException):
         status = exc.status_code if exc.status_code in CODES else 400
         message = str(exc.detail) if exc.status_code != 404 else "no such endpoint"
-        return error_response(scope, status, message, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if status == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(scope))
+        return error_response(scope, status, message, headers=headers)
     if isinstance(exc, IntegrityError):
         return error_response(scope, 409, "conflicts with an existing record")
     if isinstance(exc, DataError):

@@ -87,11 +87,6 @@ async def issue_token(
     return CreatedToken(token=token, secret=secret)
 
 
-def _check_expiry(expires_at: datetime | None) -> None:
-    if expires_at is not None and expires_at <= utcnow():
-        raise Invalid("expiresAt must be in the future", field="expiresAt")
-
-
 async def create_token(
     session: AsyncSession,
     *,
@@ -103,8 +98,8 @@ async def create_token(
     request_team_ids: Sequence[str] = (),
 ) -> CreatedToken:
     team_id = _team(principal, team_id, request_team_ids)
+    # An expiry in the past is allowed: the token is simply born expired (401 when used).
     principal.require_admin(team_id)
-    _check_expiry(expires_at)
     return await issue_token(
         session,
         team_id=team_id,
@@ -177,7 +172,6 @@ async def update_token(
     if "expires_at" in changes:
         expires_at = changes["expires_at"]
         assert expires_at is None or isinstance(expires_at, datetime)
-        _check_expiry(expires_at)
         token.expires_at = expires_at
     if changes.get("is_active") is not None:
         token.is_active = bool(changes["is_active"])
@@ -209,8 +203,6 @@ async def token_usage(
     method: str | None = None,
 ) -> usage.UsageReport:
     token = await get_token(session, principal=principal, token_id=token_id)
-    if start is not None and end is not None and end < start:
-        raise Invalid("endDate must not be before startDate", field="endDate")
     return await usage.usage_report(
         session, token_id=token.token_id, start=start, end=end, endpoint=endpoint, method=method
     )

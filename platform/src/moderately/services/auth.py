@@ -49,9 +49,13 @@ class Principal:
             raise Forbidden("this API token is read-only")
 
     def require_admin(self, team_id: str) -> None:
-        """Admin-only operations need an admin membership in that team (and a writing token)."""
+        """Admin-only operations need an admin membership in that team and an admin token.
+
+        The token's role caps what its user may do, so a `member` token of an admin cannot mint
+        itself an `admin` token.
+        """
         self.require_write()
-        if self.memberships.get(team_id) != "admin":
+        if self.memberships.get(team_id) != "admin" or self.token_role != "admin":
             raise Forbidden("this operation needs the admin role in the team")
 
 

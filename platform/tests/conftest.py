@@ -1,0 +1,150 @@
+"""Shared fixtures: one app per database (SQLite and PostgreSQL), accounts made by services."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderately.app import create_app
+from moderately.config import Settings
+from moderately.db.session import Database
+from moderately.services import operator
+from moderately.testing import create_postgres_database, drop_postgres_database
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "MODERATELY_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres"
+)
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh empty database per dialect, shared by the session's API tests."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'moderately.db'}"
+        return
+    url = create_postgres_database(POSTGRES_ADMIN_URL)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def settings(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("data"), database_url=db_url)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):  # migrations run here
+        yield application
+
+
+@pytest.fixture
+def database(app: FastAPI) -> Database:
+    db: Database = app.state.database
+    return db
+
+
+@dataclass
+class Account:
+    api_key: str
+    team_id: str
+    user_id: str
+    email: str
+    client: httpx.AsyncClient
+
+
+MakeAccount = Callable[..., Awaitable[Account]]
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}{next(_counter)}-{os.getpid()}@example.com"
+
+
+@pytest.fixture
+async def make_account(app: FastAPI) -> AsyncIterator[MakeAccount]:
+    """`await make_account()` gives a user admin of a new team; `team_id=` adds a member."""
+    clients: list[httpx.AsyncClient] = []
+    database: Database = app.state.database
+
+    async def make(
+        *, team_id: str | None = None, team_name: str | None = None, email: str | None = None
+    ) -> Account:
+        email = email or unique_email()
+
+        async def work(session: AsyncSession) -> operator.IssuedCredentials:
+            return await operator.create_user_with_token(
+                session, email=email, team_id=team_id, team_name=team_name
+            )
+
+        async with database.session() as session:
+            issued = await work(session)
+        client = client_for(app, issued.api_key)
+        clients.append(client)
+        return Account(issued.api_key, issued.team_id, issued.user_id, email, client)
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+def client_for(app: FastAPI, api_key: str | None) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test", headers=headers
+    )
+
+
+@pytest.fixture
+async def alice(make_account: MakeAccount) -> Account:
+    return await make_account()
+
+
+@pytest.fixture
+async def bob(make_account: MakeAccount) -> Account:
+    """Another user in another team: the one who must never see alice's things."""
+    return await make_account()
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(app, None) as client:
+        yield client
+
+
+def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
+    """The envelope of api.md 3.2, with top-level details on 400 only."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    error = body["error"]
+    assert error["message"] and error["timestamp"].endswith("Z")
+    assert error["requestId"] == response.headers["x-request-id"]
+    assert body["message"] == error["message"] and body["code"] == error["code"]
+    if code is not None:
+        assert body["code"] == code
+    if status == 400:
+        assert isinstance(body["details"], list)
+    else:
+        assert "details" not in body
+    return body
+
+
+TESTS_DIR = Path(__file__).parent

@@ -1,0 +1,92 @@
+"""Idempotency-Key on POST: the first response is replayed; the work is done once."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from conftest import Account, assert_error
+
+from moderately.db.session import Database
+from moderately.services import idempotency
+from moderately.services.auth import hash_token
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_repeat_returns_first_response(alice: Account) -> None:
+    headers = {"Idempotency-Key": "create-agent-1"}
+    first = await alice.client.post("/agents", json={"name": "once"}, headers=headers)
+    second = await alice.client.post("/agents", json={"name": "once"}, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second.headers.get("idempotent-replayed") == "true"
+    agents = (await alice.client.get("/agents", params={"nameLike": "once"})).json()
+    assert agents["pagination"]["totalItems"] == 1
+    # without the key the same request runs again (and clashes on the name)
+    assert_error(await alice.client.post("/agents", json={"name": "once"}), 409)
+
+
+async def test_errors_are_replayed_too(alice: Account) -> None:
+    await alice.client.post("/agents", json={"name": "taken"})
+    headers = {"Idempotency-Key": "clash"}
+    first = await alice.client.post("/agents", json={"name": "taken"}, headers=headers)
+    assert_error(first, 409)
+    second = await alice.client.post("/agents", json={"name": "taken"}, headers=headers)
+    assert second.status_code == 409 and second.json() == first.json()
+
+
+async def test_same_key_other_request_is_refused(alice: Account) -> None:
+    headers = {"Idempotency-Key": "reused"}
+    assert (
+        await alice.client.post("/teams", json={"name": "T1"}, headers=headers)
+    ).status_code == 200
+    response = await alice.client.post("/teams", json={"name": "T2"}, headers=headers)
+    body = assert_error(response, 400, "IDEMPOTENCY_KEY_REUSED")
+    assert body["details"][0]["field"] == "Idempotency-Key"
+    teams = (await alice.client.get("/teams", params={"name": "T2"})).json()
+    assert teams["items"] == []
+
+
+async def test_keys_are_per_token(alice: Account, bob: Account) -> None:
+    headers = {"Idempotency-Key": "shared-key"}
+    a = await alice.client.post("/agents", json={"name": "mine"}, headers=headers)
+    b = await bob.client.post("/agents", json={"name": "mine"}, headers=headers)
+    assert a.status_code == b.status_code == 201
+    assert a.json()["agentId"] != b.json()["agentId"]
+    assert b.json()["teamId"] == bob.team_id
+
+
+async def test_unauthenticated_answers_are_not_kept(alice: Account) -> None:
+    headers = {"Idempotency-Key": "auth-later", "Authorization": "Bearer mai_wrong"}
+    assert_error(await alice.client.post("/agents", json={"name": "k"}, headers=headers), 401)
+    assert_error(await alice.client.post("/agents", json={"name": "k"}, headers=headers), 401)
+
+
+async def test_overlong_key_is_400(alice: Account) -> None:
+    headers = {"Idempotency-Key": "k" * 300}
+    assert_error(await alice.client.post("/agents", json={"name": "k"}, headers=headers), 400)
+
+
+async def test_key_in_flight_is_409(alice: Account, database: Database) -> None:
+    body = b'{"name":"slow"}'
+    digest = hashlib.sha256()
+    for part in (b"POST", b"/agents", b"", body):
+        digest.update(part + b"\0")
+    # Claim the key the way a concurrent, still running request would have.
+    async with database.session() as session:
+        outcome = await idempotency.begin(
+            session,
+            scope=hash_token(alice.api_key),
+            key="busy",
+            request_hash=digest.hexdigest(),
+            ttl_seconds=60,
+        )
+    assert isinstance(outcome, idempotency.Started)
+    headers = {"Idempotency-Key": "busy", "Content-Type": "application/json"}
+    response = await alice.client.post("/agents", content=body, headers=headers)
+    assert_error(response, 409, "IDEMPOTENCY_KEY_IN_USE")
+    assert response.headers["retry-after"] == "1"
+    async with database.session() as session:
+        await idempotency.abandon(session, record_id=outcome.record_id)
+    assert (await alice.client.post("/agents", content=body, headers=headers)).status_code == 201

@@ -1,0 +1,106 @@
+"""Cross-team isolation, endpoint by endpoint: bob (team B) never sees or changes alice's team A.
+
+Another team's resource answers 404 (its existence is never revealed); a `teamIds` or `teamId`
+naming team A answers 403 with no data.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Account, assert_error
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def alices_things(alice: Account) -> dict[str, str]:
+    agent = (await alice.client.post("/agents", json={"name": "secret agent"})).json()
+    token = (await alice.client.post("/api-tokens", json={"name": "secret token"})).json()
+    members = (await alice.client.get("/team-users")).json()["items"]
+    return {
+        "agent": agent["agentId"],
+        "token": token["tokenId"],
+        "team_user": members[0]["teamUserId"],
+        "team": alice.team_id,
+        "user": alice.user_id,
+    }
+
+
+async def test_by_id_is_404(bob: Account, alices_things: dict[str, str]) -> None:
+    t = alices_things
+    requests = [
+        ("GET", f"/users/{t['user']}", None),
+        ("PATCH", f"/users/{t['user']}", {"fullName": "pwned"}),
+        ("GET", f"/users/{t['user']}/teams", None),
+        ("GET", f"/teams/{t['team']}", None),
+        ("PATCH", f"/teams/{t['team']}", {"name": "pwned"}),
+        ("DELETE", f"/teams/{t['team']}", None),
+        ("GET", f"/team-users/{t['team_user']}", None),
+        ("PATCH", f"/team-users/{t['team_user']}", {"role": "member"}),
+        ("DELETE", f"/team-users/{t['team_user']}", None),
+        ("GET", f"/api-tokens/{t['token']}", None),
+        ("GET", f"/api-tokens/{t['token']}/usage", None),
+        ("PATCH", f"/api-tokens/{t['token']}", {"isActive": False}),
+        ("DELETE", f"/api-tokens/{t['token']}", None),
+        ("GET", f"/agents/{t['agent']}", None),
+        ("PATCH", f"/agents/{t['agent']}", {"name": "pwned"}),
+        ("DELETE", f"/agents/{t['agent']}", None),
+    ]
+    for method, path, body in requests:
+        response = await bob.client.request(method, path, json=body)
+        assert_error(response, 404, "NOT_FOUND")
+        assert t["team"] not in response.text or path.endswith(t["team"])
+
+
+async def test_lists_never_show_other_teams(bob: Account, alices_things: dict[str, str]) -> None:
+    t = alices_things
+    lists = [
+        ("/users", {"userIds": t["user"]}),
+        ("/teams", {}),
+        ("/team-users", {"teamUserIds": t["team_user"]}),
+        ("/team-users", {"userIds": t["user"]}),
+        ("/agents", {"agentIds": t["agent"]}),
+        ("/api-tokens", {"tokenIds": t["token"]}),
+        ("/users/" + bob.user_id + "/teams", {}),
+    ]
+    for path, params in lists:
+        response = await bob.client.get(path, params=params)
+        assert response.status_code == 200, (path, response.text)
+        for value in t.values():
+            assert value not in response.text, (path, value)
+
+
+async def test_naming_another_team_is_refused(bob: Account, alices_things: dict[str, str]) -> None:
+    team = alices_things["team"]
+    for method, path, params, body in [
+        ("GET", "/users", {"teamIds": team}, None),
+        ("GET", "/teams", {"teamIds": team}, None),
+        ("GET", "/team-users", {"team_ids": team}, None),
+        ("GET", "/agents", {"teamIds": f"{bob.team_id},{team}"}, None),
+        ("GET", "/api-tokens", {"teamId": team}, None),
+        ("GET", "/api-tokens", {"teamIds": team}, None),
+        ("GET", "/authentication/whoami", {"teamIds": team}, None),
+        ("GET", f"/agents/{alices_things['agent']}", {"teamIds": team}, None),
+        ("POST", "/agents", {}, {"name": "intruder", "teamId": team}),
+        ("POST", "/agents", {}, {"name": "intruder", "team_id": team}),
+        ("POST", "/agents", {"teamIds": team}, {"name": "intruder"}),
+        ("POST", "/api-tokens", {}, {"name": "intruder", "teamId": team}),
+    ]:
+        response = await bob.client.request(method, path, params=params, json=body)
+        assert_error(response, 403, "FORBIDDEN")
+        assert "items" not in response.json()
+
+
+async def test_nothing_changed_for_alice(
+    alice: Account, bob: Account, alices_things: dict[str, str]
+) -> None:
+    await test_by_id_is_404(bob, alices_things)
+    await test_naming_another_team_is_refused(bob, alices_things)
+    t = alices_things
+    assert (await alice.client.get(f"/agents/{t['agent']}")).json()["name"] == "secret agent"
+    assert (await alice.client.get(f"/teams/{t['team']}")).status_code == 200
+    assert (await alice.client.get(f"/api-tokens/{t['token']}")).json()["isActive"] is True
+    assert (await alice.client.get(f"/team-users/{t['team_user']}")).json()["role"] == "admin"
+    assert (await alice.client.get(f"/users/{t['user']}")).json()["fullName"] != "pwned"
+    agents = (await alice.client.get("/agents")).json()["items"]
+    assert [a["name"] for a in agents] == ["secret agent"]
