@@ -97,9 +97,12 @@ async def create_token(
     team_id: str | None = None,
     request_team_ids: Sequence[str] = (),
 ) -> CreatedToken:
+    if role not in ROLES:
+        raise Invalid(f"role must be one of: {', '.join(ROLES)}", field="role", value=role)
     team_id = _team(principal, team_id, request_team_ids)
     # An expiry in the past is allowed: the token is simply born expired (401 when used).
     principal.require_admin(team_id)
+    principal.require_can_grant(role)
     return await issue_token(
         session,
         team_id=team_id,

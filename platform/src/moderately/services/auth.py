@@ -49,14 +49,15 @@ class Principal:
             raise Forbidden("this API token is read-only")
 
     def require_admin(self, team_id: str) -> None:
-        """Admin-only operations need an admin membership in that team and an admin token.
-
-        The token's role caps what its user may do, so a `member` token of an admin cannot mint
-        itself an `admin` token.
-        """
+        """Admin-only operations need the admin role in that team's membership."""
         self.require_write()
-        if self.memberships.get(team_id) != "admin" or self.token_role != "admin":
+        if self.memberships.get(team_id) != "admin":
             raise Forbidden("this operation needs the admin role in the team")
+
+    def require_can_grant(self, role: str) -> None:
+        """A token never mints a token stronger than itself (readonly < member < admin)."""
+        if ROLES.index(role) < ROLES.index(self.token_role):
+            raise Forbidden(f"a {self.token_role} token cannot create a token with role {role}")
 
 
 async def authenticate(session: AsyncSession, *, token: str | None) -> Principal:
