@@ -23,6 +23,7 @@ removed here after it stops; bucket names need at least 3 characters.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import secrets
@@ -33,8 +34,6 @@ import subprocess
 import sys
 import sysconfig
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,7 +168,7 @@ def run_seaweedfs(
             )
         endpoint_url = f"http://127.0.0.1:{ports['s3.port']}"
         try:
-            _wait_ready(process, endpoint_url, startup_timeout, log_path)
+            _wait_ready(process, ports["s3.port"], startup_timeout, log_path)
         except SeaweedFSError as exc:
             _stop(process, stop_timeout, ports)
             last_error = exc
@@ -205,20 +204,25 @@ def _free_ports(count: int) -> list[int]:
 
 
 def _wait_ready(
-    process: subprocess.Popen[bytes], endpoint_url: str, timeout: float, log_path: Path
+    process: subprocess.Popen[bytes], port: int, timeout: float, log_path: Path
 ) -> None:
-    """Ready when an unauthenticated `GET /` is refused with 403: S3 is up and enforces auth."""
+    """Ready when an unauthenticated `GET /` is refused with 403: S3 is up and enforces auth.
+
+    http.client rather than urllib: no proxy settings from the environment can get in the way.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SeaweedFSError(f"weed mini exited with {process.returncode}:\n{_tail(log_path)}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
         try:
-            urllib.request.urlopen(endpoint_url + "/", timeout=1).close()
-        except urllib.error.HTTPError as exc:
-            if exc.code == 403:
+            connection.request("GET", "/")
+            if connection.getresponse().status == 403:
                 return
         except OSError:
             pass
+        finally:
+            connection.close()
         time.sleep(0.1)
     raise SeaweedFSError(f"weed mini not ready after {timeout} s:\n{_tail(log_path)}")
 

@@ -132,6 +132,20 @@ async def test_presigned_put_commit_get(store: ObjectStore, key: str) -> None:
     assert response.headers["content-length"] == str(len(data))
 
 
+async def test_an_sdk_027_style_upload(store: ObjectStore, key: str) -> None:
+    """0.2.7 sends the bytes with only its own Content-Type and no checksum header: a URL that
+    binds neither must accept it, and the store records the type it was sent."""
+    data = b"%PDF-1.7 ..."
+    request = await store.presign("PUT", key, expires_in=60, content_length=len(data))
+    async with httpx.AsyncClient() as client:
+        response = await client.put(
+            request.url, content=data, headers={"Content-Type": "application/pdf"}
+        )
+    assert response.status_code == 200
+    info = await store.commit(key, size=len(data), sha256=sha(data))
+    assert info.content_type == "application/pdf"
+
+
 async def test_presigned_get_can_set_the_content_type(store: ObjectStore, key: str) -> None:
     await store.put(key, chunks_of(b"<html></html>"), content_type="text/html")
     request = await store.presign("GET", key, expires_in=60, content_type="text/plain")
