@@ -41,7 +41,11 @@ RULES: List[Tuple[str, str]] = [
     (r"\b__aexit__\b", "__exit__"),
     (r"\bAsyncIterator\b", "Iterator"),
     (r"\bhttpx\.AsyncClient\b", "httpx.Client"),
+    (r"\bhttpx\.AsyncBaseTransport\b", "httpx.BaseTransport"),
+    (r"\bhttpx\.AsyncHTTPTransport\b", "httpx.HTTPTransport"),
+    (r"\bhandle_async_request\b", "handle_request"),
     (r"\baclose\b", "close"),
+    (r"\baread\b", "read"),
     # The hand-written I/O seam.
     (r"\b_io_async\b", "_io_sync"),
     # Our names: an infix (UserAsyncModel -> UserModel), then the prefix of every other class

@@ -54,6 +54,13 @@ def admin(server: Any) -> Any:
     return server.admin
 
 
+@pytest.fixture
+def fresh(server: Any) -> Any:
+    """A new user who is admin of a new, empty team: tests that count things start clean."""
+    tag = uuid.uuid4().hex[:8]
+    return server.create_user(f"user-{tag}@example.com", team_name=f"Team {tag}")
+
+
 @pytest.fixture(scope="session")
 def outsider(server: Any) -> Any:
     """A user of another team, who must never see the admin team's data."""
