@@ -73,13 +73,14 @@ def test_retry_delay_prefers_retry_after_capped() -> None:
     ("status", "headers", "expected"),
     [
         (408, {}, True),
-        (409, {}, True),
+        (409, {}, False),  # a final conflict
+        (409, {"Retry-After": "1"}, True),  # e.g. an Idempotency-Key still in progress
         (429, {}, True),
         (500, {}, True),
         (503, {}, True),
         (400, {}, False),
         (404, {}, False),
-        (409, {"X-Should-Retry": "false"}, False),
+        (503, {"X-Should-Retry": "false"}, False),
         (400, {"X-Should-Retry": "true"}, True),
     ],
 )

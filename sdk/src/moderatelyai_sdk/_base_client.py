@@ -58,7 +58,9 @@ class RetryConfig:
         backoff_factor: The n-th retry (n from 0) waits about ``backoff_factor ** n`` seconds,
             less up to 25% jitter.
         max_backoff: Upper bound in seconds for any wait, including a server's ``Retry-After``.
-        retryable_status_codes: Statuses to retry; ``None`` means 408, 409, 429 and every 5xx.
+        retryable_status_codes: Statuses to retry. ``None`` means 408, 429, every 5xx, and a 409
+            that carries ``Retry-After`` (a final conflict such as a duplicate name is raised at
+            once). A server's ``X-Should-Retry: true|false`` header overrides either way.
     """
 
     max_retries: int = DEFAULT_MAX_RETRIES
@@ -202,16 +204,21 @@ def prepare_request(
 
 
 def should_retry(response: httpx.Response, retry: RetryConfig) -> bool:
-    # An explicit server hint wins (lets the server mark e.g. a duplicate-name 409 as final).
+    # An explicit server hint wins.
     hint = response.headers.get("x-should-retry")
     if hint == "true":
         return True
     if hint == "false":
         return False
     status = response.status_code
-    if retry.retryable_status_codes is None:
-        return status in (408, 409, 429) or status >= 500
-    return status in retry.retryable_status_codes
+    if retry.retryable_status_codes is not None:
+        return status in retry.retryable_status_codes
+    if status == 409:
+        # Most conflicts are final (duplicate name, terminal state): retrying them only delays
+        # the ConflictError. A transient one (an Idempotency-Key still in progress) says when
+        # to come back.
+        return "retry-after" in response.headers
+    return status in (408, 429) or status >= 500
 
 
 def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:

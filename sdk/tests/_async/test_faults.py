@@ -104,19 +104,40 @@ async def test_503_then_success_backs_off_exponentially(sleeps: List[float]) -> 
         assert 0.75 * full <= waited <= full
 
 
-@pytest.mark.parametrize("status", [408, 409])
-async def test_408_and_409_are_retried(status: int, sleeps: List[float]) -> None:
-    handler = scripted(error(status, {}), httpx.Response(200, json=AGENT))
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [(408, {}), (409, {"Retry-After": "1"}), (409, {"X-Should-Retry": "true"})],
+)
+async def test_408_and_transient_409_are_retried(
+    status: int, headers: Dict[str, str], sleeps: List[float]
+) -> None:
+    handler = scripted(error(status, headers), httpx.Response(200, json=AGENT))
     async with client_for(handler) as client:
         await client.agents.retrieve("agent_1")
     assert len(sleeps) == 1
 
 
-async def test_server_hint_stops_retries(sleeps: List[float]) -> None:
-    body = {"error": {"message": "duplicate"}, "message": "duplicate"}
-    handler = scripted(httpx.Response(409, json=body, headers={"X-Should-Retry": "false"}))
+async def test_final_409_is_raised_at_once(sleeps: List[float]) -> None:
+    body = {"error": {"message": "an agent named 'Support' already exists"}}
+    handler = scripted(httpx.Response(409, json=body))
     async with client_for(handler) as client:
-        with pytest.raises(ConflictError, match="duplicate"):
+        with pytest.raises(ConflictError, match="already exists"):
+            await client.agents.create(name="Support")
+    assert sleeps == []
+
+
+async def test_409_listed_explicitly_is_always_retried(sleeps: List[float]) -> None:
+    handler = scripted(error(409, {}), httpx.Response(201, json=AGENT))
+    config = RetryConfig(retryable_status_codes=[409])
+    async with client_for(handler, retry_config=config) as client:
+        await client.agents.create(name="Support")
+    assert len(sleeps) == 1
+
+
+async def test_server_hint_stops_retries(sleeps: List[float]) -> None:
+    handler = scripted(error(503, {"X-Should-Retry": "false", "Retry-After": "1"}))
+    async with client_for(handler) as client:
+        with pytest.raises(APIError, match="try later"):
             await client.agents.create(name="Support")
     assert sleeps == []
 

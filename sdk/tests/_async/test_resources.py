@@ -225,6 +225,8 @@ async def test_duplicate_agent_name_is_a_conflict(fresh: Any, sleeps: List[float
             await client.agents.create(name="Twin")
         assert len((await client.agents.list())["items"]) == 1
     assert caught.value.status_code == 409
+    assert "Twin" in caught.value.message
+    assert sleeps == []  # a final conflict is not retried
 
 
 async def test_another_teams_agent_is_not_found(fresh: Any, outsider: Any) -> None:
