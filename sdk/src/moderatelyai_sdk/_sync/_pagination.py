@@ -45,6 +45,7 @@ class Page(Dict[str, Any], Generic[ModelT]):
         return items
 
     def has_next_page(self) -> bool:
+        """Whether a page follows this one."""
         return self._next_query() is not None
 
     def _next_query(self) -> Optional[Dict[str, object]]:
