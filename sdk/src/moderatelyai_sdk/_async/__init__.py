@@ -1,1 +1,2 @@
-"""The async implementation: the single source of the SDK; ``_sync/`` is generated from it."""
+"""The SDK itself: ``_async/`` is written by hand, ``_sync/`` is generated from it by
+``sdk/scripts/unasync.py``."""

@@ -1,4 +1,4 @@
-"""The async client: one retrying request loop, settings, and the resource attributes."""
+"""The client: settings, one retrying request loop, and the resource attributes."""
 
 import copy
 import dataclasses
