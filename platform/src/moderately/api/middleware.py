@@ -3,6 +3,8 @@
 * X-Request-Id on every response (the id also lands in error envelopes).
 * Query keys: snake_case spellings and 0.2.7's aliases become the canonical camelCase keys
   (camelCase wins when both are sent); snake_case sort values become camelCase (api.md 2.4, 2.5).
+* NUL characters are dropped from query values: no stored text can contain one (PostgreSQL refuses
+  them), so they could never match, and the database would otherwise reject the query.
 * A JSON request with an empty body is read as `{}` (api.md 1.3).
 * Per-token usage is counted when the response is done.
 """
@@ -53,7 +55,7 @@ def normalise_query(query: str, collection: str) -> str:
             continue  # the camelCase spelling was sent too, and it wins
         if canonical == "orderBy":
             value = SORT_VALUE_ALIASES.get(collection, {}).get(value) or camelise(value)
-        out.append((canonical, value))
+        out.append((canonical, value.replace("\x00", "")))
     return urlencode(out)
 
 

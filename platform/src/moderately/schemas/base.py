@@ -18,6 +18,19 @@ Timestamp = Annotated[
 ]
 
 
+def _document_snake_aliases(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """List the snake_case spellings too: the document must say what the server accepts."""
+    properties = schema.get("properties", {})
+    for name, field in model.model_fields.items():
+        alias = field.alias
+        if alias and alias != name and alias in properties:
+            properties[name] = {
+                **properties[alias],
+                "description": f"Alias of `{alias}` (snake_case, as 0.2.7 sends it); "
+                f"`{alias}` wins when both are sent.",
+            }
+
+
 class RequestModel(BaseModel):
     """Bodies: camelCase documented, snake_case accepted (camelCase wins), unknown keys ignored."""
 
@@ -26,6 +39,7 @@ class RequestModel(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         extra="ignore",
+        json_schema_extra=_document_snake_aliases,
     )
 
     def changes(self, *, not_nullable: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -50,8 +64,12 @@ def utc_or_none(value: datetime | None) -> datetime | None:
 # Input timestamps must carry an offset, so "when" is never ambiguous.
 InputTimestamp = AwareDatetime
 
-Name = Annotated[str, Field(min_length=1, max_length=255)]
-Description = Annotated[str, Field(max_length=1000)]
+# Stored text never holds NUL (PostgreSQL refuses it); the pattern says so in the document.
+NO_NUL = r"^[^\x00]*$"
+Name = Annotated[str, Field(min_length=1, max_length=255, pattern=NO_NUL)]
+Description = Annotated[str, Field(max_length=1000, pattern=NO_NUL)]
+LongText = Annotated[str, Field(max_length=10000, pattern=NO_NUL)]
+IdRef = Annotated[str, Field(pattern=NO_NUL, max_length=255)]
 
 
 class PaginationPublic(ResponseModel):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
 from moderately.schemas.base import (
     Description,
+    IdRef,
     InputTimestamp,
+    LongText,
     Name,
     RequestModel,
     ResponseModel,
@@ -79,12 +81,12 @@ class TeamPublic(ResponseModel):
 
 class TeamCreate(RequestModel):
     name: Name
-    description: Annotated[str, Field(max_length=10000)] | None = None
+    description: LongText | None = None
 
 
 class TeamUpdate(RequestModel):
     name: Name | None = None
-    description: Annotated[str, Field(max_length=10000)] | None = None
+    description: LongText | None = None
 
 
 # ---- team users ----
@@ -137,7 +139,7 @@ class AgentPublic(ResponseModel):
 
 
 class AgentCreate(RequestModel):
-    team_id: str | None = Field(
+    team_id: IdRef | None = Field(
         default=None,
         description="Defaults to the single teamIds query value, else the token's team.",
     )
@@ -159,7 +161,7 @@ class ApiTokenSort(StrEnum):
 
 
 class ApiTokenCreate(RequestModel):
-    team_id: str | None = Field(
+    team_id: IdRef | None = Field(
         default=None,
         description="Defaults to the single teamIds query value, else the token's team.",
     )

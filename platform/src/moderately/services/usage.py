@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import ApiToken, ApiTokenUsage
@@ -95,7 +96,7 @@ async def usage_stats(session: AsyncSession, *, token_id: str) -> dict[str, int]
     """Totals over whole hours: "last 24 hours" counts the 24 hour-buckets before now."""
     now = utcnow().replace(minute=0, second=0, microsecond=0)
 
-    def since(hours: int) -> object:
+    def since(hours: int) -> ColumnElement[Any]:
         return func.sum(
             case(
                 (ApiTokenUsage.hour >= now - timedelta(hours=hours), ApiTokenUsage.request_count),

@@ -18,7 +18,7 @@ SORT = {"createdAt": User.created_at, "fullName": User.full_name}
 TEAM_SORT = {"createdAt": Team.created_at, "updatedAt": Team.updated_at, "name": Team.name}
 
 
-def _member_of(team_ids: frozenset[str]) -> Select[tuple[str]]:
+def _member_of(team_ids: frozenset[str]) -> Select[str]:
     return select(TeamUser.user_id).where(TeamUser.team_id.in_(team_ids))
 
 

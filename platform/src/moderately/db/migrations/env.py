@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -15,7 +15,7 @@ from moderately.db.models import Base, UTCDateTime
 _MIGRATION_LOCK_KEY = 7_316_220_451
 
 
-def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Migrations spell plain SQLAlchemy types, so they never import application code."""
     if kind == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
@@ -26,6 +26,8 @@ def run_migrations_online() -> None:
     url = context.config.attributes.get("sqlalchemy_url") or context.config.get_main_option(
         "sqlalchemy.url"
     )
+    if url is None:
+        raise SystemExit("no database URL: run migrations through `moderately migrate`")
     # Foreign keys stay off on this SQLite connection: batch mode recreates tables, and a
     # DROP TABLE with foreign keys on would cascade into the children.
     engine = create_engine(url, poolclass=NullPool)
