@@ -1,4 +1,4 @@
-"""A busy or lost database answers 503 with Retry-After (the SDK retries those), never 500."""
+"""App-level behaviour: a busy or lost database answers 503 with Retry-After; mount prefix."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import POSTGRES_ADMIN_URL, assert_error, client_for
+
 from moderately.app import create_app
 from moderately.config import Settings
 from moderately.db.session import Database
@@ -62,3 +62,11 @@ async def test_lost_postgres_is_503(tmp_path: Path) -> None:
                 assert response.headers["retry-after"] == "1"
     finally:
         drop_postgres_database(url)
+
+
+async def test_mount_prefix(tmp_path: Path) -> None:
+    async with started(Settings(data_dir=tmp_path, mount_prefix="api/")) as client:
+        assert (await client.get("/api/health")).status_code == 200
+        assert (await client.get("/api/agents", params={"page_size": 1})).status_code == 200
+        assert "/api/agents" in (await client.get("/api/openapi.json")).json()["paths"]
+        assert_error(await client.get("/agents"), 404)

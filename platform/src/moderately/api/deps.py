@@ -20,7 +20,9 @@ from moderately.services.scope import check_requested_teams
 from moderately.services.usage import UsageRecorder
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_bearer = HTTPBearer(auto_error=False, description="An API token: `Bearer mai_...`")
+_bearer = HTTPBearer(
+    auto_error=False, scheme_name="bearerAuth", description="An API token: `Bearer mai_...`"
+)
 
 
 def get_database(request: Request) -> Database:

@@ -63,17 +63,22 @@ class Principal:
 async def authenticate(session: AsyncSession, *, token: str | None) -> Principal:
     if not token:
         raise Unauthorized("missing bearer token")
-    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    if row is None:
+    # One round trip: the token and every membership of its user.
+    rows = (
+        await session.execute(
+            select(ApiToken, TeamUser.team_id, TeamUser.role)
+            .outerjoin(TeamUser, TeamUser.user_id == ApiToken.created_by_user_id)
+            .where(ApiToken.token_hash == hash_token(token))
+        )
+    ).all()
+    if not rows:
         raise Unauthorized("invalid API token")
+    row = rows[0][0]
     if not row.is_active:
         raise Unauthorized("this API token is inactive")
     if row.expires_at is not None and row.expires_at <= utcnow():
         raise Unauthorized("this API token has expired")
-    result = await session.execute(
-        select(TeamUser.team_id, TeamUser.role).where(TeamUser.user_id == row.created_by_user_id)
-    )
-    memberships = {team_id: role for team_id, role in result}
+    memberships = {team_id: role for _, team_id, role in rows if team_id is not None}
     # A token speaks for its user inside its team; once the user leaves the team it stops working.
     if row.team_id not in memberships:
         raise Unauthorized("this API token's user is no longer a member of its team")
