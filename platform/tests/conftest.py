@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from api_helpers import POSTGRES_ADMIN_URL, Account, MakeAccount, client_for, unique_email
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,11 +15,6 @@ from moderately.config import Settings
 from moderately.db.session import Database
 from moderately.services import operator
 from moderately.testing import create_postgres_database, drop_postgres_database
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "MODERATELY_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres"
-)
-_counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -63,22 +55,6 @@ def database(app: FastAPI) -> Database:
     return db
 
 
-@dataclass
-class Account:
-    api_key: str
-    team_id: str
-    user_id: str
-    email: str
-    client: httpx.AsyncClient
-
-
-MakeAccount = Callable[..., Awaitable[Account]]
-
-
-def unique_email(prefix: str = "user") -> str:
-    return f"{prefix}{next(_counter)}-{os.getpid()}@example.com"
-
-
 @pytest.fixture
 async def make_account(app: FastAPI) -> AsyncIterator[MakeAccount]:
     """`await make_account()` gives a user admin of a new team; `team_id=` adds a member."""
@@ -106,13 +82,6 @@ async def make_account(app: FastAPI) -> AsyncIterator[MakeAccount]:
         await client.aclose()
 
 
-def client_for(app: FastAPI, api_key: str | None) -> httpx.AsyncClient:
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    return httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://test", headers=headers
-    )
-
-
 @pytest.fixture
 async def alice(make_account: MakeAccount) -> Account:
     return await make_account()
@@ -128,23 +97,3 @@ async def bob(make_account: MakeAccount) -> Account:
 async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with client_for(app, None) as client:
         yield client
-
-
-def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
-    """The envelope of api.md 3.2, with top-level details on 400 only."""
-    assert response.status_code == status, response.text
-    body = response.json()
-    error = body["error"]
-    assert error["message"] and error["timestamp"].endswith("Z")
-    assert error["requestId"] == response.headers["x-request-id"]
-    assert body["message"] == error["message"] and body["code"] == error["code"]
-    if code is not None:
-        assert body["code"] == code
-    if status == 400:
-        assert isinstance(body["details"], list)
-    else:
-        assert "details" not in body
-    return body
-
-
-TESTS_DIR = Path(__file__).parent

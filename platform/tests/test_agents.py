@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Account, MakeAccount, assert_error
+from api_helpers import Account, MakeAccount, assert_error
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from conftest import Account, MakeAccount, assert_error, client_for
+from api_helpers import Account, MakeAccount, assert_error, client_for
 from fastapi import FastAPI
 
 from moderately.db.models import ApiToken

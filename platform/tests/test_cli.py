@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import POSTGRES_ADMIN_URL
+from api_helpers import POSTGRES_ADMIN_URL
 
 from moderately.cli import main
 from moderately.testing import create_postgres_database, drop_postgres_database

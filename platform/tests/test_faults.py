@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import POSTGRES_ADMIN_URL, assert_error, client_for
+from api_helpers import POSTGRES_ADMIN_URL, assert_error, client_for
 
 from moderately.app import create_app
 from moderately.config import Settings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import Account, assert_error
+from api_helpers import Account, assert_error
 
 from moderately.db.session import Database
 from moderately.services import idempotency

@@ -7,7 +7,7 @@ naming team A answers 403 with no data.
 from __future__ import annotations
 
 import pytest
-from conftest import Account, assert_error
+from api_helpers import Account, assert_error
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from conftest import POSTGRES_ADMIN_URL
+from api_helpers import POSTGRES_ADMIN_URL
 from sqlalchemy import create_engine, inspect
 
 from moderately.config import Settings

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from conftest import POSTGRES_ADMIN_URL
+from api_helpers import POSTGRES_ADMIN_URL
 from hypothesis import HealthCheck, settings
 
 from moderately.app import create_app

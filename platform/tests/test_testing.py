@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import POSTGRES_ADMIN_URL
+from api_helpers import POSTGRES_ADMIN_URL
 
 from moderately.testing import (
     Credentials,

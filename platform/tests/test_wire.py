@@ -6,7 +6,7 @@ import re
 
 import httpx
 import pytest
-from conftest import Account, MakeAccount, assert_error
+from api_helpers import Account, MakeAccount, assert_error
 
 pytestmark = pytest.mark.anyio
 

@@ -27,7 +27,11 @@ async def bootstrap(session: AsyncSession) -> IssuedCredentials | None:
     if await session.scalar(select(User.user_id).limit(1)) is not None:
         return None
     return await create_user_with_token(
-        session, email=BOOTSTRAP_EMAIL, full_name="Administrator", team_name="Default team"
+        session,
+        email=BOOTSTRAP_EMAIL,
+        full_name="Administrator",
+        team_name="Default team",
+        token_name="bootstrap",
     )
 
 
@@ -38,6 +42,7 @@ async def create_user_with_token(
     full_name: str | None = None,
     team_name: str | None = None,
     team_id: str | None = None,
+    token_name: str = "operator CLI",
 ) -> IssuedCredentials:
     """A user in a new team (as its admin) or in an existing team (as a member), plus a token."""
     if team_id is not None and await session.get(Team, team_id) is None:
@@ -55,7 +60,7 @@ async def create_user_with_token(
         await team_users.add_member(session, team_id=team_id, user_id=user.user_id, role="member")
         role = "member"
     created = await issue_token(
-        session, team_id=team_id, user_id=user.user_id, name="operator CLI", role=role
+        session, team_id=team_id, user_id=user.user_id, name=token_name, role=role
     )
     return IssuedCredentials(team_id=team_id, user_id=user.user_id, api_key=created.secret)
 
