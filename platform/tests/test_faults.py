@@ -14,6 +14,7 @@ from api_helpers import POSTGRES_ADMIN_URL, assert_error, client_for
 from moderately.app import create_app
 from moderately.config import Settings
 from moderately.db.session import Database
+from moderately.services import agents as agents_service
 from moderately.services import operator
 from moderately.testing import create_postgres_database, drop_postgres_database
 
@@ -70,3 +71,27 @@ async def test_mount_prefix(tmp_path: Path) -> None:
         assert (await client.get("/api/agents", params={"page_size": 1})).status_code == 200
         assert "/api/agents" in (await client.get("/api/openapi.json")).json()["paths"]
         assert_error(await client.get("/agents"), 404)
+
+
+async def test_unexpected_error_is_a_500_envelope(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(agents_service, "get_agent", explode)
+    app = create_app(Settings(data_dir=tmp_path))
+    async with app.router.lifespan_context(app):
+        database: Database = app.state.database
+        async with database.session() as session:
+            issued = await operator.bootstrap(session)
+        assert issued is not None
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        headers = {"Authorization": f"Bearer {issued.api_key}"}
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", headers=headers
+        ) as client:
+            response = await client.get("/agents/some-id")
+    body = assert_error(response, 500, "INTERNAL_ERROR")
+    assert "boom" not in response.text  # no internals leak
+    assert body["error"]["path"] == "/agents/some-id"
