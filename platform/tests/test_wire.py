@@ -92,6 +92,12 @@ async def test_empty_json_body_is_an_empty_object(alice: Account) -> None:
     assert response.json()["name"] == "empty-patch"
 
 
+async def test_body_without_content_type_is_json(alice: Account) -> None:
+    request = alice.client.build_request("POST", "/agents", content=b'{"name": "no-ct"}')
+    assert "content-type" not in request.headers
+    assert (await alice.client.send(request)).status_code == 201
+
+
 async def test_unknown_body_keys_are_ignored(alice: Account) -> None:
     response = await alice.client.post(
         "/agents", json={"name": "extra", "color": "blue", "nested": {"a": 1}}

@@ -71,6 +71,8 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=f"{settings.mount_prefix}/openapi.json",
         docs_url=f"{settings.mount_prefix}/docs",
         redoc_url=None,
+        # A body sent without any Content-Type is read as JSON (liberal in what we accept).
+        strict_content_type=False,
     )
     app.state.settings = settings
     app.state.database = database
