@@ -8,6 +8,7 @@ import httpx
 import pytest
 from api_helpers import POSTGRES_ADMIN_URL, Account, MakeAccount, client_for, unique_email
 from fastapi import FastAPI
+from live_servers import live_server, seaweedfs  # noqa: F401  (shared with tests/storage)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.app import create_app

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from typing import Any
 
+import httpx
 import pytest
 from api_helpers import Account, assert_error
 
 from moderately.db.session import Database
+from moderately.ids import new_id
 from moderately.services import idempotency
 from moderately.services.auth import hash_token
+from moderately.testing import RunningServer
 
 pytestmark = pytest.mark.anyio
 
@@ -90,3 +95,36 @@ async def test_key_in_flight_is_409(alice: Account, database: Database) -> None:
     async with database.session() as session:
         await idempotency.abandon(session, record_id=outcome.record_id)
     assert (await alice.client.post("/agents", content=body, headers=headers)).status_code == 201
+
+
+async def test_an_immediate_repeat_is_replayed(
+    live_server: RunningServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record is final before the response leaves: a repeat sent the moment the first
+    answer arrives gets the stored answer, never IDEMPOTENCY_KEY_IN_USE (real HTTP).
+
+    Storing the record is slowed down (the server runs in this process), so the race, when
+    there is one, is lost every time rather than now and then. The repeat goes out on another
+    connection, as a retry on a fresh connection does: uvicorn serves one connection's requests
+    strictly in turn, which would hide the race.
+    """
+    finish = idempotency.finish
+
+    async def slow_finish(*args: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(0.02)
+        await finish(*args, **kwargs)
+
+    monkeypatch.setattr(idempotency, "finish", slow_finish)
+    auth = {"Authorization": f"Bearer {live_server.admin.api_key}"}
+    async with (
+        httpx.AsyncClient(base_url=live_server.base_url, headers=auth) as one,
+        httpx.AsyncClient(base_url=live_server.base_url, headers=auth) as other,
+    ):
+        for attempt in range(50):
+            headers = {"Idempotency-Key": f"race-{new_id()}"}
+            body = {"name": f"race {attempt} {new_id()}"}
+            first = await one.post("/agents", json=body, headers=headers)
+            second = await other.post("/agents", json=body, headers=headers)
+            assert first.status_code == 201, first.text
+            assert (second.status_code, second.json()) == (201, first.json()), second.text
+            assert second.headers["idempotent-replayed"] == "true"

@@ -2,7 +2,8 @@
 
 The local store is served by a tiny Starlette app in uvicorn on a loopback port, built from the
 same `receive`/`serve` calls the real storage routes will make; S3 is a real SeaweedFS, started
-once per session and only when an S3 test runs.
+once per session and only when an S3 test runs (the `seaweedfs` fixture of tests/live_servers.py,
+which tests/conftest.py shares with every test).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from moderately.storage import (
     response_headers,
     store_from_url,
 )
-from moderately.testing_s3 import S3Endpoint, run_seaweedfs
+from moderately.testing_s3 import S3Endpoint
 
 SECRET = "storage-tests-secret-0123456789"
 BUCKET = "moderately-tests"
@@ -82,12 +83,6 @@ def local_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStore
     server.should_exit = True
     thread.join(10)
     sock.close()
-
-
-@pytest.fixture(scope="session")
-def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Endpoint]:
-    with run_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as endpoint:
-        yield endpoint
 
 
 @pytest.fixture(scope="session")

@@ -91,39 +91,51 @@ class IdempotencyMiddleware:
     async def _run_and_store(
         self, record_id: int, scope: Scope, receive: Receive, send: Send
     ) -> None:
-        status = 0
-        content_type: str | None = None
-        chunks: list[bytes] = []
+        """Run the request with its response held back; store it, then send it.
 
-        async def capture(message: Message) -> None:
-            nonlocal status, content_type
+        The record is final before the client sees a byte, so a repeat sent the moment the
+        response arrives is replayed instead of finding the key still in flight. Keyed POSTs
+        answer small JSON documents, so holding one in memory costs nothing.
+        """
+        start: Message | None = None
+        chunks: list[bytes] = []
+        finished = False
+
+        async def hold(message: Message) -> None:
+            nonlocal start, finished
             if message["type"] == "http.response.start":
-                status = message["status"]
-                content_type = Headers(raw=message.get("headers", [])).get("content-type")
+                start = message
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-            await send(message)
+                finished = not message.get("more_body", False)
 
         try:
-            await self.app(scope, receive, capture)
+            await self.app(scope, receive, hold)
         except BaseException:
             await self._forget(record_id)
             raise
-        if status >= 500 or status in _NOT_STORED or status == 0:
+        if start is None or not finished:
             await self._forget(record_id)
+            if start is not None:  # a response the app never finished: pass on what there is
+                await _send_held(send, start, chunks)
             return
-        try:
-            async with self.database.session() as session:
-                await idempotency.finish(
-                    session,
-                    record_id=record_id,
-                    status_code=status,
-                    content_type=content_type,
-                    body=b"".join(chunks).decode("utf-8", "replace"),
-                )
-        except Exception:  # the response is already out; a lost record only costs a re-run
-            log.warning("could not store idempotency record %s", record_id, exc_info=True)
+        status: int = start["status"]
+        if status >= 500 or status in _NOT_STORED:
             await self._forget(record_id)
+        else:
+            try:
+                async with self.database.session() as session:
+                    await idempotency.finish(
+                        session,
+                        record_id=record_id,
+                        status_code=status,
+                        content_type=Headers(raw=start.get("headers", [])).get("content-type"),
+                        body=b"".join(chunks).decode("utf-8", "replace"),
+                    )
+            except Exception:  # a lost record only costs a re-run of a repeat
+                log.warning("could not store idempotency record %s", record_id, exc_info=True)
+                await self._forget(record_id)
+        await _send_held(send, start, chunks)
 
     async def _forget(self, record_id: int) -> None:
         try:
@@ -131,6 +143,11 @@ class IdempotencyMiddleware:
                 await idempotency.abandon(session, record_id=record_id)
         except Exception:  # the record expires on its own; never mask the original outcome
             log.warning("could not release idempotency record %s", record_id, exc_info=True)
+
+
+async def _send_held(send: Send, start: Message, chunks: list[bytes]) -> None:
+    await send(start)
+    await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": False})
 
 
 async def _send_replay(outcome: idempotency.Replay, send: Send) -> None:
