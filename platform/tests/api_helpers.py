@@ -53,4 +53,12 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
         assert isinstance(body["details"], list)
     else:
         assert "details" not in body
+    # X-Should-Retry: transient failures say "true", final conflicts "false" (the SDK obeys).
+    hint = response.headers.get("x-should-retry")
+    if status in (429, 503) or body["code"] == "IDEMPOTENCY_KEY_IN_USE":
+        assert hint == "true"
+    elif status == 409 or response.headers.get("idempotent-replayed") == "true":
+        assert hint == "false"
+    else:
+        assert hint is None
     return body

@@ -43,6 +43,7 @@ async def test_sqlite_busy_is_503(tmp_path: Path) -> None:
             response = await client.post("/agents", json={"name": "during"})
             assert_error(response, 503, "SERVICE_UNAVAILABLE")
             assert response.headers["retry-after"] == "1"
+            assert response.headers["x-should-retry"] == "true"
             # readers are not blocked in WAL mode
             assert (await client.get("/agents")).status_code == 200
         finally:

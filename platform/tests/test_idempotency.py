@@ -37,8 +37,10 @@ async def test_errors_are_replayed_too(alice: Account) -> None:
     headers = {"Idempotency-Key": "clash"}
     first = await alice.client.post("/agents", json={"name": "taken"}, headers=headers)
     assert_error(first, 409)
+    assert first.headers["x-should-retry"] == "false"  # a duplicate name stays one
     second = await alice.client.post("/agents", json={"name": "taken"}, headers=headers)
     assert second.status_code == 409 and second.json() == first.json()
+    assert second.headers["x-should-retry"] == "false"  # a replay never changes
 
 
 async def test_same_key_other_request_is_refused(alice: Account) -> None:
@@ -92,6 +94,7 @@ async def test_key_in_flight_is_409(alice: Account, database: Database) -> None:
     response = await alice.client.post("/agents", content=body, headers=headers)
     assert_error(response, 409, "IDEMPOTENCY_KEY_IN_USE")
     assert response.headers["retry-after"] == "1"
+    assert response.headers["x-should-retry"] == "true"  # transient: the SDK retries it
     async with database.session() as session:
         await idempotency.abandon(session, record_id=outcome.record_id)
     assert (await alice.client.post("/agents", content=body, headers=headers)).status_code == 201

@@ -56,13 +56,17 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
 )
 
 RETRY_AFTER_SECONDS = "1"
+# `X-Should-Retry` by status when the caller does not say: a 409 is final (duplicate name,
+# terminal state), a 429 or 503 passes. The SDK honours the header over its own rules.
+SHOULD_RETRY = {409: False, 429: True, 503: True}
 
 DESCRIPTIONS = {
     400: "Invalid request (malformed JSON, invalid field, paging or sort value)",
     401: "Missing, invalid, expired or inactive API token",
     403: "Not allowed: read-only token, missing admin role, or a team you are not in",
     404: "Not found (or belongs to a team you are not in)",
-    409: "Conflict (duplicate name, or an Idempotency-Key still in flight)",
+    409: "Conflict: final (duplicate name, terminal state; `X-Should-Retry: false`) or "
+    "transient (an Idempotency-Key still in flight; `X-Should-Retry: true`, `Retry-After`)",
     500: "Unexpected server error",
     503: "Database unavailable or busy; retry after Retry-After seconds",
 }
@@ -92,8 +96,12 @@ def error_response(
     code: str | None = None,
     details: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    retry: bool | None = None,
 ) -> JSONResponse:
-    """The envelope of api.md 3.2; top-level `details` on every 400 and on nothing else."""
+    """The envelope of api.md 3.2; top-level `details` on every 400 and on nothing else.
+
+    `retry` sets `X-Should-Retry`; by default it follows `SHOULD_RETRY`.
+    """
     request_id = request_id_of(scope)
     code = code or CODES.get(status, "ERROR")
     if status == 400:
@@ -115,6 +123,9 @@ def error_response(
     all_headers = {"X-Request-Id": request_id, **(headers or {})}
     if status in (429, 503):
         all_headers.setdefault("Retry-After", RETRY_AFTER_SECONDS)
+    retry = SHOULD_RETRY.get(status) if retry is None else retry
+    if retry is not None:
+        all_headers["X-Should-Retry"] = "true" if retry else "false"
     return JSONResponse(body, status_code=status, headers=all_headers)
 
 

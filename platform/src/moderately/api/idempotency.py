@@ -83,6 +83,7 @@ class IdempotencyMiddleware:
                 "a request with this Idempotency-Key is still in progress",
                 code="IDEMPOTENCY_KEY_IN_USE",
                 headers={"Retry-After": "1"},
+                retry=True,
             )
             await response(scope, receive, send)
             return
@@ -152,6 +153,9 @@ async def _send_held(send: Send, start: Message, chunks: list[bytes]) -> None:
 
 async def _send_replay(outcome: idempotency.Replay, send: Send) -> None:
     headers = [(b"idempotent-replayed", b"true")]
+    if outcome.status_code >= 400:
+        # The same answer comes back for as long as the record lives: retrying cannot help.
+        headers.append((b"x-should-retry", b"false"))
     if outcome.content_type:
         headers.append((b"content-type", outcome.content_type.encode("latin-1")))
     body = outcome.body.encode("utf-8")
