@@ -39,13 +39,17 @@ RULES: List[Tuple[str, str]] = [
     # Protocol dunders and library names.
     (r"\b__aenter__\b", "__enter__"),
     (r"\b__aexit__\b", "__exit__"),
+    (r"\b__aiter__\b", "__iter__"),
     (r"\bAsyncIterator\b", "Iterator"),
+    (r"\bAsyncGenerator\[(\w+), None\]", r"Generator[\1, None, None]"),
     (r"\bhttpx\.AsyncClient\b", "httpx.Client"),
     (r"\bhttpx\.AsyncBaseTransport\b", "httpx.BaseTransport"),
     (r"\bhttpx\.AsyncHTTPTransport\b", "httpx.HTTPTransport"),
+    (r"\bhttpx\.AsyncByteStream\b", "httpx.SyncByteStream"),
     (r"\bhandle_async_request\b", "handle_request"),
     (r"\baclose\b", "close"),
     (r"\baread\b", "read"),
+    (r"\baiter_raw\b", "iter_raw"),
     # The hand-written I/O seam.
     (r"\b_io_async\b", "_io_sync"),
     # Our names: an infix (UserAsyncModel -> UserModel), then the prefix of every other class

@@ -6,11 +6,13 @@ from typing import Any, Callable, Dict, List, Tuple
 import pytest
 
 from moderatelyai_sdk import AsyncModeratelyAI, AsyncPage, ModeratelyAI, Page
-from moderatelyai_sdk.models import UserAsyncModel, UserModel
+from moderatelyai_sdk.models import FileAsyncModel, FileModel, UserAsyncModel, UserModel
 from moderatelyai_sdk.resources.agents import Agents
+from moderatelyai_sdk.resources.files import Files
 from moderatelyai_sdk.resources.teams import Teams
 from moderatelyai_sdk.resources.users import Users
 from moderatelyai_sdk.resources_async.agents import AsyncAgents
+from moderatelyai_sdk.resources_async.files import AsyncFiles
 from moderatelyai_sdk.resources_async.teams import AsyncTeams
 from moderatelyai_sdk.resources_async.users import AsyncUsers
 
@@ -19,7 +21,9 @@ PAIRS = [
     (Users, AsyncUsers),
     (Teams, AsyncTeams),
     (Agents, AsyncAgents),
+    (Files, AsyncFiles),
     (UserModel, UserAsyncModel),
+    (FileModel, FileAsyncModel),
     (Page, AsyncPage),
 ]
 # Protocol methods that are renamed, not copied, on the async side.
@@ -63,7 +67,7 @@ def test_same_signatures(sync_cls: type, async_cls: type) -> None:
             assert shape(sync_method) == shape(async_method), f"{sync_cls.__name__}.{sync_name}"
 
 
-@pytest.mark.parametrize(("sync_cls", "async_cls"), PAIRS[1:4], ids=lambda c: c.__name__)
+@pytest.mark.parametrize(("sync_cls", "async_cls"), PAIRS[1:5], ids=lambda c: c.__name__)
 def test_resource_calls_are_coroutines_on_the_async_side(sync_cls: type, async_cls: type) -> None:
     for name, method in public_methods(async_cls).items():
         assert is_async(method), f"{async_cls.__name__}.{name} must be async"
@@ -72,7 +76,7 @@ def test_resource_calls_are_coroutines_on_the_async_side(sync_cls: type, async_c
 def test_clients_expose_the_same_resources() -> None:
     kwargs = {"api_key": "k", "team_id": "t"}
     sync_client, async_client = ModeratelyAI(**kwargs), AsyncModeratelyAI(**kwargs)
-    names = {"users", "teams", "agents"}
+    names = {"users", "teams", "agents", "files"}
     for name in names:
         sync_resource, async_resource = getattr(sync_client, name), getattr(async_client, name)
         assert type(async_resource).__name__ == "Async" + type(sync_resource).__name__

@@ -6,9 +6,9 @@ from typing import Any, Callable
 import pytest
 
 from moderatelyai_sdk import AsyncModeratelyAI, ModeratelyAI
-from moderatelyai_sdk.models import UserAsyncModel, UserModel
-from moderatelyai_sdk.resources import Agents, Teams, Users
-from moderatelyai_sdk.resources_async import AsyncAgents, AsyncTeams, AsyncUsers
+from moderatelyai_sdk.models import FileAsyncModel, FileModel, UserAsyncModel, UserModel
+from moderatelyai_sdk.resources import Agents, Files, Teams, Users
+from moderatelyai_sdk.resources_async import AsyncAgents, AsyncFiles, AsyncTeams, AsyncUsers
 
 PAGING = "(*, page=1, page_size=10, order_by='created_at', order_direction='desc')"
 SEED = {
@@ -30,6 +30,32 @@ SEED = {
         "create": "(*, name, description=None, **kwargs)",
         "update": "(agent_id, *, name=None, description=None, **kwargs)",
         "delete": "(agent_id)",
+    },
+    # The seed's parameters, plus ``progress=None`` (a keyword-only addition) on the transfers
+    # and ``file_hash=None`` on get_upload_url (api.md 7.3 B3, E6).
+    (Files, AsyncFiles): {
+        "list": "(*, dataset_id=None, status=None, mime_type=None, file_hashes=None, page=1, "
+        "page_size=10, order_by='created_at', order_direction='desc')",
+        "retrieve": "(file_id)",
+        "upload": "(file=None, *, name=None, metadata=None, progress=None, **kwargs)",
+        "download": "(file_id, *, path=None, progress=None)",
+        "update": "(file_id, *, name=None, dataset_id=None, metadata=None, **kwargs)",
+        "delete": "(file_id)",
+        "get_upload_url": "(*, filename, file_size, mime_type=None, dataset_id=None, "
+        "file_hash=None, **kwargs)",
+    },
+    (FileModel, FileAsyncModel): {
+        "download": "(*, path=None, progress=None)",
+        "delete": "()",
+        "refresh": "()",
+        "is_ready": "()",
+        "is_processing": "()",
+        "has_error": "()",
+        "is_image": "()",
+        "is_document": "()",
+        "is_text": "()",
+        "is_csv": "()",
+        "get_extension": "()",
     },
     (UserModel, UserAsyncModel): {
         "display_name": "()",
@@ -67,7 +93,9 @@ def test_seed_signature(cls: type, name: str, expected: str) -> None:
     assert bare(getattr(cls, name)) == expected
 
 
-@pytest.mark.parametrize("cls", [Users, AsyncUsers, Teams, AsyncTeams, Agents, AsyncAgents])
+@pytest.mark.parametrize(
+    "cls", [Users, AsyncUsers, Teams, AsyncTeams, Agents, AsyncAgents, Files, AsyncFiles]
+)
 def test_every_public_method_documents_its_wire_call(cls: type) -> None:
     for name, method in inspect.getmembers(cls, inspect.isfunction):
         if not name.startswith("_"):

@@ -25,9 +25,9 @@ from ._exceptions import (
 )
 from ._sync._client import ModeratelyAI
 from ._version import __version__
-from .models import UserAsyncModel, UserModel
+from .models import FileAsyncModel, FileModel, UserAsyncModel, UserModel
 from .pagination import AsyncPage, Page
-from .types import Agent, PaginationInfo, Team, User
+from .types import Agent, File, PaginationInfo, Team, User
 
 __all__ = [
     "__version__",
@@ -40,9 +40,12 @@ __all__ = [
     "AsyncPage",
     "UserModel",
     "UserAsyncModel",
+    "FileModel",
+    "FileAsyncModel",
     "User",
     "Team",
     "Agent",
+    "File",
     "PaginationInfo",
     # errors
     "ModeratelyAIError",

@@ -27,6 +27,7 @@ from .._base_client import (
 from .._models import ModelT, validate_list, validate_model
 from ._pagination import AsyncPage
 from .resources.agents import AsyncAgents
+from .resources.files import AsyncFiles
 from .resources.teams import AsyncTeams
 from .resources.users import AsyncUsers
 
@@ -170,6 +171,7 @@ class AsyncModeratelyAI(AsyncBaseClient):
     users: AsyncUsers
     teams: AsyncTeams
     agents: AsyncAgents
+    files: AsyncFiles
 
     def __init__(
         self,
@@ -219,3 +221,4 @@ class AsyncModeratelyAI(AsyncBaseClient):
         self.users = AsyncUsers(self)
         self.teams = AsyncTeams(self)
         self.agents = AsyncAgents(self)
+        self.files = AsyncFiles(self)

@@ -28,6 +28,7 @@ from .._base_client import (
 from .._models import ModelT, validate_list, validate_model
 from ._pagination import Page
 from .resources.agents import Agents
+from .resources.files import Files
 from .resources.teams import Teams
 from .resources.users import Users
 
@@ -167,6 +168,7 @@ class ModeratelyAI(BaseClient):
     users: Users
     teams: Teams
     agents: Agents
+    files: Files
 
     def __init__(
         self,
@@ -216,3 +218,4 @@ class ModeratelyAI(BaseClient):
         self.users = Users(self)
         self.teams = Teams(self)
         self.agents = Agents(self)
+        self.files = Files(self)

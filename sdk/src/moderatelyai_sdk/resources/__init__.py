@@ -1,7 +1,8 @@
 """Sync resource classes, one module per resource (``moderatelyai_sdk.resources.users.Users``)."""
 
 from .agents import Agents
+from .files import Files
 from .teams import Teams
 from .users import Users
 
-__all__ = ["Agents", "Teams", "Users"]
+__all__ = ["Agents", "Files", "Teams", "Users"]

@@ -1,7 +1,8 @@
 """Async resource classes (``moderatelyai_sdk.resources_async.users.AsyncUsers``)."""
 
 from .agents import AsyncAgents
+from .files import AsyncFiles
 from .teams import AsyncTeams
 from .users import AsyncUsers
 
-__all__ = ["AsyncAgents", "AsyncTeams", "AsyncUsers"]
+__all__ = ["AsyncAgents", "AsyncFiles", "AsyncTeams", "AsyncUsers"]

@@ -1,8 +1,9 @@
 """Plain wire types (no I/O): what the API sends, as pydantic models with dict-style access."""
 
 from .agent import Agent
+from .file import File
 from .pagination import PaginationInfo
 from .team import Team
 from .user import User
 
-__all__ = ["Agent", "PaginationInfo", "Team", "User"]
+__all__ = ["Agent", "File", "PaginationInfo", "Team", "User"]

@@ -1,0 +1,557 @@
+"""Presigned transfers: the only code that touches storage URLs.
+
+Upload (api.md 6.1): the source is hashed in a first streamed pass (a non-seekable stream is
+spooled to a temporary file on the way), ``POST /files/upload-url`` declares name, size, SHA-256
+and MIME type, the bytes go to the URL in a second streamed pass, and ``POST /files/{id}/complete``
+lets the server verify them. Download (api.md 6.2): ``GET /files/{id}/download`` for a URL, then
+the bytes are streamed into memory or into a temporary file beside the target, hashed on the way,
+checked against the file's ``fileHash`` and renamed into place.
+
+Transfers go through the client's own ``httpx`` client (its connection pool, timeouts, proxies)
+but never with its headers or auth: storage URLs carry their own signature and must not see the
+API key. They follow the client's retry policy (attempts, backoff): a connection error or a 5xx
+repeats the request with the body re-sent from its first byte; a 403 (expired or altered URL) and
+any other 4xx do not. Memory stays at a few ``CHUNK_SIZE`` buffers whatever the file size.
+"""
+
+import contextlib
+import hashlib
+import inspect
+import io
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from typing import (
+    IO,
+    TYPE_CHECKING,
+    Any,
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Dict,
+    Optional,
+    Tuple,
+    Type,
+    Union,
+)
+
+import httpx
+
+from .. import _io_async
+from .._base_client import RETRYABLE_TRANSPORT_ERRORS, make_body, path_param, retry_delay
+from .._exceptions import APIError, TimeoutError
+from .._files import (
+    CHUNK_SIZE,
+    SNIFF_SIZE,
+    MissingFileError,
+    detect_mime_type,
+    normalize_hash,
+    storage_error,
+    transfer_should_retry,
+    upload_name,
+)
+
+if TYPE_CHECKING:
+    from ._client import AsyncBaseClient
+
+__all__ = ["ProgressCallback", "download_file", "upload_file"]
+
+#: ``progress(bytes_done, total)`` after every chunk; ``total`` is -1 when unknown. A retried
+#: transfer starts counting again from 0.
+ProgressCallback = Callable[[int, int], object]
+
+
+class _ServerError(Exception):
+    """A storage answer worth repeating (5xx); ``error`` is raised if no attempt is left."""
+
+    def __init__(self, response: httpx.Response, error: APIError) -> None:
+        super().__init__(error.message)
+        self.response = response
+        self.error = error
+
+
+_RETRYABLE: Tuple[Type[Exception], ...] = (_ServerError, *RETRYABLE_TRANSPORT_ERRORS)
+
+
+async def _wait_or_raise(
+    client: "AsyncBaseClient", attempt: int, exc: Exception, action: str
+) -> None:
+    """Sleep before attempt ``attempt + 1`` of a transfer, or raise when none is left."""
+    retry = client._retry
+    response = exc.response if isinstance(exc, _ServerError) else None
+    if attempt >= retry.max_retries:
+        if isinstance(exc, _ServerError):
+            raise exc.error from None
+        raise TimeoutError(
+            f"The presigned {action} failed after {attempt + 1} attempt(s): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    await _io_async.sleep(retry_delay(attempt, response, retry))
+
+
+def _report(progress: Optional[ProgressCallback], done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)
+
+
+def _storage_request(
+    client: "AsyncBaseClient", method: str, url: str, **kwargs: Any
+) -> httpx.Request:
+    # Built directly, not with client.build_request: no default headers, cookies or base URL.
+    return httpx.Request(method, url, extensions={"timeout": client._timeout.as_dict()}, **kwargs)
+
+
+# --- upload sources -------------------------------------------------------------------------------
+
+
+def _open_path(path: str) -> IO[bytes]:
+    try:
+        return open(path, "rb")  # closed by the source
+    except FileNotFoundError:
+        raise MissingFileError(2, "No such file to upload", path) from None
+    except IsADirectoryError:
+        raise ValueError(f"{path!r} is a directory, not a file to upload") from None
+
+
+def _as_bytes(chunk: Any) -> bytes:
+    if isinstance(chunk, str):
+        return chunk.encode("utf-8")  # text-mode files and readers (0.2.7 did the same)
+    if isinstance(chunk, (bytes, bytearray, memoryview)):
+        return bytes(chunk) if not isinstance(chunk, bytes) else chunk
+    raise TypeError(f"read() returned {type(chunk).__name__}, expected bytes or str")
+
+
+def _digest_file(f: Any) -> Tuple[int, str, bytes]:
+    """Size, SHA-256 and first bytes of ``f`` from its position to its end (blocking)."""
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    if isinstance(f, (io.BufferedIOBase, io.RawIOBase)):
+        buffer = bytearray(CHUNK_SIZE)  # one buffer reused: no allocation per chunk
+        view = memoryview(buffer)
+        while True:
+            count = f.readinto(buffer)
+            if not count:
+                break
+            digest.update(view[:count])
+            if size < SNIFF_SIZE:
+                head += bytes(view[: min(count, SNIFF_SIZE - size)])
+            size += count
+        return size, digest.hexdigest(), head
+    while True:
+        chunk = _as_bytes(f.read(CHUNK_SIZE))
+        if not chunk:
+            return size, digest.hexdigest(), head
+        digest.update(chunk)
+        if size < SNIFF_SIZE:
+            head += chunk[: SNIFF_SIZE - size]
+        size += len(chunk)
+
+
+def _seekable(obj: Any) -> bool:
+    """A blocking, binary object we can rewind (a text file is spooled, as encoding it again
+    could give other bytes)."""
+    read, seekable = obj.read, getattr(obj, "seekable", None)
+    if isinstance(obj, io.TextIOBase) or _is_async(read) or not callable(seekable):
+        return False
+    if _is_async(seekable) or not callable(getattr(obj, "tell", None)):
+        return False
+    try:
+        return seekable() is True
+    except (OSError, ValueError):
+        return False
+
+
+def _is_async(function: Any) -> bool:
+    return inspect.iscoroutinefunction(function)
+
+
+# Sources of bytes to upload: ``name``, ``size``, ``sha256`` and ``head`` (first bytes) are known
+# after ``prepare()``, before the first request; ``chunks()`` reads them from the first byte, as
+# many times as attempts need.
+
+
+class _BytesSource:
+    def __init__(self, data: memoryview, name: str) -> None:
+        self._data = data
+        self.name = name
+        self.size = len(data)
+        self.sha256 = ""
+        self.head = data[:SNIFF_SIZE].tobytes()
+
+    async def prepare(self) -> None:
+        self.sha256 = (await _io_async.run_blocking(hashlib.sha256, self._data)).hexdigest()
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        for start in range(0, self.size, CHUNK_SIZE):
+            yield self._data[start : start + CHUNK_SIZE].tobytes()
+
+    async def aclose(self) -> None:
+        return None
+
+
+class _FileSource:
+    """A file: ours (a path, a spool) or the caller's (rewound to where it was given to us)."""
+
+    def __init__(self, f: Any, name: str, *, owned: bool) -> None:
+        self._file = f
+        self._owned = owned
+        self._start = 0
+        self.name = name
+        self.size = 0
+        self.sha256 = ""
+        self.head = b""
+
+    async def prepare(self) -> None:
+        self._start = await _io_async.run_blocking(self._file.tell)
+        self.size, self.sha256, self.head = await _io_async.run_blocking(_digest_file, self._file)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        await _io_async.run_blocking(self._file.seek, self._start)
+        sent = 0
+        while True:
+            chunk = _as_bytes(await _io_async.run_blocking(self._file.read, CHUNK_SIZE))
+            if not chunk:
+                break
+            sent += len(chunk)
+            if sent > self.size:
+                break
+            yield chunk
+        if sent != self.size:
+            raise ValueError(
+                f"{self.name!r} changed while it was being uploaded ({self.size} bytes were "
+                "hashed); upload it again"
+            )
+
+    async def aclose(self) -> None:
+        if self._owned:
+            await _io_async.run_blocking(self._file.close)
+
+
+async def _spool(reader: Any, name: str) -> _FileSource:
+    """Copy a stream that cannot be rewound into an anonymous temporary file (bounded memory)."""
+    spool = await _io_async.run_blocking(tempfile.TemporaryFile)
+    try:
+        while True:
+            chunk = _as_bytes(await _io_async.read(reader, CHUNK_SIZE))
+            if not chunk:
+                break
+            await _io_async.run_blocking(spool.write, chunk)
+        await _io_async.run_blocking(spool.seek, 0)
+    except BaseException:
+        await _io_async.run_blocking(spool.close)
+        raise
+    return _FileSource(spool, name, owned=True)
+
+
+_Source = Union[_BytesSource, _FileSource]
+
+
+async def _open_source(file: Any, name: Optional[str]) -> _Source:
+    """Classify ``file`` and hash it; raises before any request for a missing path."""
+    if isinstance(file, (str, os.PathLike)):
+        path = os.fsdecode(file)
+        f = await _io_async.run_blocking(_open_path, path)
+        source: _Source = _FileSource(f, upload_name(name, path=path), owned=True)
+    elif isinstance(file, (bytes, bytearray, memoryview)):
+        source = _BytesSource(memoryview(file).cast("B"), upload_name(name))
+    elif callable(getattr(file, "read", None)):
+        label = upload_name(name, source_name=getattr(file, "name", None))
+        seekable = _seekable(file)
+        source = _FileSource(file, label, owned=False) if seekable else await _spool(file, label)
+    else:
+        raise ValueError(
+            f"Cannot upload a {type(file).__name__}: pass a path (str or Path), bytes, or a "
+            "binary file-like object with read()"
+        )
+    try:
+        await source.prepare()
+    except BaseException:
+        await source.aclose()
+        raise
+    return source
+
+
+# --- upload ---------------------------------------------------------------------------------------
+
+
+async def _body(
+    source: _Source, progress: Optional[ProgressCallback]
+) -> AsyncGenerator[bytes, None]:
+    done = 0
+    _report(progress, 0, source.size)
+    async for chunk in source.chunks():
+        yield chunk
+        done += len(chunk)
+        _report(progress, done, source.size)
+
+
+async def _put_once(
+    client: "AsyncBaseClient",
+    url: str,
+    headers: Dict[str, str],
+    source: _Source,
+    progress: Optional[ProgressCallback],
+) -> None:
+    body = _body(source, progress)
+    request = _storage_request(client, "PUT", url, headers=headers, content=body)
+    try:
+        response = await client._http.send(request, auth=None, follow_redirects=False)
+    finally:
+        await body.aclose()
+    if response.is_success:
+        return
+    error = storage_error(response, "upload")
+    if transfer_should_retry(response):
+        raise _ServerError(response, error)
+    raise error
+
+
+async def _put(
+    client: "AsyncBaseClient",
+    url: str,
+    headers: Dict[str, str],
+    source: _Source,
+    progress: Optional[ProgressCallback],
+) -> None:
+    attempt = 0
+    while True:
+        try:
+            return await _put_once(client, url, headers, source, progress)
+        except _RETRYABLE as exc:
+            await _wait_or_raise(client, attempt, exc, "upload")
+        attempt += 1
+
+
+def _upload_target(
+    created: Any, source: _Source, mime_type: str
+) -> Tuple[str, str, Dict[str, str]]:
+    """File id, URL and PUT headers from the upload-url answer."""
+    file = created.get("file") if isinstance(created, dict) else None
+    url = created.get("uploadUrl") if isinstance(created, dict) else None
+    if not isinstance(file, dict) or not isinstance(url, str) or not file.get("fileId"):
+        raise APIError("Unexpected answer to POST /files/upload-url: no file or uploadUrl")
+    # The store may have signed the Content-Type it recorded; send exactly that one.
+    headers = {
+        "Content-Type": str(file.get("mimeType") or mime_type),
+        "Content-Length": str(source.size),
+    }
+    extra = created.get("uploadHeaders")
+    if isinstance(extra, dict):  # headers the URL's signature covers (e.g. an S3 checksum)
+        headers.update({str(key): str(value) for key, value in extra.items()})
+    return str(file["fileId"]), url, headers
+
+
+async def upload_file(
+    client: "AsyncBaseClient",
+    file: Any,
+    *,
+    name: Optional[str],
+    metadata: Optional[Dict[str, Any]],
+    mime_type: Optional[str],
+    progress: Optional[ProgressCallback],
+    extra: Dict[str, Any],
+) -> Any:
+    """The whole upload flow; returns the completed File as the server sent it."""
+    source = await _open_source(file, name)
+    try:
+        mime = mime_type or detect_mime_type(source.name, source.head)
+        fields = {
+            "fileName": source.name,
+            "fileSize": source.size,
+            "fileHash": source.sha256,
+            "mimeType": mime,
+            "teamId": client.team_id,
+            "metadata": metadata or None,
+        }
+        created = await client._request("POST", "/files/upload-url", body=make_body(fields, extra))
+        file_id, url, headers = _upload_target(created, source, mime)
+        path = f"/files/{path_param(file_id, 'file_id')}"
+        try:
+            await _put(client, url, headers, source, progress)
+        except Exception:
+            # Best effort: a failed upload leaves no pending file behind.
+            with contextlib.suppress(Exception):
+                await client.with_options(max_retries=0)._request("DELETE", path)
+            raise
+        body = {"fileSize": source.size, "fileHash": source.sha256}
+        return await client._request("POST", f"{path}/complete", body=body)
+    finally:
+        await source.aclose()
+
+
+# --- download -------------------------------------------------------------------------------------
+
+
+class _Sink:
+    """Where downloaded bytes go, hashed on the way: memory, or a temporary file that is renamed
+    to the target only once complete and verified."""
+
+    def __init__(self, path: Optional[Path]) -> None:
+        self._path = path
+        self._temp: Optional[Path] = None
+        self._file: Optional[IO[bytes]] = None
+        self._buffer = bytearray()
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    async def open(self) -> None:
+        if self._path is None:
+            return
+        self._temp = self._path.with_name(f".{self._path.name}.{uuid.uuid4().hex[:12]}.part")
+        self._file = await _io_async.run_blocking(_create, self._temp)
+
+    async def reset(self) -> None:
+        """Start again from byte 0 (a retried attempt)."""
+        self._buffer.clear()
+        self._digest = hashlib.sha256()
+        self.size = 0
+        if self._file is not None:
+            await _io_async.run_blocking(_truncate, self._file)
+
+    async def write(self, piece: bytes) -> None:
+        self._digest.update(piece)
+        self.size += len(piece)
+        self._buffer += piece
+        if self._file is not None and len(self._buffer) >= CHUNK_SIZE:
+            await _io_async.run_blocking(self._file.write, self._buffer)
+            self._buffer.clear()
+
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    async def finish(self) -> Optional[bytes]:
+        """The bytes (memory), or None after renaming the complete file to the target."""
+        if self._file is None or self._temp is None or self._path is None:
+            return bytes(self._buffer)
+        await _io_async.run_blocking(
+            _close_and_rename, self._file, self._buffer, self._temp, self._path
+        )
+        self._file = None
+        return None
+
+    async def discard(self) -> None:
+        self._buffer = bytearray()
+        if self._file is not None and self._temp is not None:
+            await _io_async.run_blocking(_close_and_remove, self._file, self._temp)
+            self._file = None
+
+
+def _create(temp: Path) -> IO[bytes]:
+    temp.parent.mkdir(parents=True, exist_ok=True)
+    return open(temp, "xb")  # closed by the sink
+
+
+def _truncate(f: IO[bytes]) -> None:
+    f.seek(0)
+    f.truncate()
+
+
+def _close_and_rename(f: IO[bytes], rest: bytearray, temp: Path, target: Path) -> None:
+    with f:
+        f.write(rest)
+    os.replace(temp, target)
+
+
+def _close_and_remove(f: IO[bytes], temp: Path) -> None:
+    f.close()
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+
+
+async def _get_once(
+    client: "AsyncBaseClient",
+    url: str,
+    sink: _Sink,
+    progress: Optional[ProgressCallback],
+    expected_size: int,
+) -> None:
+    request = _storage_request(client, "GET", url)
+    response = await client._http.send(request, stream=True, auth=None, follow_redirects=False)
+    try:
+        if not response.is_success:
+            await response.aread()
+            error = storage_error(response, "download")
+            if transfer_should_retry(response):
+                raise _ServerError(response, error)
+            raise error
+        length = response.headers.get("content-length", "")
+        total = int(length) if length.isdigit() else expected_size
+        await sink.reset()
+        _report(progress, 0, total)
+        async for piece in _raw_pieces(response):
+            await sink.write(piece)
+            _report(progress, sink.size, total)
+    finally:
+        await response.aclose()
+
+
+async def _raw_pieces(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body exactly as stored: raw, never decoded (storage URLs are fetched without
+    Accept-Encoding), in the pieces the connection delivers."""
+    if response.is_stream_consumed:  # a body read already: test doubles build responses so
+        yield response.content
+        return
+    async for piece in response.aiter_raw():
+        yield piece
+
+
+async def _get(
+    client: "AsyncBaseClient",
+    url: str,
+    sink: _Sink,
+    progress: Optional[ProgressCallback],
+    expected_size: int,
+) -> None:
+    attempt = 0
+    while True:
+        try:
+            return await _get_once(client, url, sink, progress, expected_size)
+        except _RETRYABLE as exc:
+            await _wait_or_raise(client, attempt, exc, "download")
+        attempt += 1
+
+
+async def download_file(
+    client: "AsyncBaseClient",
+    file_id: str,
+    *,
+    path: Union[str, "os.PathLike[str]", None],
+    progress: Optional[ProgressCallback],
+    file_hash: Optional[str] = None,
+) -> Optional[bytes]:
+    """The whole download flow: the bytes, or ``None`` once they are verified at ``path``."""
+    api_path = f"/files/{path_param(file_id, 'file_id')}"
+    answer = await client._request("GET", f"{api_path}/download")
+    answer = answer if isinstance(answer, dict) else {}
+    url = answer.get("downloadUrl")
+    if not isinstance(url, str) or not url:
+        raise APIError(f"Unexpected answer to GET {api_path}/download: no downloadUrl")
+    expected_hash = normalize_hash(answer.get("fileHash") or file_hash)
+    size: Any = answer.get("fileSize")
+    if expected_hash is None:
+        described = await client._request("GET", api_path)
+        if isinstance(described, dict):
+            expected_hash = normalize_hash(described.get("fileHash"))
+            size = described.get("fileSize")
+    expected_size = size if isinstance(size, int) else -1
+
+    sink = _Sink(Path(os.fspath(path)) if path is not None else None)
+    await sink.open()
+    try:
+        await _get(client, url, sink, progress, expected_size)
+        problem = None
+        if expected_size >= 0 and sink.size != expected_size:
+            problem = f"{sink.size} bytes arrived, the file has {expected_size}"
+        elif expected_hash is not None and sink.sha256() != expected_hash:
+            problem = f"their SHA-256 {sink.sha256()} differs from the file's {expected_hash}"
+        if problem:
+            raise APIError(
+                f"The download of file {file_id} is corrupt: {problem}. Nothing was kept; "
+                "download it again."
+            )
+        return await sink.finish()
+    except BaseException:
+        await sink.discard()
+        raise
