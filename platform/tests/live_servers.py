@@ -34,20 +34,24 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Endpoint]:
         yield endpoint
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite-local", "postgresql-s3"])
 def live_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     data_dir = Path(tmp_path_factory.mktemp("live"))
-    if request.param == "sqlite":
+    if request.param == "sqlite-local":
         with run_server(data_dir=data_dir) as server:
             yield server
         return
+    endpoint: S3Endpoint = request.getfixturevalue("seaweedfs")
     url = create_postgres_database(POSTGRES_ADMIN_URL)
     try:
         with run_server(
             data_dir=data_dir,
             database_url=url,
+            storage_url=endpoint.storage_url(f"{BUCKET}/live"),
+            s3_access_key=endpoint.access_key,
+            s3_secret_key=endpoint.secret_key,
         ) as server:
             yield server
     finally:

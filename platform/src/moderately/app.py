@@ -21,6 +21,8 @@ from moderately.api.middleware import WireMiddleware
 from moderately.config import Settings
 from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
+from moderately.objects import open_object_store
+from moderately.services import files
 from moderately.services.usage import UsageRecorder
 
 log = logging.getLogger("moderately")
@@ -47,25 +49,49 @@ def create_app(settings: Settings) -> FastAPI:
             except Exception:  # counts are best effort; the next flush tries again
                 log.warning("could not write usage counts", exc_info=True)
 
+    async def expire_uploads_periodically(storage: files.Storage) -> None:
+        while True:
+            try:
+                expired = await files.expire_pending_uploads(database, storage)
+                if expired:
+                    log.info("failed %d pending uploads whose URLs expired", expired)
+            except Exception:  # the next round tries again
+                log.warning("could not expire pending uploads", exc_info=True)
+            await asyncio.sleep(settings.upload_sweep_interval_seconds)
+
     @contextlib.asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_startup:
             await anyio.to_thread.run_sync(upgrade_to_head, settings)
-        flusher = asyncio.create_task(flush_periodically())
+        store = await open_object_store(settings)
+        storage = files.Storage(
+            store=store,
+            max_upload_bytes=settings.max_upload_bytes,
+            upload_ttl_seconds=settings.upload_url_ttl_seconds,
+            download_ttl_seconds=settings.download_url_ttl_seconds,
+            pending_grace_seconds=settings.pending_upload_grace_seconds,
+        )
+        app.state.storage = storage
+        tasks = [
+            asyncio.create_task(flush_periodically()),
+            asyncio.create_task(expire_uploads_periodically(storage)),
+        ]
         try:
             yield
         finally:
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             with contextlib.suppress(Exception):
                 await flush_usage()
+            await store.aclose()
             await database.dispose()
 
     app = FastAPI(
         title="Moderately AI API",
         version=__version__,
-        description="Self-hosted Moderately AI platform (identity, teams, users and agents).",
+        description="Self-hosted Moderately AI platform (identity, teams, users, agents, files).",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         openapi_url=f"{settings.mount_prefix}/openapi.json",
@@ -89,10 +115,19 @@ def create_app(settings: Settings) -> FastAPI:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = honest_openapi(app)
+            _state_upload_limit(app.openapi_schema, settings.max_upload_bytes)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _state_upload_limit(document: dict[str, Any], limit: int) -> None:
+    """The upload limit is a setting: the document says the one this server enforces."""
+    schema = document.get("components", {}).get("schemas", {}).get("FileUploadUrlCreate", {})
+    for name in ("fileSize", "file_size"):
+        if name in schema.get("properties", {}):
+            schema["properties"][name]["maximum"] = limit
 
 
 def honest_openapi(app: FastAPI) -> dict[str, Any]:

@@ -26,7 +26,7 @@ T = TypeVar("T")
 def settings_from(args: argparse.Namespace) -> Settings:
     """Environment (MODERATELY_*) first, then the flags that were given."""
     overrides: dict[str, Any] = {}
-    for name in ("data_dir", "database_url", "host", "port", "mount_prefix"):
+    for name in ("data_dir", "database_url", "host", "port", "mount_prefix", "storage_url"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -146,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument("--mount-prefix", help="serve the API below this path, e.g. /api")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--storage-url",
+        help="where file bytes live: a directory (default <data-dir>/objects) or "
+        "s3://bucket?endpoint=http://127.0.0.1:8333&region=us-east-1 (credentials from "
+        "MODERATELY_S3_ACCESS_KEY / MODERATELY_S3_SECRET_KEY)",
+    )
     _database_flags(serve)
     serve.set_defaults(handler=cmd_serve)
 

@@ -7,6 +7,10 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+GiB = 1024**3
+# SigV4 presigned URLs live at most 7 days; the local store keeps the same bound.
+MAX_URL_TTL_SECONDS = 7 * 24 * 3600
+
 
 class Settings(BaseSettings):
     """Read from `MODERATELY_*` environment variables; CLI flags override them."""
@@ -28,6 +32,27 @@ class Settings(BaseSettings):
     usage_flush_interval_seconds: float = Field(default=1.0, gt=0)
     migrate_on_startup: bool = True
 
+    # ---- object storage (files) ----
+    # None: the local store in <data_dir>/objects. Else a directory (path or file:///path) or
+    # s3://bucket[/prefix]?endpoint=http://127.0.0.1:8333&region=us-east-1 (options listed in
+    # moderately/storage/__init__.py).
+    storage_url: str | None = None
+    # S3 credentials (MODERATELY_S3_ACCESS_KEY / MODERATELY_S3_SECRET_KEY); unset, the usual AWS_*
+    # variables and profiles apply. Never part of storage_url.
+    s3_access_key: str | None = Field(default=None, repr=False)
+    s3_secret_key: str | None = Field(default=None, repr=False)
+    # HMAC key of the local store's URLs. Unset: generated once and kept in
+    # <data_dir>/signing_secret (mode 0600), so restarts and processes sharing the data dir
+    # agree. Set it when several API machines share one store.
+    signing_secret: str | None = Field(default=None, repr=False, min_length=16)
+    max_upload_bytes: int = Field(default=5 * GiB, ge=0)
+    upload_url_ttl_seconds: int = Field(default=3600, ge=1, le=MAX_URL_TTL_SECONDS)
+    download_url_ttl_seconds: int = Field(default=3600, ge=1, le=MAX_URL_TTL_SECONDS)
+    # A pending upload whose URL expired this long ago is marked failed and its bytes removed
+    # (a PUT that started just before the expiry may still be arriving, and complete may follow).
+    pending_upload_grace_seconds: int = Field(default=3600, ge=0)
+    upload_sweep_interval_seconds: float = Field(default=60.0, gt=0)
+
     @field_validator("mount_prefix")
     @classmethod
     def _normalise_prefix(cls, value: str) -> str:
@@ -36,9 +61,9 @@ class Settings(BaseSettings):
             value = "/" + value
         return value
 
-    @field_validator("database_url")
+    @field_validator("database_url", "storage_url", "signing_secret", mode="before")
     @classmethod
-    def _empty_is_none(cls, value: str | None) -> str | None:
+    def _empty_is_none(cls, value: object) -> object:
         return value or None
 
     @property
@@ -54,3 +79,7 @@ class Settings(BaseSettings):
     @property
     def credentials_file(self) -> Path:
         return self.data_dir / "credentials.env"
+
+    @property
+    def signing_secret_file(self) -> Path:
+        return self.data_dir / "signing_secret"

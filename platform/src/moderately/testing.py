@@ -4,6 +4,18 @@ with run_server(data_dir=tmp_path) as server:
     client = ModeratelyAI(api_key=server.admin.api_key, team_id=server.admin.team_id,
                           base_url=server.base_url)
     other = server.create_user("bob@example.com")   # a user in a new team of their own
+
+Files are stored on local disk in the data dir (URLs served by the server itself) unless
+`storage_url` names another place, e.g. a real S3 server from `moderately.testing_s3`:
+
+with run_seaweedfs(tmp_path / "s3") as endpoint, run_server(
+    data_dir=tmp_path / "data",
+    storage_url=endpoint.storage_url("bucket"),
+    s3_access_key=endpoint.access_key,
+    s3_secret_key=endpoint.secret_key,
+    max_upload_bytes=1024,           # any other Settings field, by name
+) as server:
+    ...
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 import uvicorn
@@ -32,6 +44,7 @@ from moderately.config import Settings
 from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
 from moderately.ids import new_id
+from moderately.objects import open_object_store
 from moderately.services import operator
 from moderately.services.operator import IssuedCredentials
 
@@ -112,18 +125,34 @@ def run_server(
     database_url: str | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    storage_url: str | None = None,
+    s3_access_key: str | None = None,
+    s3_secret_key: str | None = None,
+    **settings_overrides: Any,
 ) -> Iterator[RunningServer]:
-    """Migrate, bootstrap, serve in a background thread until /health answers; stop on exit."""
+    """Migrate, bootstrap, serve in a background thread until /health answers; stop on exit.
+
+    `settings_overrides` are further `Settings` fields (`max_upload_bytes`,
+    `upload_url_ttl_seconds`, `download_url_ttl_seconds`, ...). Startup fails (here, not on
+    the first request) when the object store cannot be reached.
+    """
     sock = _bind(host, port)
-    settings = Settings(
-        data_dir=Path(data_dir),
-        database_url=database_url,
-        host=host,
-        port=sock.getsockname()[1],
-        migrate_on_startup=False,
-    )
     try:
+        settings = Settings(
+            **{
+                **settings_overrides,
+                "data_dir": Path(data_dir),
+                "database_url": database_url,
+                "host": host,
+                "port": sock.getsockname()[1],
+                "migrate_on_startup": False,
+                "storage_url": storage_url,
+                "s3_access_key": s3_access_key,
+                "s3_secret_key": s3_secret_key,
+            }
+        )
         upgrade_to_head(settings)
+        _check_store(settings)
         issued = _run_in_session(settings, operator.admin_credentials)
     except BaseException:
         sock.close()
@@ -145,6 +174,18 @@ def run_server(
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
+
+
+def _check_store(settings: Settings) -> None:
+    """Open and close the object store once, so a bad storage setting fails with its own error
+    rather than as a server thread that died during startup."""
+
+    async def main() -> None:
+        store = await open_object_store(settings)
+        await store.aclose()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, main()).result()
 
 
 def _wait_until_healthy(base_url: str, thread: threading.Thread, timeout: float = 30.0) -> None:

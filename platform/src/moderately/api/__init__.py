@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from moderately.api import agents, api_tokens, authentication, health, team_users, teams, users
+from moderately.api import (
+    agents,
+    api_tokens,
+    authentication,
+    files,
+    health,
+    storage,
+    team_users,
+    teams,
+    users,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     health.router,
@@ -12,4 +22,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     teams.router,
     team_users.router,
     agents.router,
+    files.router,
+    storage.router,
 )

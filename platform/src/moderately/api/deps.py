@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from moderately.db.session import Database
 from moderately.schemas.entities import Direction
 from moderately.services.auth import Principal, authenticate
+from moderately.services.files import Storage
 from moderately.services.paging import PageParams, split_values
 from moderately.services.scope import check_requested_teams
 from moderately.services.usage import UsageRecorder
@@ -73,6 +74,18 @@ async def flush_usage(
 
 
 FreshUsage = Depends(flush_usage)
+
+
+def get_storage(request: Request) -> Storage:
+    """The object store and its rules, with the address this request reached the API at: the
+    local store serves its URLs there (`public_url` when set, as for credentials.env)."""
+    storage: Storage = request.app.state.storage
+    settings = request.app.state.settings
+    base = settings.public_url or str(request.base_url).rstrip("/") + settings.mount_prefix
+    return storage.at(base)
+
+
+StoreDep = Annotated[Storage, Depends(get_storage)]
 
 # A multi-value filter: repeated keys, comma lists, or both (api.md 1.5).
 MultiValue = Annotated[list[str] | None, AfterValidator(split_values)]

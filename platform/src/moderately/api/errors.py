@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import Scope
 
 from moderately.errors import (
@@ -26,6 +27,7 @@ from moderately.errors import (
 )
 from moderately.ids import new_id
 from moderately.schemas.base import ErrorEnvelope
+from moderately.storage import StorageError
 from moderately.timeutil import format_timestamp, utcnow
 
 log = logging.getLogger("moderately.api")
@@ -162,8 +164,11 @@ def _allowed_methods(scope: Scope) -> list[str]:
     app = scope.get("app")
     document: dict[str, Any] = app.openapi() if app is not None else {}
     path = scope.get("path", "")
+    paths: dict[str, Any] = document.get("paths", {})
+    if path in paths:  # a literal path (/files/upload-url) is routed before any /{id} pattern
+        return sorted(m.upper() for m in paths[path] if m in _HTTP_METHODS)
     methods: set[str] = set()
-    for template, item in document.get("paths", {}).items():
+    for template, item in paths.items():
         pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, path):
             methods.update(m.upper() for m in item if m in _HTTP_METHODS)
@@ -207,6 +212,17 @@ def response_for(scope: Scope, exc: BaseException) -> JSONResponse:
         if status == 405:
             headers["Allow"] = ", ".join(_allowed_methods(scope))
         return error_response(scope, status, message, headers=headers)
+    if isinstance(exc, StorageError):
+        # Signature problems 403 (as S3 answers), rejected bodies 400, missing objects 404.
+        status = exc.http_status if exc.http_status in CODES else 500
+        if status >= 500:
+            log.error("object store failure on %s", scope.get("path"), exc_info=exc)
+            return error_response(scope, 503, "object storage unavailable, retry shortly")
+        return error_response(scope, status, str(exc))
+    if isinstance(exc, ClientDisconnect):
+        # Nobody is left to read the answer; an upload cut short leaves nothing behind.
+        log.info("client disconnected during %s %s", scope.get("method"), scope.get("path"))
+        return error_response(scope, 400, "the client disconnected before the request ended")
     if isinstance(exc, IntegrityError):
         return error_response(scope, 409, "conflicts with an existing record")
     if isinstance(exc, DataError):
@@ -226,6 +242,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for kind in (
         DomainError,
+        StorageError,
+        ClientDisconnect,
         RequestValidationError,
         HTTPException,
         DBAPIError,

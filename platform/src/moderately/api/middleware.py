@@ -29,6 +29,8 @@ PATH_QUERY_KEY_ALIASES = {
     "/files": {"status": "uploadStatus", "dataset_id": "datasetId"},
 }
 SORT_VALUE_ALIASES = {"/files": {"name": "fileName"}}
+# The local store's transfer routes (api/storage.py): raw bytes, never a JSON document.
+STORAGE_COLLECTION = "/_storage"
 _SNAKE_PART = re.compile(r"_([a-z0-9])")
 _BODY_METHODS = frozenset({b"POST", b"PUT", b"PATCH"})
 
@@ -76,7 +78,12 @@ class WireMiddleware:
             collection = collection_of(scope["path"], self.prefix)
             normalised = normalise_query(query.decode("latin-1"), collection)
             scope["query_string"] = normalised.encode("latin-1")
-        if scope["method"].encode() in _BODY_METHODS and _is_json(scope):
+        if (
+            scope["method"].encode() in _BODY_METHODS
+            and _is_json(scope)
+            and collection_of(scope["path"], self.prefix) != STORAGE_COLLECTION
+        ):
+            # (An upload of a JSON file to a storage URL streams through untouched.)
             receive = await _empty_body_as_object(receive)
         status = 500
 

@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from moderately.api.deps import PrincipalDep, SessionDep, TeamIdsQuery, paging
+from moderately.api.deps import PrincipalDep, SessionDep, StoreDep, TeamIdsQuery, paging
 from moderately.api.errors import error_responses
 from moderately.schemas.base import DeleteResult, Paginated
 from moderately.schemas.entities import TeamCreate, TeamPublic, TeamSort, TeamUpdate
@@ -51,7 +51,9 @@ async def update_team(
 
 
 @router.delete("/{teamId}", response_model=DeleteResult, responses=error_responses(400, 403, 404))
-async def delete_team(session: SessionDep, principal: PrincipalDep, team_id: TeamId) -> Any:
-    """Admin only; deletes everything the team owns."""
-    await teams.delete_team(session, principal=principal, team_id=team_id)
+async def delete_team(
+    session: SessionDep, principal: PrincipalDep, storage: StoreDep, team_id: TeamId
+) -> Any:
+    """Admin only; deletes everything the team owns, stored files included."""
+    await teams.delete_team(session, principal=principal, storage=storage, team_id=team_id)
     return DeleteResult(message="team deleted")

@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -142,6 +144,39 @@ class Agent(Timestamped, Base):
     team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(String(1000))
+
+
+class File(Timestamped, Base):
+    """A stored file: the row is the gate, its bytes live in the object store under
+    `storage_key`, and only a `completed` row hands out download URLs."""
+
+    __tablename__ = "files"
+    __table_args__ = (
+        Index("ix_files_team_id_created_at", "team_id", "created_at"),
+        Index("ix_files_team_id_hash_hex", "team_id", "hash_hex"),
+        Index("ix_files_upload_status_upload_expires_at", "upload_status", "upload_expires_at"),
+    )
+
+    file_id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
+    file_name: Mapped[str] = mapped_column(String(1000))
+    original_name: Mapped[str | None] = mapped_column(String(1000))
+    file_size: Mapped[int] = mapped_column(BigInteger)
+    mime_type: Mapped[str] = mapped_column(String(255))
+    # As the client sent it (hex or "sha256:hex"); `hash_hex` is the lower-case hex for lookups.
+    file_hash: Mapped[str | None] = mapped_column(String(255))
+    hash_hex: Mapped[str | None] = mapped_column(String(64))
+    upload_status: Mapped[str] = mapped_column(String(16), default="pending")
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    uploaded_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.user_id", ondelete="SET NULL")
+    )
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
+    # The foreign key to datasets comes with them (issue 4).
+    dataset_id: Mapped[str | None] = mapped_column(String(21), index=True)
+    storage_key: Mapped[str] = mapped_column(String(1024))
+    # When the upload URL stops working; cleared once the upload is completed or failed.
+    upload_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IdempotencyRecord(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 from moderately.timeutil import as_utc, format_timestamp
@@ -22,13 +22,22 @@ def _document_snake_aliases(schema: dict[str, Any], model: type[BaseModel]) -> N
     """List the snake_case spellings too: the document must say what the server accepts."""
     properties = schema.get("properties", {})
     for name, field in model.model_fields.items():
-        alias = field.alias
-        if alias and alias != name and alias in properties:
-            properties[name] = {
-                **properties[alias],
-                "description": f"Alias of `{alias}` (snake_case, as 0.2.7 sends it); "
-                f"`{alias}` wins when both are sent.",
-            }
+        choices = field.validation_alias
+        spellings = (
+            [c for c in choices.choices if isinstance(c, str)]
+            if isinstance(choices, AliasChoices)
+            else [field.alias]
+        )
+        alias, others = spellings[0], [*spellings[1:], name]
+        if not alias or alias not in properties:
+            continue
+        for other in others:
+            if other != alias and other not in properties:
+                properties[other] = {
+                    **properties[alias],
+                    "description": f"Alias of `{alias}` (as 0.2.7 sends it); "
+                    f"`{alias}` wins when both are sent.",
+                }
 
 
 class RequestModel(BaseModel):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from moderately.schemas.base import (
+    NO_NUL,
     Description,
     IdRef,
     InputTimestamp,
@@ -269,3 +270,119 @@ _TOKEN_COLUMNS = (
     "created_at",
     "updated_at",
 )
+
+
+# ---- files ----
+
+# A media type as a header carries it: "type/subtype", optionally "; parameters", printable ASCII.
+MIME_TYPE_PATTERN = r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;[ -~]*)?$"
+# SHA-256 as 64 hex characters, optionally prefixed "sha256:" (api.md 7.4 R5); any case.
+FILE_HASH_PATTERN = r"^([Ss][Hh][Aa]256:)?[0-9A-Fa-f]{64}$"
+FileName = Annotated[str, Field(min_length=1, max_length=1000, pattern=NO_NUL)]
+MimeType = Annotated[str, Field(min_length=1, max_length=255, pattern=MIME_TYPE_PATTERN)]
+FileHash = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=255,
+        pattern=FILE_HASH_PATTERN,
+        description="SHA-256 of the content: 64 hex characters, optionally `sha256:`-prefixed",
+    ),
+]
+Metadata = dict[str, Any]
+FileStatus = Literal["pending", "completed", "failed"]
+
+
+class FileSort(StrEnum):
+    file_name = "fileName"
+    file_size = "fileSize"
+    created_at = "createdAt"
+    updated_at = "updatedAt"
+
+
+class UploadStatusFilter(StrEnum):
+    """The three stored values, and the spellings 0.2.7 documents for them (api.md 2.5)."""
+
+    pending = "pending"
+    completed = "completed"
+    failed = "failed"
+    processing = "processing"
+    ready = "ready"
+    uploaded = "uploaded"
+    error = "error"
+
+
+class FilePublic(ResponseModel):
+    file_id: str
+    team_id: str
+    file_name: str
+    original_name: str | None
+    file_size: int = Field(ge=0)
+    mime_type: str
+    file_hash: str | None = Field(
+        description="As sent by the client; null until known (it may be given first at complete)"
+    )
+    upload_status: FileStatus
+    uploaded_by: str | None
+    metadata: Metadata = Field(
+        default_factory=dict, validation_alias=AliasChoices("metadata_", "metadata")
+    )
+    dataset_id: str | None
+    # Omitted unless the upload failed.
+    failure_reason: str | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="Why the upload failed (present only when uploadStatus is failed)",
+    )
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class FileUploadUrlCreate(RequestModel):
+    file_name: FileName = Field(validation_alias=AliasChoices("fileName", "filename"))
+    file_size: int = Field(ge=0, description="Exact size in bytes; the upload URL accepts no other")
+    file_hash: FileHash | None = Field(
+        default=None, description="Optional here; required at complete if not given now"
+    )
+    mime_type: MimeType | None = Field(default=None, description="Default application/octet-stream")
+    team_id: IdRef | None = Field(
+        default=None,
+        description="Defaults to the single teamIds query value, else the token's team.",
+    )
+    dataset_id: IdRef | None = None
+    metadata: Metadata | None = None
+    sign_checksum: bool = Field(
+        default=False,
+        description="Extension: bind fileHash into the upload URL, so the store itself refuses "
+        "other bytes and complete need not read them again. The PUT must then carry every "
+        "header of uploadHeaders. Ignored without fileHash.",
+    )
+
+
+class FileUploadUrlPublic(ResponseModel):
+    file: FilePublic
+    upload_url: str = Field(json_schema_extra={"format": "uri"})
+    expires_at: Timestamp | None
+    upload_headers: dict[str, str] = Field(
+        description="Extension: headers the PUT must carry (part of the URL's signature)"
+    )
+
+
+class FileComplete(RequestModel):
+    file_size: int = Field(ge=0)
+    file_hash: FileHash
+
+
+class FileUpdate(RequestModel):
+    file_name: FileName | None = Field(
+        default=None, validation_alias=AliasChoices("fileName", "name")
+    )
+    metadata: Metadata | None = Field(default=None, description="Replaces the metadata")
+    dataset_id: IdRef | None = Field(
+        default=None, description="A dataset of the file's team; null unlinks"
+    )
+
+
+class FileDownloadPublic(ResponseModel):
+    download_url: str = Field(json_schema_extra={"format": "uri"})
+    expires_at: Timestamp | None

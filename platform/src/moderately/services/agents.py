@@ -8,27 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import Agent
-from moderately.errors import Conflict, Forbidden, Invalid, NotFound
+from moderately.errors import Conflict, NotFound
 from moderately.ids import is_plausible_id
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
-from moderately.services.scope import check_requested_teams, scoped, teams_to_show
+from moderately.services.scope import scoped, team_for_create, teams_to_show
 
 SORT = {"name": Agent.name, "createdAt": Agent.created_at, "updatedAt": Agent.updated_at}
-
-
-def team_for_create(
-    principal: Principal, *, team_id: str | None, request_team_ids: Sequence[str]
-) -> str:
-    """Body `teamId`, else the single `teamIds` query value, else the token's team (api.md 1.4)."""
-    if team_id is None:
-        requested = check_requested_teams(principal, request_team_ids)
-        if len(requested) > 1:
-            raise Invalid("teamId is required when teamIds names several teams", field="teamId")
-        team_id = next(iter(requested), principal.token_team_id)
-    if team_id not in principal.team_ids:
-        raise Forbidden("you are not a member of this team")
-    return team_id
 
 
 async def list_agents(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from moderately.errors import Forbidden
+from moderately.errors import Forbidden, Invalid
 from moderately.services.auth import Principal
 
 S = TypeVar("S", bound=Select[Any])
@@ -31,3 +31,17 @@ def teams_to_show(principal: Principal, team_ids: Iterable[str]) -> frozenset[st
 def scoped(stmt: S, team_column: InstrumentedAttribute[str], principal: Principal) -> S:
     """Restrict a query to the caller's teams, so another team's row is simply not found."""
     return stmt.where(team_column.in_(principal.team_ids))
+
+
+def team_for_create(
+    principal: Principal, *, team_id: str | None, request_team_ids: Sequence[str]
+) -> str:
+    """Body `teamId`, else the single `teamIds` query value, else the token's team (api.md 1.4)."""
+    if team_id is None:
+        requested = check_requested_teams(principal, request_team_ids)
+        if len(requested) > 1:
+            raise Invalid("teamId is required when teamIds names several teams", field="teamId")
+        team_id = next(iter(requested), principal.token_team_id)
+    if team_id not in principal.team_ids:
+        raise Forbidden("you are not a member of this team")
+    return team_id

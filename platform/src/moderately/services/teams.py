@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from moderately.db.models import Team, TeamUser
 from moderately.errors import NotFound
 from moderately.ids import is_plausible_id
+from moderately.services import files
 from moderately.services.auth import Principal
+from moderately.services.files import Storage
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import scoped, teams_to_show
 
@@ -91,9 +93,13 @@ async def update_team(
     return team
 
 
-async def delete_team(session: AsyncSession, *, principal: Principal, team_id: str) -> None:
-    """Deletes the team and, through ON DELETE CASCADE, everything the team owns."""
+async def delete_team(
+    session: AsyncSession, *, principal: Principal, storage: Storage, team_id: str
+) -> None:
+    """Deletes the team and, through ON DELETE CASCADE, everything the team owns; the bytes of
+    its files go from the object store too."""
     team = await get_team(session, principal=principal, team_id=team_id)
     principal.require_admin(team.team_id)
+    await files.delete_team_objects(session, storage=storage, team_id=team.team_id)
     await session.execute(delete(Team).where(Team.team_id == team.team_id))
     session.expunge(team)
