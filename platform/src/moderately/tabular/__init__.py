@@ -1,0 +1,46 @@
+"""The data engine behind datasets: counting, validating and inferring delimited files.
+
+Plain synchronous functions over a local path (the server calls them in a worker thread); each call
+uses its own in-memory DuckDB connection, so calls are independent and thread-safe.
+
+* ``count_rows(path, options)``: data records, correct for quoted line breaks, BOM, CRLF, no final
+  newline, empty and header-only files.
+* ``validate(path, columns, options, max_errors=100)``: a ``ValidationReport`` (never raises for bad
+  data).
+* ``infer_schema(path, options=None, sample_rows=...)`` / ``infer(...)`` / ``sniff_options(path)``:
+  columns (and parsing options) from the data.
+"""
+
+from .coltypes import BOOL_FALSE, BOOL_TRUE
+from .counting import count_rows
+from .inference import DEFAULT_SAMPLE_ROWS, InferredSchema, infer, infer_schema, sniff_options
+from .options import (
+    KNOWN_TYPES,
+    Column,
+    ColumnType,
+    ParsingOptions,
+    columns_from_wire,
+    normalize_type,
+)
+from .validation import IssueKind, ValidationIssue, ValidationReport, validate
+
+__all__ = [
+    "BOOL_FALSE",
+    "BOOL_TRUE",
+    "DEFAULT_SAMPLE_ROWS",
+    "KNOWN_TYPES",
+    "Column",
+    "ColumnType",
+    "InferredSchema",
+    "IssueKind",
+    "ParsingOptions",
+    "ValidationIssue",
+    "ValidationReport",
+    "columns_from_wire",
+    "count_rows",
+    "infer",
+    "infer_schema",
+    "normalize_type",
+    "sniff_options",
+    "validate",
+]

@@ -1,0 +1,47 @@
+"""The real example inputs (spec example-data): they infer and validate cleanly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moderately.tabular import count_rows, infer, validate
+
+DATA = Path(__file__).parent / "data"
+SHARED = Path(__file__).resolve().parents[4] / "shared" / "spec" / "example-data"
+
+
+def test_context_csv() -> None:
+    path = DATA / "context.csv"  # every field quoted, no final newline
+    inferred = infer(path)
+    assert inferred.options.delimiter == ","
+    assert [(c.name, c.type, c.nullable) for c in inferred.columns] == [
+        ("source", "string", False),
+        ("section", "string", False),
+        ("url", "string", False),
+    ]
+    report = validate(path, inferred.columns, inferred.options)
+    assert report.ok and report.record_count == 20
+    assert count_rows(path) == 20
+
+
+def test_benchmark_clauses_keeps_leading_zeros() -> None:
+    path = DATA / "benchmark_clauses.csv"
+    inferred = infer(path)
+    assert inferred.columns[0].name == "clause_number"
+    assert inferred.columns[0].type == "string"  # 001, 002, ...
+    report = validate(path, inferred.columns)
+    assert report.ok and report.record_count == 50
+    strict = validate(path, [{"name": "clause_number", "type": "int", "required": True}])
+    assert strict.ok  # "001" is a valid integer when a schema says so
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="shared/spec/example-data not present")
+@pytest.mark.parametrize("name", sorted(str(p.relative_to(SHARED)) for p in SHARED.glob("*/*.csv")))
+def test_all_shared_examples(name: str) -> None:
+    path = SHARED / name
+    inferred = infer(path)
+    report = validate(path, inferred.columns, inferred.options)
+    assert report.ok, report.errors
+    assert report.record_count == count_rows(path) > 0
