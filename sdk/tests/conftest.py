@@ -1,4 +1,5 @@
-"""Shared fixtures: the real server (SQLite and PostgreSQL), users in it, and instant sleeps."""
+"""Shared fixtures: the real server (SQLite + local files, PostgreSQL + S3), users in it, and
+instant sleeps."""
 
 import uuid
 from typing import Any, Iterator, List
@@ -29,20 +30,36 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> List[float]:
     return recorded
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real S3-compatible server (SeaweedFS) on loopback, started when first needed."""
+    testing_s3 = pytest.importorskip("moderately.testing_s3", reason="platform package missing")
+    with testing_s3.run_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session", params=["sqlite-local", "postgres-s3"])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Any]:
-    """The real ``moderately`` server on a loopback port, once per database backend."""
+    """The real ``moderately`` server on a loopback port, in two configurations: SQLite with
+    files on local disk (server-signed URLs), and PostgreSQL with files on S3 (SeaweedFS)."""
     testing = pytest.importorskip("moderately.testing", reason="platform package not installed")
     data_dir = tmp_path_factory.mktemp(f"server-{request.param}")
-    if request.param == "sqlite":
+    if request.param == "sqlite-local":
         with testing.run_server(data_dir=data_dir, database_url=None) as running:
             yield running
         return
+    s3 = request.getfixturevalue("seaweedfs")
     database_url = testing.create_postgres_database()
     try:
-        with testing.run_server(data_dir=data_dir, database_url=database_url) as running:
+        with testing.run_server(
+            data_dir=data_dir,
+            database_url=database_url,
+            storage_url=s3.storage_url(f"sdk-{uuid.uuid4().hex[:8]}"),
+            s3_access_key=s3.access_key,
+            s3_secret_key=s3.secret_key,
+        ) as running:
             yield running
     finally:
         testing.drop_postgres_database(database_url)

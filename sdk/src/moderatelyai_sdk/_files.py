@@ -29,7 +29,7 @@ __all__ = [
 #: Bytes per read, PUT chunk and disk write of a transfer. Large enough that per-chunk costs
 #: (a thread hop, a syscall, a Python loop turn) vanish next to the copy itself, small enough that
 #: a transfer holds a few of them at most (benchmarks/file_transfer.py measures both sides).
-CHUNK_SIZE = 1024 * 1024
+CHUNK_SIZE = 4 * 1024 * 1024
 #: Bytes of content examined when the name says nothing about the type.
 SNIFF_SIZE = 2048
 DEFAULT_UPLOAD_NAME = "uploaded_file"

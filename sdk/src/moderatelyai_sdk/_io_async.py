@@ -6,12 +6,13 @@ a caller's object that may be sync or async. Tests replace ``sleep`` to make ret
 """
 
 import inspect
-from typing import Any, Callable, TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Optional, TypeVar
 
 import anyio  # httpx's own async backend layer, so asyncio and trio both work
 import anyio.to_thread
 
-__all__ = ["read", "run_blocking", "sleep"]
+__all__ = ["Worker", "read", "run_blocking", "sleep"]
 
 T = TypeVar("T")
 
@@ -35,3 +36,36 @@ async def read(reader: Any, size: int) -> Any:
     if inspect.isawaitable(result):  # an async read not declared with ``async def``
         result = await result
     return result
+
+
+class Worker:
+    """Blocking jobs run in order on one background thread, at most one ahead of the caller.
+
+    A download hands each filled buffer over (hash it, write it) and goes back to receiving the
+    next one, so the network, the hashing and the disk work at the same time; waiting for the
+    previous job before queueing the next keeps memory at two buffers.
+    """
+
+    def __init__(self) -> None:
+        self._pool: Optional[ThreadPoolExecutor] = None
+        self._pending: Optional[Future[Any]] = None
+
+    async def submit(self, function: Callable[..., Any], *args: Any) -> None:
+        await self.wait()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="moderatelyai-transfer")
+        self._pending = self._pool.submit(function, *args)
+
+    async def wait(self) -> None:
+        """Until the queued job is done; re-raises its exception."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await anyio.to_thread.run_sync(pending.result)
+
+    async def aclose(self) -> None:
+        try:
+            await self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False)
+                self._pool = None

@@ -2,9 +2,10 @@
 
 import inspect
 import time
-from typing import Any, Callable, TypeVar
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Optional, TypeVar
 
-__all__ = ["read", "run_blocking", "sleep"]
+__all__ = ["Worker", "read", "run_blocking", "sleep"]
 
 T = TypeVar("T")
 
@@ -30,3 +31,33 @@ def read(reader: Any, size: int) -> Any:
             "or pass a path, bytes or a blocking file object"
         )
     return result
+
+
+class Worker:
+    """Blocking jobs run in order on one background thread, at most one ahead of the caller
+    (twin of ``_io_async.Worker``): a download receives the next buffer while the previous one
+    is hashed and written."""
+
+    def __init__(self) -> None:
+        self._pool: Optional[ThreadPoolExecutor] = None
+        self._pending: Optional[Future[Any]] = None
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> None:
+        self.wait()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="moderatelyai-transfer")
+        self._pending = self._pool.submit(function, *args)
+
+    def wait(self) -> None:
+        """Until the queued job is done; re-raises its exception."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False)
+                self._pool = None

@@ -166,6 +166,7 @@ async def test_upload_flow_on_the_wire(platform: FakePlatform) -> None:
         "mimeType": "text/csv",
         "teamId": "team_1",
         "metadata": {"k": "v"},
+        "signChecksum": True,
     }
     assert json.loads(complete.content) == {"fileSize": len(DATA), "fileHash": digest}
     assert platform.objects[file.file_id] == DATA

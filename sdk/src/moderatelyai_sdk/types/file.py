@@ -27,6 +27,8 @@ class File(BaseModel):
     status: str = Field("unknown", alias="uploadStatus")
     uploaded_by: Optional[str] = None
     metadata: Optional[Dict[str, Any]] = None
+    failure_reason: Optional[str] = None
+    """Why the upload failed (only when ``status`` is ``failed``)."""
     created_at: Optional[str] = None
     """ISO 8601 UTC timestamp, e.g. ``2025-08-22T20:14:27.504Z``."""
     updated_at: Optional[str] = None
