@@ -1,9 +1,9 @@
 """Property-based contract test: the served OpenAPI document against the running server.
 
-Every operation of this issue is exercised through real HTTP (uvicorn on loopback, on SQLite and
-on PostgreSQL); every
-built-in check runs: no 5xx, status codes/content types/response bodies as documented, negative
-data rejected, positive data accepted, missing auth refused, 405 + Allow for undocumented methods.
+Every operation is exercised through real HTTP (uvicorn on loopback; SQLite with the local store,
+PostgreSQL with S3); every built-in check runs: no 5xx, status codes/content types/response
+bodies as documented, negative data rejected, positive data accepted, missing auth refused,
+405 + Allow for undocumented methods.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pytest
 import schemathesis
 from api_helpers import POSTGRES_ADMIN_URL
 from hypothesis import HealthCheck, settings
+from live_servers import BUCKET
 
 from moderately.app import create_app
 from moderately.config import Settings
@@ -27,23 +28,35 @@ from moderately.testing import (
     drop_postgres_database,
     run_server,
 )
+from moderately.testing_s3 import S3Endpoint
 
 OPERATIONS = 33  # keep in step with the routers: a new route must show up here
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=["sqlite-local", "postgresql-s3"])
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    url = create_postgres_database(POSTGRES_ADMIN_URL) if request.param == "postgresql" else None
+    """Its own server (the cases change things at random), with the same pairs of database and
+    object store as `live_server`."""
+    data_dir = Path(tmp_path_factory.mktemp("schemathesis"))
+    if request.param == "sqlite-local":
+        with run_server(data_dir=data_dir) as running:
+            yield running
+        return
+    endpoint: S3Endpoint = request.getfixturevalue("seaweedfs")
+    url = create_postgres_database(POSTGRES_ADMIN_URL)
     try:
         with run_server(
-            data_dir=Path(tmp_path_factory.mktemp("schemathesis")), database_url=url
+            data_dir=data_dir,
+            database_url=url,
+            storage_url=endpoint.storage_url(f"{BUCKET}/schemathesis"),
+            s3_access_key=endpoint.access_key,
+            s3_secret_key=endpoint.secret_key,
         ) as running:
             yield running
     finally:
-        if url:
-            drop_postgres_database(url)
+        drop_postgres_database(url)
 
 
 def served_document() -> dict[str, Any]:

@@ -239,14 +239,14 @@ def validate(
                 )
             return out.report(0, {}, [])
         names = source.names
-        index = {c.name: resolve(c, names) for c in schema}
-        order = {c.name: i for i, c in enumerate(schema)}
-        wrong = _wrong_delimiter(source, schema, index)
+        positions = [resolve(c, names) for c in schema]
+        order = {c.name: i for i, c in reversed(list(enumerate(schema)))}
+        wrong = _wrong_delimiter(source, schema, positions)
         if wrong is not None:
             out.add(wrong)
         else:
-            for c in schema:
-                if index[c.name] is None:
+            for c, i in zip(schema, positions, strict=True):
+                if i is None:
                     out.add(
                         ValidationIssue(
                             kind="missing_column",
@@ -257,11 +257,10 @@ def validate(
                         )
                     )
         if wrong is None:
-            _warn_schema(out, schema, index, names)
+            _warn_schema(out, schema, positions, names)
         checks: list[_Check] = []
         if wrong is None:
-            for c in schema:
-                i = index[c.name]
+            for c, i in zip(schema, positions, strict=True):
                 if i is None:
                     continue
                 if is_checked(c.type):
@@ -302,23 +301,23 @@ def _list_names(names: Sequence[str], limit: int = 10) -> str:
 
 
 def _warn_schema(
-    out: _Collector, schema: list[Column], index: Mapping[str, int | None], names: list[str]
+    out: _Collector, schema: list[Column], positions: list[int | None], names: list[str]
 ) -> None:
     unknown = sorted({c.type for c in schema if not c.checked})
     if unknown:
         out.warnings.append(f"types not checked (unknown): {', '.join(unknown)}")
     if schema:
-        used = {i for i in index.values() if i is not None}
+        used = {i for i in positions if i is not None}
         extra = [n for i, n in enumerate(names) if i not in used]
         if extra:
             out.warnings.append(f"columns in the data but not in the schema: {_list_names(extra)}")
 
 
 def _wrong_delimiter(
-    source: Source, schema: list[Column], index: Mapping[str, int | None]
+    source: Source, schema: list[Column], positions: list[int | None]
 ) -> ValidationIssue | None:
     """A clear error when the header only makes sense split on another delimiter."""
-    found_now = sum(1 for i in index.values() if i is not None)
+    found_now = sum(1 for i in positions if i is not None)
     if not schema or found_now == len(schema):
         return None
     current = source.options.delimiter
@@ -370,18 +369,25 @@ def _scan(
     accepted = int(row[0])
     failures = {i: int(n) for i, n in enumerate(row[1 : 1 + len(checks)]) if n}
 
-    # One representative error per rejected record (a ragged row gives one error per missing field).
-    rejected = con.execute(
-        """
+    # One representative error per rejected record (a ragged row gives one error per missing
+    # field). Details only for the records that will be listed; counts and positions for all.
+    per_record = """
         SELECT line, min(line_byte_position) AS pos,
                arg_min(error_type, column_idx) AS error_type,
                arg_min(column_name, column_idx) AS column_name,
                arg_min(csv_line, column_idx) AS csv_line,
                arg_min(error_message, column_idx) AS error_message
-        FROM reject_errors GROUP BY line ORDER BY line
-        """
-    ).fetchall()
-    records = accepted + len(rejected)
+        FROM reject_errors GROUP BY line
+    """
+    limit = max(out.max_errors, 0)
+    listed_rejects = _duck.fetch_all(
+        con, f"SELECT * FROM ({per_record}) ORDER BY line LIMIT {limit}"
+    )
+    by_type = _duck.fetch_all(
+        con, f"SELECT error_type, count(*) FROM ({per_record}) GROUP BY error_type"
+    )
+    rejected_count = sum(int(n) for _, n in by_type)
+    records = accepted + rejected_count
 
     fetched: dict[int, list[tuple[int, str | None]]] = {}
     if failures:
@@ -401,17 +407,25 @@ def _scan(
                 ).fetchall()
             ]
 
-    # Positions -> physical lines -> data rows (only what will be listed).
-    line_of = newline_counts(source.path, [int(r[1]) for r in rejected])
-    rejected_lines = sorted(line_of[int(r[1])] for r in rejected)
-    listed_rejects = rejected[: max(out.max_errors, 0)]
+    # Positions -> physical lines -> data rows (only for what will be listed). Ranks of accepted
+    # rows shift past every rejected record before them, so value errors need all positions.
+    if fetched and rejected_count > len(listed_rejects):
+        positions = [
+            int(r[0])
+            for r in _duck.fetch_all(
+                con, "SELECT min(line_byte_position) FROM reject_errors GROUP BY line"
+            )
+        ]
+    else:
+        positions = [int(r[1]) for r in listed_rejects]
+    line_of = newline_counts(source.path, positions)
+    rejected_lines = sorted(line_of.values())
     wanted_lines = {line_of[int(r[1])] for r in listed_rejects}
     wanted_ranks = {rank for rows in fetched.values() for rank, _ in rows}
     located = locate(source, rejected_lines, wanted_lines, wanted_ranks)
 
-    structural: Counter[IssueKind] = Counter()
-    for _line, _pos, error_type, column_name, _csv_line, message in rejected:
-        structural[_structural(str(error_type), message, column_name, source)[0]] += 1
+    for error_type, n in by_type:
+        out.tally(_structural(str(error_type), "", None, source)[0], None, int(n))
     for r in listed_rejects:
         _line, pos, error_type, column_name, csv_line, message = r
         kind, text = _structural(str(error_type), message, column_name, source)
@@ -426,10 +440,7 @@ def _scan(
                 message=text,
             )
         )
-    for kind, n in structural.items():
-        out.tally(kind, None, n)
-
-    no_rejects = not rejected
+    no_rejects = rejected_count == 0
     for i, n in failures.items():
         check = checks[i]
         out.tally(check.kind, check.column.name, n)
