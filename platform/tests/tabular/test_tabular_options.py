@@ -145,3 +145,11 @@ def test_unknown_type_is_kept_and_not_checked() -> None:
     column = Column("x", "Geo_Point")
     assert column.type == "Geo_Point"
     assert not column.checked
+
+
+def test_no_quoting_round_trips() -> None:
+    o = ParsingOptions(quote="")
+    assert o.quote is None
+    assert o.to_wire()["quote"] == ""
+    assert ParsingOptions.from_wire(o.to_wire()) == o
+    assert ParsingOptions.from_wire({"quote": None}).quote == '"'  # null: not set

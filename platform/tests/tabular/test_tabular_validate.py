@@ -153,6 +153,17 @@ def test_rows_after_a_rejected_record_keep_their_numbers(write: Write) -> None:
     assert got == [("ragged_row", 2, 4, None), ("type_mismatch", 4, 6, "a")]
 
 
+@pytest.mark.parametrize("max_errors", [3, 20])
+def test_many_rejected_records_before_a_value_error(write: Write, max_errors: int) -> None:
+    path = write("a,b\n" + "1\n" * 10 + "x,2\n")  # rows 1-10 ragged; row 11 (line 12) bad "a"
+    report = validate(path, [Column("a", "integer")], max_errors=max_errors)
+    assert report.counts == {"ragged_row": 10, "type_mismatch": 1}
+    assert report.record_count == 11
+    got = [(e.kind, e.row, e.line) for e in report.errors]
+    expected = [("ragged_row", r, r + 1) for r in range(1, 11)] + [("type_mismatch", 11, 12)]
+    assert got == expected[:max_errors]
+
+
 def test_malformed_csv_unterminated_quote(write: Write) -> None:
     path = write('a,b\n1,ok\n2,"never closed\n3,x\n')
     report = validate(path, [Column("a", "integer"), Column("b", "string")])
@@ -355,3 +366,26 @@ def test_type_acceptance(write: Write, type_: str, value: str, ok: bool) -> None
     path = write(f'v\n"{value}"\n')
     report = validate(path, [Column("v", type_)])
     assert report.ok is ok, report.errors
+
+
+def test_quote_and_escape_options(write: Write) -> None:
+    unquoted = write('a,b\n1,"x\n2,y"\n')  # quotes are plain characters here
+    report = validate(unquoted, [Column("a", "integer"), Column("b", "string")], {"quote": ""})
+    assert report.ok and report.record_count == 2
+    escaped = write('a,b\n1,"x \\" y"\nz,"q"\n')
+    report = validate(escaped, [Column("a", "integer"), Column("b", "string")], {"escape": "\\"})
+    assert [(e.row, e.line, e.value) for e in report.errors] == [(2, 3, "z")]
+
+
+def test_header_with_a_quoted_newline(write: Write) -> None:
+    path = write('a,"b\nc"\n1,2\nx,3\n')
+    report = validate(path, [Column("a", "integer"), Column("b\nc", "integer")])
+    assert [(e.row, e.line, e.column) for e in report.errors] == [(2, 4, "a")]
+
+
+def test_non_utf8_encoding_with_skipped_lines_keeps_original_line_numbers(write: Write) -> None:
+    text = 'junk\na,b\nunits,u\n1,2\n"x\ny",3\nz,4\n'
+    path = write(text, encoding="utf-16")
+    report = validate(path, [Column("a", "integer")], {"encoding": "utf-16", "skipRows": [0, 2]})
+    assert [(e.row, e.line, e.value) for e in report.errors] == [(2, 5, "x\ny"), (3, 7, "z")]
+    assert report.record_count == 3

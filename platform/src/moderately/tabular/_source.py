@@ -258,8 +258,6 @@ def locate(
     need_ranks = set(wanted_ranks)
     if not need_lines and not need_ranks:
         return out
-    last_rank = max(need_ranks, default=-1)
-    last_line = max(need_lines, default=0)
     keep_blank = source.width == 1  # a blank line is a record (an empty value) in a 1-column file
     with source.data_text() as text:
         reader = csv.reader(text, **source.csv_dialect())  # type: ignore[arg-type]
@@ -284,9 +282,7 @@ def locate(
                         need_ranks.discard(rank)
                     rank += 1
                 if not need_lines and not need_ranks:
-                    break
-                if rank > last_rank and start > last_line and not need_lines:
-                    break
+                    break  # bounded: stops at the last record asked for
         except (StopIteration, csv.Error):
             pass
     return out

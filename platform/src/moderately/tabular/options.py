@@ -152,7 +152,10 @@ class ParsingOptions:
 
     @classmethod
     def from_wire(cls, data: Mapping[str, Any] | ParsingOptions | None) -> ParsingOptions:
-        """Options from a ``parsingOptions`` object (camelCase or snake_case keys)."""
+        """Options from a ``parsingOptions`` object (camelCase or snake_case keys).
+
+        ``null`` values mean "not set" (the default); ``"quote": ""`` turns quoting off.
+        """
         if data is None:
             return cls()
         if isinstance(data, ParsingOptions):
@@ -189,7 +192,7 @@ class ParsingOptions:
             "encoding": self.encoding,
         }
         if self.quote != '"':
-            out["quote"] = self.quote
+            out["quote"] = self.quote or ""  # "" (not null, which means "unset") for no quoting
         if self.escape is not None:
             out["escape"] = self.escape
         return out
