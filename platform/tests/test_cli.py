@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from api_helpers import POSTGRES_ADMIN_URL
 
-from moderately.cli import main
+from moderately.cli import build_parser, main, settings_from
 from moderately.testing import create_postgres_database, drop_postgres_database
 
 
@@ -140,3 +140,17 @@ def test_create_user_in_process_and_migrate(
     assert code == 0
     out = capsys.readouterr().out
     assert out.count("\n") == 4 and "MODERATELY_API_KEY=mai_" in out  # 1 from migrate
+
+
+def test_serve_storage_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "s3://bucket?endpoint=http://127.0.0.1:8333&region=us-east-1"
+    monkeypatch.setenv("MODERATELY_S3_ACCESS_KEY", "key-from-env")
+    monkeypatch.setenv("MODERATELY_S3_SECRET_KEY", "secret-from-env")
+    monkeypatch.setenv("MODERATELY_MAX_UPLOAD_BYTES", "1024")
+    settings = settings_from(build_parser().parse_args(["serve", "--storage-url", url]))
+    assert settings.storage_url == url
+    assert (settings.s3_access_key, settings.s3_secret_key) == ("key-from-env", "secret-from-env")
+    assert settings.max_upload_bytes == 1024
+    assert "secret-from-env" not in repr(settings)
+    default = settings_from(build_parser().parse_args(["serve"]))
+    assert default.storage_url is None and default.upload_url_ttl_seconds == 3600

@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import stat
+import tracemalloc
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -196,6 +198,49 @@ async def test_signed_checksum(alice: Member) -> None:
     assert forged.status_code in (400, 403), forged.text
     assert (await put(ticket["uploadUrl"], data, headers)).status_code == 200
     assert (await complete(alice, ticket["file"]["fileId"], data)).status_code == 200
+
+
+async def test_transfers_stream_in_bounded_memory(alice: Member) -> None:
+    """32 MiB up and down (through the server's own routes on the local store; hashed by the
+    server at complete on S3): the process never holds more than a few chunks of it."""
+    chunk, count = os.urandom(MiB), 32
+    digest = hashlib.sha256()
+    for _ in range(count):
+        digest.update(chunk)
+    size = len(chunk) * count
+    body = {"fileName": "big.bin", "fileSize": size, "fileHash": digest.hexdigest()}
+    ticket = (await alice.client.post("/files/upload-url", json=body)).json()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(count):
+            yield chunk
+
+    tracemalloc.start()
+    try:
+        async with httpx.AsyncClient(timeout=60) as transfer:
+            sent = await transfer.put(
+                ticket["uploadUrl"],
+                content=chunks(),
+                # JSON, so the wire middleware (which reads JSON bodies) must let it stream
+                headers={"Content-Length": str(size), "Content-Type": "application/json"},
+            )
+            assert sent.status_code == 200, sent.text
+            done = await alice.client.post(
+                f"/files/{ticket['file']['fileId']}/complete",
+                json={"fileSize": size, "fileHash": digest.hexdigest()},
+                timeout=60,
+            )
+            assert done.status_code == 200, done.text
+            link = (await alice.client.get(f"/files/{done.json()['fileId']}/download")).json()
+            received = hashlib.sha256()
+            async with transfer.stream("GET", link["downloadUrl"]) as response:
+                async for part in response.aiter_bytes():
+                    received.update(part)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert received.hexdigest() == digest.hexdigest()
+    assert peak < 12 * MiB, f"peak {peak / MiB:.1f} MiB for a {size // MiB} MiB transfer"
 
 
 # ---- bad input ----

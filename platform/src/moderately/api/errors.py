@@ -27,7 +27,7 @@ from moderately.errors import (
 )
 from moderately.ids import new_id
 from moderately.schemas.base import ErrorEnvelope
-from moderately.storage import StorageError
+from moderately.storage import StorageError, StoreUnavailable
 from moderately.timeutil import format_timestamp, utcnow
 
 log = logging.getLogger("moderately.api")
@@ -212,13 +212,12 @@ def response_for(scope: Scope, exc: BaseException) -> JSONResponse:
         if status == 405:
             headers["Allow"] = ", ".join(_allowed_methods(scope))
         return error_response(scope, status, message, headers=headers)
-    if isinstance(exc, StorageError):
+    if isinstance(exc, StoreUnavailable):
+        log.warning("object store unavailable: %s", exc)
+        return error_response(scope, 503, "object storage unavailable, retry shortly")
+    if isinstance(exc, StorageError) and exc.http_status < 500:
         # Signature problems 403 (as S3 answers), rejected bodies 400, missing objects 404.
-        status = exc.http_status if exc.http_status in CODES else 500
-        if status >= 500:
-            log.error("object store failure on %s", scope.get("path"), exc_info=exc)
-            return error_response(scope, 503, "object storage unavailable, retry shortly")
-        return error_response(scope, status, str(exc))
+        return error_response(scope, exc.http_status, str(exc))
     if isinstance(exc, ClientDisconnect):
         # Nobody is left to read the answer; an upload cut short leaves nothing behind.
         log.info("client disconnected during %s %s", scope.get("method"), scope.get("path"))

@@ -42,6 +42,7 @@ __all__ = [
     "PresignedRequest",
     "SignatureError",
     "StorageError",
+    "StoreUnavailable",
     "UploadRejected",
     "WrongMethod",
     "b64_to_hex",
@@ -69,6 +70,12 @@ class StorageError(Exception):
     """Base of every storage error; `http_status` is the status the API should answer with."""
 
     http_status: ClassVar[int] = 500
+
+
+class StoreUnavailable(StorageError):
+    """The store could not be reached or failed on its side (S3 5xx, network): retry later."""
+
+    http_status = 503
 
 
 class InvalidKey(StorageError, ValueError):

@@ -30,7 +30,13 @@ from typing import Any, ClassVar, Literal, TypeVar
 import anyio.to_thread
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from .base import (
     CHUNK_SIZE,
@@ -41,6 +47,7 @@ from .base import (
     ObjectReader,
     PresignedRequest,
     StorageError,
+    StoreUnavailable,
     b64_to_hex,
     check_expires_in,
     check_sha256,
@@ -123,7 +130,9 @@ class S3Store:
         return self.prefix + validate_key(key)
 
     async def _call(self, fn: Callable[..., _T], /, **kwargs: Any) -> _T:
-        return await anyio.to_thread.run_sync(functools.partial(fn, **kwargs))
+        return await anyio.to_thread.run_sync(
+            functools.partial(_transient_as_unavailable, fn, **kwargs)
+        )
 
     # --- the ObjectStore protocol ------------------------------------------------------------
 
@@ -332,7 +341,9 @@ class S3Store:
 
         def run() -> str:
             try:
-                response = self._client.get_object(Bucket=self.bucket, Key=self._key(key))
+                response = _transient_as_unavailable(
+                    self._client.get_object, Bucket=self.bucket, Key=self._key(key)
+                )
             except ClientError as exc:
                 if _code(exc) in _NOT_FOUND:
                     raise ObjectNotFound(key) from None
@@ -344,6 +355,23 @@ class S3Store:
             return digest.hexdigest()
 
         return await anyio.to_thread.run_sync(run)
+
+
+_TRANSIENT = (BotoConnectionError, EndpointConnectionError, ReadTimeoutError, ConnectionClosedError)
+
+
+def _transient_as_unavailable(fn: Callable[..., _T], /, **kwargs: Any) -> _T:
+    """Run one client call; a store that cannot be reached, or fails on its side (5xx, after
+    botocore's own retries), raises `StoreUnavailable` (503 to API clients, worth a retry)."""
+    try:
+        return fn(**kwargs)
+    except _TRANSIENT as exc:
+        raise StoreUnavailable(f"object store unreachable: {exc}") from exc
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if isinstance(status, int) and status >= 500:
+            raise StoreUnavailable(f"object store failed: {exc}") from exc
+        raise
 
 
 def _code(exc: ClientError) -> str:
