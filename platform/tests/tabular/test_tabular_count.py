@@ -29,6 +29,8 @@ Write = Callable[..., Path]
         ("a,b\n", 0),  # header only
         ("a,b", 0),  # header only, no newline
         ("a,b\n1,2\n\n3,4\n\n\n", 2),  # blank lines are not records
+        ("a,b\r\n1,2\r\n3,4\n5,6\r\n", 3),  # mixed CRLF and LF
+        ("a,b\n1,2\n3,4\r\n5,6", 3),  # mixed the other way round
         ("a,b\n1,2\n3\n4,5,6\n", 3),  # ragged records still count
         ("a\n1\n\n2\n", 3),  # one column: a blank line is an empty value
         ('a,b\n1,"never closed\n2,3\n4,5\n', 1),  # an unterminated quote swallows the rest

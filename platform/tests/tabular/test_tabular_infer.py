@@ -200,3 +200,8 @@ def test_inferred_schema_validates_its_file(tmp_path: Path) -> None:
         inferred = infer(path, sample_rows=None)
         report = validate(path, inferred.columns, inferred.options)
         assert report.ok, (buffer.getvalue(), inferred.columns, report.errors)
+
+
+def test_mixed_line_endings(write: Write) -> None:
+    columns = infer_schema(write("a,b\r\n1,x\n2,y\r\n"))
+    assert [(c.name, c.type) for c in columns] == [("a", "integer"), ("b", "string")]

@@ -389,3 +389,16 @@ def test_non_utf8_encoding_with_skipped_lines_keeps_original_line_numbers(write:
     report = validate(path, [Column("a", "integer")], {"encoding": "utf-16", "skipRows": [0, 2]})
     assert [(e.row, e.line, e.value) for e in report.errors] == [(2, 5, "x\ny"), (3, 7, "z")]
     assert report.record_count == 3
+
+
+def test_mixed_line_endings(write: Write) -> None:
+    # DuckDB's strict reader gives up on mixed CRLF/LF; the retry on an LF copy keeps positions.
+    path = write('a,b\r\n1,"x\r\ny"\r\n2,3\n4,oops\r\n5\n')
+    report = validate(path, [Column("a", "integer"), Column("b", "integer")])
+    got = [(e.kind, e.row, e.line, e.column) for e in report.errors]
+    assert got == [
+        ("type_mismatch", 1, 2, "b"),
+        ("type_mismatch", 3, 5, "b"),
+        ("ragged_row", 4, 6, None),
+    ]
+    assert report.record_count == 4

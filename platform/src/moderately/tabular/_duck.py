@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import duckdb
 
-from ._source import Source
+from ._source import Source, lf_copy
 from .coltypes import sql_str
 
+T = TypeVar("T")
 MAX_LINE_SIZE = 32 << 20  # one record may hold up to 32 MiB
 BUFFER_SIZE = 64 << 20
 
@@ -83,3 +84,24 @@ def fetch_one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
 
 def is_io_error(error: duckdb.Error) -> bool:
     return isinstance(error, duckdb.IOException | duckdb.PermissionException)
+
+
+def run(source: Source, work: Callable[[duckdb.DuckDBPyConnection, Source], T]) -> T:
+    """``work`` on a fresh connection; once more on an LF copy if DuckDB cannot parse the file.
+
+    Raises ``OSError`` for I/O problems and the last ``duckdb.Error`` when both attempts fail (the
+    callers then fall back to a Python pass or report the file as unreadable).
+    """
+    try:
+        with connect() as con:
+            return work(con, source)
+    except duckdb.Error as error:
+        if is_io_error(error):
+            raise OSError(str(error)) from error
+    with lf_copy(source) as copy, connect() as con:
+        try:
+            return work(con, copy)
+        except duckdb.Error as error:
+            if is_io_error(error):
+                raise OSError(str(error)) from error
+            raise

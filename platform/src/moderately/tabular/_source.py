@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import dataclasses
 import io
 import tempfile
 from collections.abc import Iterator
@@ -208,6 +209,30 @@ def _write_working_copy(
     if first_bad_line is None:
         return None
     return DecodeProblem(line=first_bad_line, count=max(bad, 1))
+
+
+@contextlib.contextmanager
+def lf_copy(source: Source) -> Iterator[Source]:
+    """``source`` with CRLF turned into LF in a temporary copy (line numbers are unchanged).
+
+    DuckDB's strict reader cannot read a file that mixes CRLF and LF line ends (it stops with "the
+    CSV parser state machine reached an invalid state"); this copy is the retry. Line breaks inside
+    quoted values become LF too, which changes no check.
+    """
+    with tempfile.TemporaryDirectory(prefix="mdt-tab-lf-") as tmp:
+        target = Path(tmp) / "data.csv"
+        with source.path.open("rb") as fin, target.open("wb") as fout:
+            pending_cr = False
+            while chunk := fin.read(CHUNK):
+                if pending_cr:
+                    chunk = b"\r" + chunk
+                pending_cr = chunk.endswith(b"\r")
+                if pending_cr:
+                    chunk = chunk[:-1]
+                fout.write(chunk.replace(b"\r\n", b"\n"))
+            if pending_cr:
+                fout.write(b"\r")
+        yield dataclasses.replace(source, path=target)
 
 
 def newline_counts(path: Path, offsets: list[int]) -> dict[int, int]:

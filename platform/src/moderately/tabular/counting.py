@@ -26,13 +26,10 @@ def count_rows(path: str | Path, options: ParsingOptions | Mapping[str, Any] | N
     with prepare(path, opts) as source:
         if source.header is None:
             return 0
-        with _duck.connect() as con:
-            try:
-                return count_with(con, source)
-            except duckdb.Error as error:
-                if _duck.is_io_error(error):
-                    raise OSError(str(error)) from error
-        return python_count(source)
+        try:
+            return _duck.run(source, count_with)
+        except duckdb.Error:
+            return python_count(source)
 
 
 def count_with(con: duckdb.DuckDBPyConnection, source: Source) -> int:

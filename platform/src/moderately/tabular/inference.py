@@ -77,14 +77,12 @@ def infer(
     with prepare(path, opts) as source:
         if source.header is None:
             return InferredSchema([], opts, 0, True)
-        with _duck.connect() as con:
-            try:
-                rows, stats = _stats(con, source, sample_rows)
-            except duckdb.Error as error:
-                if _duck.is_io_error(error):
-                    raise OSError(str(error)) from error
-                columns = [Column(name=n, pos=i + 1) for i, n in enumerate(source.names)]
-                return InferredSchema(columns, opts, 0, False)
+        try:
+            rows, stats = _duck.run(source, lambda con, src: _stats(con, src, sample_rows))
+        except duckdb.Error:
+            # Unparseable even line-normalised: every column a nullable string.
+            columns = [Column(name=n, pos=i + 1) for i, n in enumerate(source.names)]
+            return InferredSchema(columns, opts, 0, False)
     columns = [
         Column(name=name, type=_decide(s), nullable=s["blank"] > 0 or rows == 0, pos=i + 1)
         for i, (name, s) in enumerate(zip(source.names, stats, strict=True))

@@ -267,16 +267,16 @@ def validate(
                     checks.append(_Check(c, i, "type_mismatch"))
                 if c.required:
                     checks.append(_Check(c, i, "required_blank"))
-        with _duck.connect() as con:
-            try:
-                # Under a wrong delimiter every record looks broken: report that once, count only.
-                records = count_with(con, source) if wrong else _scan(con, source, checks, out)
-            except duckdb.Error as error:
-                if _duck.is_io_error(error):
-                    raise OSError(str(error)) from error
-                first = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
-                out.add(ValidationIssue(kind="malformed_csv", message=f"unreadable CSV: {first}"))
-                records = python_count(source)
+        try:
+            # Under a wrong delimiter every record looks broken: report that once, count only.
+            if wrong is not None:
+                records = _duck.run(source, count_with)
+            else:
+                records = _duck.run(source, lambda con, src: _scan(con, src, checks, out))
+        except duckdb.Error as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
+            out.add(ValidationIssue(kind="malformed_csv", message=f"unreadable CSV: {first}"))
+            records = python_count(source)
         if records == 0:
             out.warnings.append("the file has no data rows")
         return out.report(records, order, names)
