@@ -392,8 +392,9 @@ class _Sink:
     """Where downloaded bytes go: memory, or a temporary file beside the target that is renamed
     into place only once complete and verified.
 
-    Pieces from the network are gathered into ``CHUNK_SIZE`` buffers; a worker thread hashes and
-    writes each buffer while the next one fills, so receiving, hashing and writing overlap.
+    The pieces the connection delivers are handed to a worker thread in batches of about
+    ``CHUNK_SIZE``; it hashes and writes them while the next batch arrives, so receiving, hashing
+    and writing overlap. Pieces are passed on as they are: nothing is copied or re-allocated.
     """
 
     def __init__(self, path: Optional[Path]) -> None:
@@ -401,8 +402,9 @@ class _Sink:
         self._temp: Optional[Path] = None
         self._file: Optional[IO[bytes]] = None
         self._worker = _io_async.Worker()
-        self._buffer = bytearray()
-        self._parts: List[bytearray] = []  # memory only
+        self._batch: List[bytes] = []
+        self._batch_size = 0
+        self._parts: List[bytes] = []  # memory only
         self._digest = hashlib.sha256()
         self.size = 0
 
@@ -412,35 +414,42 @@ class _Sink:
             self._temp = self._path.with_name(name)
             self._file = await _io_async.run_blocking(_create, self._temp)
 
-    def _consume(self, buffer: bytearray) -> None:  # on the worker thread, in order
-        self._digest.update(buffer)
+    def _consume(self, pieces: List[bytes]) -> None:  # on the worker thread, in order
+        update = self._digest.update
         if self._file is not None:
-            self._file.write(buffer)
+            write = self._file.write
+            for piece in pieces:
+                update(piece)
+                write(piece)
         else:
-            self._parts.append(buffer)
+            for piece in pieces:
+                update(piece)
+            self._parts += pieces
+
+    async def _hand_over(self) -> None:
+        if self._batch:
+            await self._worker.submit(self._consume, self._batch)
+            self._batch, self._batch_size = [], 0
 
     async def reset(self) -> None:
         """Start again from byte 0 (a retried attempt)."""
         await self._worker.wait()
-        self._buffer = bytearray()
-        self._parts = []
+        self._batch, self._batch_size, self._parts = [], 0, []
         self._digest = hashlib.sha256()
         self.size = 0
         if self._file is not None:
             await _io_async.run_blocking(_truncate, self._file)
 
     async def write(self, piece: bytes) -> None:
-        self._buffer += piece
+        self._batch.append(piece)
+        self._batch_size += len(piece)
         self.size += len(piece)
-        if len(self._buffer) >= CHUNK_SIZE:
-            await self._worker.submit(self._consume, self._buffer)
-            self._buffer = bytearray()
+        if self._batch_size >= CHUNK_SIZE:
+            await self._hand_over()
 
     async def sha256(self) -> str:
         """Hash of everything written (waits for the worker)."""
-        if self._buffer:
-            await self._worker.submit(self._consume, self._buffer)
-            self._buffer = bytearray()
+        await self._hand_over()
         await self._worker.wait()
         return self._digest.hexdigest()
 
@@ -457,7 +466,7 @@ class _Sink:
     async def discard(self) -> None:
         with contextlib.suppress(Exception):
             await self._worker.aclose()
-        self._buffer, self._parts = bytearray(), []
+        self._batch, self._parts = [], []
         if self._file is not None and self._temp is not None:
             await _io_async.run_blocking(_close_and_remove, self._file, self._temp)
             self._file = None
