@@ -47,6 +47,7 @@ __all__ = [
     "WrongMethod",
     "b64_to_hex",
     "check_expires_in",
+    "check_put_size",
     "check_sha256",
     "hex_to_b64",
     "validate_key",
@@ -272,10 +273,14 @@ class ObjectStore(Protocol):
         content_type: str | None = None,
         sha256: str | None = None,
         base_url: str | None = None,
+        max_length: int | None = None,
     ) -> PresignedRequest:
         """A URL that lets a client PUT (upload) or GET (download) one object without credentials.
 
-        PUT requires `content_length`: the URL accepts exactly that many bytes. `content_type`
+        PUT takes `content_length` (the URL accepts exactly that many bytes) or, when the size is
+        not known in advance, `max_length`: any body up to that many bytes. The local store
+        enforces `max_length` while receiving; a presigned S3 PUT cannot carry a size range, so
+        there the caller checks the committed size (`commit` returns it). `content_type`
         binds the upload's Content-Type (PUT) or sets the served one (GET). `sha256` (hex) binds
         the body's checksum: the store itself rejects any other body, so `commit` need not read
         the object again; the client must then send the returned headers. `base_url` is the
@@ -336,6 +341,19 @@ def check_sha256(value: str | None) -> str | None:
     if not _SHA256_HEX.fullmatch(lowered):
         raise ValueError("sha256 must be 64 hexadecimal characters")
     return lowered
+
+
+def check_put_size(
+    content_length: int | None, max_length: int | None
+) -> tuple[int | None, int | None]:
+    """A PUT URL is for an exact size, or (size unknown) for any size up to a maximum."""
+    if content_length is not None:
+        if content_length < 0:
+            raise ValueError("content_length must be >= 0")
+        return content_length, None
+    if max_length is None or max_length < 0:
+        raise ValueError("a PUT URL needs the exact content_length, or max_length (>= 0)")
+    return None, max_length
 
 
 def check_expires_in(expires_in: int) -> int:

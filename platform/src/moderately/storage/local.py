@@ -14,7 +14,8 @@ belong to the current data file (a crash between the two renames) is ignored rat
 trusted. Keys pass `validate_key`, so no key can leave the root.
 
 Presigned URLs are `{base_url}/{token}` for both methods. The token carries the key, the expiry,
-the exact size of an upload and optionally its SHA-256 and content type; an HMAC-SHA256 with the
+the exact size of an upload (or, for an upload of unknown size, its maximum) and optionally its
+SHA-256 and content type; an HMAC-SHA256 with the
 server's secret binds them and the HTTP method. The router for those URLs calls `receive` (PUT)
 and `serve` (GET) and maps `SignatureError` to 403 and `UploadRejected` to 400.
 """
@@ -55,6 +56,7 @@ from .base import (
     UploadRejected,
     WrongMethod,
     check_expires_in,
+    check_put_size,
     check_sha256,
     validate_key,
 )
@@ -77,6 +79,8 @@ class Grant:
     size: int | None = None
     sha256: str | None = None
     content_type: str | None = None
+    # An upload of unknown size: any body up to this many bytes (PUT without `size`).
+    max_size: int | None = None
 
 
 class UrlSigner:
@@ -115,6 +119,7 @@ class UrlSigner:
         *,
         sha256: str | None = None,
         content_type: str | None = None,
+        max_size: int | None = None,
     ) -> Grant:
         """Return the grant if `signature` authorises `method` now, else raise.
 
@@ -125,10 +130,10 @@ class UrlSigner:
         """
         if method not in ("PUT", "GET"):
             raise WrongMethod(f"presigned URLs allow only PUT and GET, not {method}")
-        grant = Grant(cast(Method, method), key, expires, size, sha256, content_type)
+        grant = Grant(cast(Method, method), key, expires, size, sha256, content_type, max_size)
         if not _same(self.sign(grant), signature):
             other: Method = "GET" if method == "PUT" else "PUT"
-            swapped = Grant(other, key, expires, size, sha256, content_type)
+            swapped = Grant(other, key, expires, size, sha256, content_type, max_size)
             if _same(self.sign(swapped), signature):
                 raise WrongMethod(f"this URL was signed for {other}, not {method}")
             raise InvalidSignature("the URL's signature does not match its contents")
@@ -141,7 +146,9 @@ class UrlSigner:
         try:
             encoded, signature = token.rsplit(".", 1)
             parts = _unb64(encoded).decode("utf-8").split("\n")
-            key, expires, size, sha256, content_type = parts
+            key, expires, size, sha256, content_type, *rest = parts
+            if len(rest) > 1:
+                raise ValueError("too many fields")
             return self.verify(
                 method,
                 key,
@@ -150,6 +157,7 @@ class UrlSigner:
                 signature,
                 sha256=None if sha256 == "-" else sha256,
                 content_type=None if content_type == "-" else content_type,
+                max_size=int(rest[0]) if rest else None,
             )
         except (ValueError, UnicodeDecodeError, binascii.Error):  # InvalidKey is a ValueError
             raise InvalidSignature("the URL's token is malformed") from None
@@ -313,6 +321,7 @@ class LocalStore:
         content_type: str | None = None,
         sha256: str | None = None,
         base_url: str | None = None,
+        max_length: int | None = None,
     ) -> PresignedRequest:
         validate_key(key)
         check_expires_in(expires_in)
@@ -320,19 +329,20 @@ class LocalStore:
         if not base:
             raise ValueError("LocalStore needs public_url (or base_url) to build URLs")
         if method == "PUT":
-            if content_length is None or content_length < 0:
-                raise ValueError("a PUT URL needs the exact content_length (>= 0)")
+            content_length, max_length = check_put_size(content_length, max_length)
         elif method == "GET":
-            content_length = None
+            content_length = max_length = None
             sha256 = None
         else:
             raise ValueError(f"method must be PUT or GET, not {method!r}")
         if content_type is not None:
             _check_content_type(content_type)
         expires = int(self.signer.now()) + expires_in
-        grant = Grant(method, key, expires, content_length, check_sha256(sha256), content_type)
+        grant = Grant(
+            method, key, expires, content_length, check_sha256(sha256), content_type, max_length
+        )
         headers: dict[str, str] = {}
-        if method == "PUT":
+        if content_length is not None:
             headers["Content-Length"] = str(content_length)
             if content_type is not None:
                 headers["Content-Type"] = content_type
@@ -412,12 +422,14 @@ class LocalStore:
         grant = self.signer.verify_token("PUT", token)
         if grant.content_type is not None and content_type != grant.content_type:
             raise InvalidSignature("the Content-Type differs from the one the URL was signed for")
-        assert grant.size is not None  # every PUT grant is made with a size
-        if content_length is not None and content_length != grant.size:
+        if content_length is not None and grant.size is not None and content_length != grant.size:
             raise UploadRejected(
                 f"Content-Length {content_length} differs from the signed size {grant.size}"
             )
-        tmp, _, digest = await self._spool(body, exact=grant.size)
+        too_long = grant.max_size is not None and (content_length or 0) > grant.max_size
+        if too_long:
+            raise UploadRejected(_too_long(grant.max_size or 0))
+        tmp, _, digest = await self._spool(body, exact=grant.size, limit=grant.max_size)
         if grant.sha256 is not None and digest != grant.sha256:
             tmp.unlink(missing_ok=True)
             raise UploadRejected("the body's SHA-256 differs from the one the URL was signed for")
@@ -440,9 +452,11 @@ class LocalStore:
     # --- writing -----------------------------------------------------------------------------
 
     async def _spool(
-        self, data: AsyncIterable[bytes], *, exact: int | None
+        self, data: AsyncIterable[bytes], *, exact: int | None, limit: int | None = None
     ) -> tuple[Path, int, str]:
         """Stream `data` into a new temporary file; return its path, size and SHA-256.
+
+        `exact`: the body must have that many bytes; `limit`: at most that many.
 
         Chunks are gathered up to `CHUNK_SIZE` and written and hashed in one worker-thread call,
         so memory stays at about one chunk and the event loop never waits on the disk.
@@ -457,6 +471,8 @@ class LocalStore:
                 size += len(chunk)
                 if exact is not None and size > exact:
                     raise UploadRejected(f"the body is longer than the signed size {exact}")
+                if limit is not None and size > limit:
+                    raise UploadRejected(_too_long(limit))
                 buf += chunk
                 if len(buf) >= CHUNK_SIZE:
                     await anyio.to_thread.run_sync(_write, f, digest, buf)
@@ -511,13 +527,20 @@ def response_headers(info: ObjectInfo) -> dict[str, str]:
 
 
 def _fields(grant: Grant) -> list[str]:
-    return [
+    fields = [
         grant.key,
         str(grant.expires),
         "-" if grant.size is None else str(grant.size),
         grant.sha256 or "-",
         grant.content_type or "-",
     ]
+    if grant.max_size is not None:  # absent otherwise: sized grants sign as they always did
+        fields.append(str(grant.max_size))
+    return fields
+
+
+def _too_long(limit: int) -> str:
+    return f"the body is longer than the {limit} bytes this URL accepts"
 
 
 def _message(grant: Grant) -> bytes:

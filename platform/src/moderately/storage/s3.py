@@ -50,6 +50,7 @@ from .base import (
     StoreUnavailable,
     b64_to_hex,
     check_expires_in,
+    check_put_size,
     check_sha256,
     hex_to_b64,
     validate_key,
@@ -282,15 +283,18 @@ class S3Store:
         content_type: str | None = None,
         sha256: str | None = None,
         base_url: str | None = None,
+        max_length: int | None = None,
     ) -> PresignedRequest:
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key)}
         headers: dict[str, str] = {}
         check_expires_in(expires_in)
         if method == "PUT":
-            if content_length is None or content_length < 0:
-                raise ValueError("a PUT URL needs the exact content_length (>= 0)")
-            params["ContentLength"] = content_length
-            headers["Content-Length"] = str(content_length)
+            # A presigned PUT cannot bound its size: `max_length` is checked by the caller
+            # on the committed object.
+            content_length, _ = check_put_size(content_length, max_length)
+            if content_length is not None:
+                params["ContentLength"] = content_length
+                headers["Content-Length"] = str(content_length)
             if content_type is not None:
                 params["ContentType"] = content_type
                 headers["Content-Type"] = content_type
