@@ -156,5 +156,5 @@ def test_the_sync_client_refuses_an_async_reader() -> None:
 def test_a_text_stream_is_encoded_as_utf8() -> None:
     from moderatelyai_sdk._sync._transfer import _digest_file
 
-    size, _, head = _digest_file(io.StringIO("h\u00e9llo"))
-    assert (size, head) == (6, "h\u00e9llo".encode())
+    digest = _digest_file(io.StringIO("h\u00e9llo"))
+    assert (digest.size, digest.head) == (6, "h\u00e9llo".encode())

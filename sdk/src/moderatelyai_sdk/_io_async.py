@@ -12,13 +12,19 @@ from typing import Any, Callable, Optional, TypeVar
 import anyio  # httpx's own async backend layer, so asyncio and trio both work
 import anyio.to_thread
 
-__all__ = ["Worker", "read", "run_blocking", "sleep"]
+__all__ = ["Worker", "read", "run_blocking", "shield", "sleep"]
 
 T = TypeVar("T")
 
 
 async def sleep(seconds: float) -> None:
     await anyio.sleep(seconds)
+
+
+def shield() -> anyio.CancelScope:
+    """``with shield(): await cleanup()``: cleanup that runs to its end even while the task is
+    being cancelled (closing files, removing a partial download)."""
+    return anyio.CancelScope(shield=True)
 
 
 async def run_blocking(function: Callable[..., T], *args: Any) -> T:

@@ -1,17 +1,23 @@
 """I/O seam of the sync client, hand-written twin of ``_io_async.py``."""
 
+import contextlib
 import inspect
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, ContextManager, Optional, TypeVar
 
-__all__ = ["Worker", "read", "run_blocking", "sleep"]
+__all__ = ["Worker", "read", "run_blocking", "shield", "sleep"]
 
 T = TypeVar("T")
 
 
 def sleep(seconds: float) -> None:
     time.sleep(seconds)
+
+
+def shield() -> ContextManager[None]:
+    """Nothing to shield from: a sync call is not cancelled halfway (twin of the async one)."""
+    return contextlib.nullcontext()
 
 
 def run_blocking(function: Callable[..., T], *args: Any) -> T:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from moderatelyai_sdk import (
+    APIError,
     AsyncModeratelyAI,
     AsyncPage,
     FileAsyncModel,
@@ -239,6 +240,20 @@ async def test_list_by_hash_finds_the_duplicate_before_uploading(fresh: Any) -> 
         several = await client.files.list(file_hashes=[sha256(b"other"), digest])
         assert [f.file_id for f in several["items"]] == [original.file_id]
         assert (await client.files.list(file_hashes=sha256(b"nope")))["items"] == []
+        # The hash computed for the lookup spares the upload its own hashing pass.
+        other = b"id,name\n3,Edsger\n"
+        assert (await client.files.list(file_hashes=sha256(other)))["items"] == []
+        copy = await client.files.upload(other, name="more.csv", file_hash=sha256(other))
+        assert copy.is_ready() and await copy.download() == other
+
+
+async def test_a_wrong_known_hash_is_refused_by_the_store(fresh: Any) -> None:
+    async with connect(fresh) as client:
+        with pytest.raises(APIError) as caught:
+            await client.files.upload(CSV, name="x.csv", file_hash=sha256(b"not these bytes"))
+        assert caught.value.status_code == 400
+        assert "presigned upload failed" in caught.value.message
+        assert (await client.files.list())["items"] == []
 
 
 async def test_update_refresh_and_delete(fresh: Any) -> None:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from moderatelyai_sdk import (
+    APIError,
     FileModel,
     ModeratelyAI,
     NotFoundError,
@@ -238,6 +239,20 @@ def test_list_by_hash_finds_the_duplicate_before_uploading(fresh: Any) -> None:
         several = client.files.list(file_hashes=[sha256(b"other"), digest])
         assert [f.file_id for f in several["items"]] == [original.file_id]
         assert (client.files.list(file_hashes=sha256(b"nope")))["items"] == []
+        # The hash computed for the lookup spares the upload its own hashing pass.
+        other = b"id,name\n3,Edsger\n"
+        assert (client.files.list(file_hashes=sha256(other)))["items"] == []
+        copy = client.files.upload(other, name="more.csv", file_hash=sha256(other))
+        assert copy.is_ready() and copy.download() == other
+
+
+def test_a_wrong_known_hash_is_refused_by_the_store(fresh: Any) -> None:
+    with connect(fresh) as client:
+        with pytest.raises(APIError) as caught:
+            client.files.upload(CSV, name="x.csv", file_hash=sha256(b"not these bytes"))
+        assert caught.value.status_code == 400
+        assert "presigned upload failed" in caught.value.message
+        assert (client.files.list())["items"] == []
 
 
 def test_update_refresh_and_delete(fresh: Any) -> None:

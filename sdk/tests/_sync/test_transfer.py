@@ -428,3 +428,26 @@ def test_seekable_object_is_read_from_its_position(platform: FakePlatform) -> No
         file = client.files.upload(stream, name="data.bin")
     assert platform.objects[file.file_id] == DATA
     assert file.file_size == len(DATA)
+
+
+def test_a_known_hash_is_trusted_and_checked_by_the_server(
+    platform: FakePlatform, tmp_path: Path
+) -> None:
+    source = tmp_path / "known.csv"
+    source.write_bytes(CSV_BYTES)
+    digest = hashlib.sha256(CSV_BYTES).hexdigest()
+    with client_for(platform) as client:
+        file = client.files.upload(source, file_hash="sha256:" + digest.upper())
+        assert file.is_ready() and file.mime_type == "text/csv"
+        create = next(r for r in platform.requests if r.url.path == "/files/upload-url")
+        assert json.loads(create.content)["fileHash"] == digest
+        assert json.loads(create.content)["fileSize"] == len(CSV_BYTES)
+        with pytest.raises(ValidationError, match="hash mismatch"):
+            client.files.upload(io.BytesIO(CSV_BYTES), file_hash="0" * 64)
+        calls = len(platform.requests)
+        with pytest.raises(ValueError, match="file_hash must be a SHA-256"):
+            client.files.upload(source, file_hash="abc")
+    assert len(platform.requests) == calls
+
+
+CSV_BYTES = b"a,b\n1,2\n3,4\n"

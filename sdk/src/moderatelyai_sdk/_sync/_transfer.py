@@ -120,31 +120,51 @@ def _as_bytes(chunk: Any) -> bytes:
     raise TypeError(f"read() returned {type(chunk).__name__}, expected bytes or str")
 
 
-def _digest_file(f: Any) -> Tuple[int, str, bytes]:
-    """Size, SHA-256 and first bytes of ``f`` from its position to its end (blocking)."""
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
+class _Digest:
+    """Size, SHA-256 and first bytes of a stream, fed chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.head = b""
+        self._sha = hashlib.sha256()
+
+    def update(self, chunk: Any) -> None:
+        self._sha.update(chunk)
+        if self.size < SNIFF_SIZE:
+            self.head += bytes(chunk[: SNIFF_SIZE - self.size])
+        self.size += len(chunk)
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
+def _digest_file(f: Any) -> _Digest:
+    """Hash ``f`` from its position to its end (blocking)."""
+    digest = _Digest()
     if isinstance(f, (io.BufferedIOBase, io.RawIOBase)):
         buffer = bytearray(CHUNK_SIZE)  # one buffer reused: no allocation per chunk
         view = memoryview(buffer)
-        while True:
-            count = f.readinto(buffer)
-            if not count:
-                break
+        while count := f.readinto(buffer):
             digest.update(view[:count])
-            if size < SNIFF_SIZE:
-                head += bytes(view[: min(count, SNIFF_SIZE - size)])
-            size += count
-        return size, digest.hexdigest(), head
-    while True:
-        chunk = _as_bytes(f.read(CHUNK_SIZE))
-        if not chunk:
-            return size, digest.hexdigest(), head
+        return digest
+    while chunk := _as_bytes(f.read(CHUNK_SIZE)):
         digest.update(chunk)
-        if size < SNIFF_SIZE:
-            head += chunk[: SNIFF_SIZE - size]
-        size += len(chunk)
+    return digest
+
+
+def _measure_file(f: Any) -> _Digest:
+    """Size and first bytes of ``f`` from its position, without reading it all (blocking)."""
+    digest = _Digest()
+    start = f.tell()
+    digest.head = _as_bytes(f.read(SNIFF_SIZE))
+    digest.size = f.seek(0, io.SEEK_END) - start
+    f.seek(start)
+    return digest
+
+
+def _spool_chunk(spool: IO[bytes], digest: _Digest, chunk: bytes) -> None:
+    digest.update(chunk)
+    spool.write(chunk)
 
 
 def _seekable(obj: Any) -> bool:
@@ -167,7 +187,8 @@ def _is_async(function: Any) -> bool:
 
 # Sources of bytes to upload: ``name``, ``size``, ``sha256`` and ``head`` (first bytes) are known
 # after ``prepare()``, before the first request; ``chunks()`` reads them from the first byte, as
-# many times as attempts need.
+# many times as attempts need. A hash the caller already knows (``file_hash=``) saves the hashing
+# pass; the server still checks it.
 
 
 class _BytesSource:
@@ -178,8 +199,11 @@ class _BytesSource:
         self.sha256 = ""
         self.head = data[:SNIFF_SIZE].tobytes()
 
-    def prepare(self) -> None:
-        self.sha256 = (_io_sync.run_blocking(hashlib.sha256, self._data)).hexdigest()
+    def prepare(self, known_hash: Optional[str]) -> None:
+        if known_hash is not None:
+            self.sha256 = known_hash
+        else:
+            self.sha256 = (_io_sync.run_blocking(hashlib.sha256, self._data)).hexdigest()
 
     def chunks(self) -> Iterator[bytes]:
         for start in range(0, self.size, CHUNK_SIZE):
@@ -192,18 +216,24 @@ class _BytesSource:
 class _FileSource:
     """A file: ours (a path, a spool) or the caller's (rewound to where it was given to us)."""
 
-    def __init__(self, f: Any, name: str, *, owned: bool) -> None:
+    def __init__(self, f: Any, name: str, *, owned: bool, digest: Optional[_Digest] = None) -> None:
         self._file = f
         self._owned = owned
         self._start = 0
+        self._digest = digest  # known already when spooled
         self.name = name
         self.size = 0
         self.sha256 = ""
         self.head = b""
 
-    def prepare(self) -> None:
+    def prepare(self, known_hash: Optional[str]) -> None:
         self._start = _io_sync.run_blocking(self._file.tell)
-        self.size, self.sha256, self.head = _io_sync.run_blocking(_digest_file, self._file)
+        digest = self._digest
+        if digest is None:
+            measure = _measure_file if known_hash is not None else _digest_file
+            digest = _io_sync.run_blocking(measure, self._file)
+        self.size, self.head = digest.size, digest.head
+        self.sha256 = known_hash if known_hash is not None else digest.hexdigest()
 
     def chunks(self) -> Iterator[bytes]:
         _io_sync.run_blocking(self._file.seek, self._start)
@@ -219,7 +249,7 @@ class _FileSource:
         if sent != self.size:
             raise ValueError(
                 f"{self.name!r} changed while it was being uploaded ({self.size} bytes were "
-                "hashed); upload it again"
+                "measured); upload it again"
             )
 
     def close(self) -> None:
@@ -228,25 +258,28 @@ class _FileSource:
 
 
 def _spool(reader: Any, name: str) -> _FileSource:
-    """Copy a stream that cannot be rewound into an anonymous temporary file (bounded memory)."""
+    """Copy a stream that cannot be rewound into an anonymous temporary file (bounded memory),
+    hashing it on the way."""
     spool = _io_sync.run_blocking(tempfile.TemporaryFile)
+    digest = _Digest()
     try:
         while True:
             chunk = _as_bytes(_io_sync.read(reader, CHUNK_SIZE))
             if not chunk:
                 break
-            _io_sync.run_blocking(spool.write, chunk)
+            _io_sync.run_blocking(_spool_chunk, spool, digest, chunk)
         _io_sync.run_blocking(spool.seek, 0)
     except BaseException:
-        _io_sync.run_blocking(spool.close)
+        with _io_sync.shield():
+            _io_sync.run_blocking(spool.close)
         raise
-    return _FileSource(spool, name, owned=True)
+    return _FileSource(spool, name, owned=True, digest=digest)
 
 
 _Source = Union[_BytesSource, _FileSource]
 
 
-def _open_source(file: Any, name: Optional[str]) -> _Source:
+def _open_source(file: Any, name: Optional[str], known_hash: Optional[str]) -> _Source:
     """Classify ``file`` and hash it; raises before any request for a missing path."""
     if isinstance(file, (str, os.PathLike)):
         path = os.fsdecode(file)
@@ -264,9 +297,10 @@ def _open_source(file: Any, name: Optional[str]) -> _Source:
             "binary file-like object with read()"
         )
     try:
-        source.prepare()
+        source.prepare(known_hash)
     except BaseException:
-        source.close()
+        with _io_sync.shield():
+            source.close()
         raise
     return source
 
@@ -346,11 +380,15 @@ def upload_file(
     name: Optional[str],
     metadata: Optional[Dict[str, Any]],
     mime_type: Optional[str],
+    file_hash: Optional[str],
     progress: Optional[ProgressCallback],
     extra: Dict[str, Any],
 ) -> Any:
     """The whole upload flow; returns the completed File as the server sent it."""
-    source = _open_source(file, name)
+    known_hash = normalize_hash(file_hash)
+    if file_hash is not None and known_hash is None:
+        raise ValueError(f"file_hash must be a SHA-256 (64 hex characters), not {file_hash!r}")
+    source = _open_source(file, name, known_hash)
     try:
         mime = mime_type or detect_mime_type(source.name, source.head)
         fields = {
@@ -377,7 +415,8 @@ def upload_file(
         body = {"fileSize": source.size, "fileHash": source.sha256}
         return client._request("POST", f"{path}/complete", body=body)
     finally:
-        source.close()
+        with _io_sync.shield():
+            source.close()
 
 
 # --- download -------------------------------------------------------------------------------------
@@ -582,5 +621,6 @@ def download_file(
             )
         return sink.finish()
     except BaseException:
-        sink.discard()
+        with _io_sync.shield():
+            sink.discard()
         raise

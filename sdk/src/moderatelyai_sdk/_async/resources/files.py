@@ -111,8 +111,9 @@ class AsyncFiles(AsyncBaseResource):
             metadata: JSON object stored with the file.
             progress: Called as ``progress(bytes_sent, total)`` while the bytes go out.
             **kwargs: ``mime_type=`` overrides detection (from the name, then the content);
-                other fields go to the upload-url request with camelCase keys
-                (e.g. ``dataset_id``).
+                ``file_hash=`` (the SHA-256 you computed already, e.g. to look for a duplicate)
+                saves the hashing pass; other fields go to the upload-url request with
+                camelCase keys (e.g. ``dataset_id``).
 
         Returns:
             The completed file.
@@ -134,13 +135,13 @@ class AsyncFiles(AsyncBaseResource):
             raise TypeError("upload() takes the file or file_path=, not both")
         if file is None:
             raise ValueError("upload() needs a file: a path, bytes or a readable object")
-        mime_type = kwargs.pop("mime_type", None)
         data = await upload_file(
             self._client,
             file,
             name=name,
             metadata=metadata,
-            mime_type=mime_type,
+            mime_type=kwargs.pop("mime_type", None),
+            file_hash=kwargs.pop("file_hash", None),
             progress=progress,
             extra=kwargs,
         )
