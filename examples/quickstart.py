@@ -6,7 +6,10 @@ Reads MODERATELY_BASE_URL, MODERATELY_API_KEY and MODERATELY_TEAM_ID from the en
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 import uuid
+from pathlib import Path
 
 from moderatelyai_sdk import ConflictError, ModeratelyAI, NotFoundError
 
@@ -49,7 +52,29 @@ def main() -> None:
         except NotFoundError as error:
             print(f"deleted agents are gone: {error.message} (request {error.request_id})")
 
+        files_roundtrip(client)
+
     print("quickstart finished")
+
+
+def files_roundtrip(client: ModeratelyAI) -> None:
+    """Upload a file, find it by its hash, download it, check the bytes, delete it."""
+    content = b"id,name,amount\n1,Ada,3.5\n2,Grace,4\n"
+    digest = hashlib.sha256(content).hexdigest()
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "quickstart.csv"
+        source.write_bytes(content)
+        file = client.files.upload(source, metadata={"made_by": "quickstart"}, file_hash=digest)
+        print(f"uploaded {file.name}: {file.file_size} bytes, {file.mime_type}, {file.status}")
+
+        found = client.files.list(file_hashes=digest)["items"]
+        print(f"files with that SHA-256: {[f.file_id for f in found]}")
+
+        copy = Path(tmp) / "copy" / "quickstart.csv"
+        file.download(path=copy)
+        assert copy.read_bytes() == content == client.files.download(file.file_id)
+        print(f"downloaded it again, byte for byte ({copy.stat().st_size} bytes, hash checked)")
+    file.delete()
 
 
 if __name__ == "__main__":
