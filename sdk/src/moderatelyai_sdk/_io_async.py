@@ -66,7 +66,9 @@ class Worker:
         """Until the queued job is done; re-raises its exception."""
         pending, self._pending = self._pending, None
         if pending is not None:
-            await anyio.to_thread.run_sync(pending.result)
+            if not pending.done():  # else no thread hop: the result is there
+                await anyio.to_thread.run_sync(pending.exception)  # waits, never raises
+            pending.result()
 
     async def aclose(self) -> None:
         try:
