@@ -15,6 +15,7 @@ any other 4xx do not. Memory stays at a few ``CHUNK_SIZE`` buffers whatever the 
 """
 
 import contextlib
+import errno
 import hashlib
 import inspect
 import io
@@ -110,7 +111,7 @@ def _open_path(path: str) -> IO[bytes]:
     try:
         return open(path, "rb")  # closed by the source
     except FileNotFoundError:
-        raise MissingFileError(2, "No such file to upload", path) from None
+        raise MissingFileError(errno.ENOENT, "No such file to upload", path) from None
     except IsADirectoryError:
         raise ValueError(f"{path!r} is a directory, not a file to upload") from None
 
