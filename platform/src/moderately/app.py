@@ -22,8 +22,10 @@ from moderately.config import Settings
 from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
 from moderately.objects import open_object_store
-from moderately.services import files
+from moderately.services import dataset_data, dataset_processing, files
+from moderately.services.transfers import Storage
 from moderately.services.usage import UsageRecorder
+from moderately.workers import DbQueue, InProcessWorkers
 
 log = logging.getLogger("moderately")
 
@@ -36,6 +38,9 @@ def operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings) -> FastAPI:
     database = Database(settings)
     usage = UsageRecorder()
+    jobs = DbQueue(
+        database, lease_seconds=settings.job_lease_seconds, max_attempts=settings.job_max_attempts
+    )
 
     async def flush_usage() -> None:
         async with database.session() as session:
@@ -49,10 +54,11 @@ def create_app(settings: Settings) -> FastAPI:
             except Exception:  # counts are best effort; the next flush tries again
                 log.warning("could not write usage counts", exc_info=True)
 
-    async def expire_uploads_periodically(storage: files.Storage) -> None:
+    async def expire_uploads_periodically(storage: Storage) -> None:
         while True:
             try:
                 expired = await files.expire_pending_uploads(database, storage)
+                expired += await dataset_data.expire_pending_uploads(database, storage)
                 if expired:
                     log.info("failed %d pending uploads whose URLs expired", expired)
             except Exception:  # the next round tries again
@@ -64,7 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.migrate_on_startup:
             await anyio.to_thread.run_sync(upgrade_to_head, settings)
         store = await open_object_store(settings)
-        storage = files.Storage(
+        storage = Storage(
             store=store,
             max_upload_bytes=settings.max_upload_bytes,
             upload_ttl_seconds=settings.upload_url_ttl_seconds,
@@ -72,6 +78,15 @@ def create_app(settings: Settings) -> FastAPI:
             pending_grace_seconds=settings.pending_upload_grace_seconds,
         )
         app.state.storage = storage
+        workers = InProcessWorkers(
+            jobs,
+            dataset_processing.job_kinds(database, storage),
+            concurrency=settings.inprocess_workers,
+            poll_interval=settings.job_poll_interval_seconds,
+            recovery_interval=settings.job_recovery_interval_seconds,
+        )
+        if settings.inprocess_workers:
+            await workers.start()  # recovers what a previous run left running first
         tasks = [
             asyncio.create_task(flush_periodically()),
             asyncio.create_task(expire_uploads_periodically(storage)),
@@ -79,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            await workers.stop()
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -91,7 +107,8 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Moderately AI API",
         version=__version__,
-        description="Self-hosted Moderately AI platform (identity, teams, users, agents, files).",
+        description="Self-hosted Moderately AI platform (identity, teams, users, agents, files, "
+        "datasets).",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         openapi_url=f"{settings.mount_prefix}/openapi.json",
@@ -103,6 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
     app.state.usage = usage
+    app.state.jobs = jobs
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=settings.mount_prefix)

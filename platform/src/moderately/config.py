@@ -53,6 +53,17 @@ class Settings(BaseSettings):
     pending_upload_grace_seconds: int = Field(default=3600, ge=0)
     upload_sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
+    # ---- background jobs (dataset processing; workers/) ----
+    # Claim loops the API process runs itself; 0 runs none (another process works the queue).
+    inprocess_workers: int = Field(default=1, ge=0, le=64)
+    # How often an idle worker looks for jobs queued by other processes (its own wake it at once).
+    job_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    # A running job's lease; its worker renews it every third of it. A worker that dies loses
+    # its jobs to recovery once the lease is over.
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+    job_max_attempts: int = Field(default=3, ge=1)
+    job_recovery_interval_seconds: float = Field(default=15.0, gt=0)
+
     @field_validator("mount_prefix")
     @classmethod
     def _normalise_prefix(cls, value: str) -> str:

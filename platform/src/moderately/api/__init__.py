@@ -6,6 +6,9 @@ from moderately.api import (
     agents,
     api_tokens,
     authentication,
+    dataset_data_versions,
+    dataset_schema_versions,
+    datasets,
     files,
     health,
     storage,
@@ -23,5 +26,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     team_users.router,
     agents.router,
     files.router,
+    datasets.router,
+    dataset_data_versions.router,
+    dataset_schema_versions.router,
     storage.router,
 )

@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from moderately.db.session import Database
 from moderately.schemas.entities import Direction
 from moderately.services.auth import Principal, authenticate
-from moderately.services.files import Storage
 from moderately.services.paging import PageParams, split_values
 from moderately.services.scope import check_requested_teams
+from moderately.services.transfers import Storage
 from moderately.services.usage import UsageRecorder
+from moderately.workers.base import JobQueue
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(
@@ -86,6 +87,15 @@ def get_storage(request: Request) -> Storage:
 
 
 StoreDep = Annotated[Storage, Depends(get_storage)]
+
+
+def get_jobs(request: Request) -> JobQueue:
+    """The job queue (workers/db_queue.py); jobs are enqueued in the request's transaction."""
+    jobs: JobQueue = request.app.state.jobs
+    return jobs
+
+
+JobsDep = Annotated[JobQueue, Depends(get_jobs)]
 
 # A multi-value filter: repeated keys, comma lists, or both (api.md 1.5).
 MultiValue = Annotated[list[str] | None, AfterValidator(split_values)]

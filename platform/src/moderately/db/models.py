@@ -21,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     select,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
@@ -146,7 +147,21 @@ class Agent(Timestamped, Base):
     description: Mapped[str | None] = mapped_column(String(1000))
 
 
-class File(Timestamped, Base):
+class UploadTracked:
+    """Bytes uploaded through a presigned URL (files, dataset data versions): the row is the
+    gate. The bytes live in the object store under `storage_key`; only a `completed` row hands
+    out download URLs (services/transfers.py holds the shared life cycle)."""
+
+    # As the client sent it (hex or "sha256:hex"); `hash_hex` is the lower-case hex for lookups.
+    hash_hex: Mapped[str | None] = mapped_column(String(64))
+    upload_status: Mapped[str] = mapped_column(String(16), default="pending")
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    storage_key: Mapped[str] = mapped_column(String(1024))
+    # When the upload URL stops working; cleared once the upload is completed or failed.
+    upload_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class File(UploadTracked, Timestamped, Base):
     """A stored file: the row is the gate, its bytes live in the object store under
     `storage_key`, and only a `completed` row hands out download URLs."""
 
@@ -163,20 +178,134 @@ class File(Timestamped, Base):
     original_name: Mapped[str | None] = mapped_column(String(1000))
     file_size: Mapped[int] = mapped_column(BigInteger)
     mime_type: Mapped[str] = mapped_column(String(255))
-    # As the client sent it (hex or "sha256:hex"); `hash_hex` is the lower-case hex for lookups.
     file_hash: Mapped[str | None] = mapped_column(String(255))
-    hash_hex: Mapped[str | None] = mapped_column(String(64))
-    upload_status: Mapped[str] = mapped_column(String(16), default="pending")
-    failure_reason: Mapped[str | None] = mapped_column(Text)
     uploaded_by: Mapped[str | None] = mapped_column(
         ForeignKey("users.user_id", ondelete="SET NULL")
     )
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
-    # The foreign key to datasets comes with them (issue 4).
-    dataset_id: Mapped[str | None] = mapped_column(String(21), index=True)
-    storage_key: Mapped[str] = mapped_column(String(1024))
-    # When the upload URL stops working; cleared once the upload is completed or failed.
-    upload_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An optional link to a dataset of the same team; deleting the dataset unlinks the file.
+    dataset_id: Mapped[str | None] = mapped_column(
+        ForeignKey("datasets.dataset_id", ondelete="SET NULL"), index=True
+    )
+
+
+class Dataset(Timestamped, Base):
+    """A versioned table. The version pointers are kept by services/datasets.py: at most one
+    `current` data version and one `current` schema version (partial unique indexes below)."""
+
+    __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+
+    dataset_id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    # Plain ids, not foreign keys (the versions reference the dataset; no cycle to untangle).
+    current_data_version_id: Mapped[str | None] = mapped_column(String(21))
+    current_schema_version_id: Mapped[str | None] = mapped_column(String(21))
+    # What the last successful processing run used.
+    active_data_version_id: Mapped[str | None] = mapped_column(String(21))
+    active_data_schema_version_id: Mapped[str | None] = mapped_column(String(21))
+    processing_status: Mapped[str | None] = mapped_column(String(32))
+    # The job whose result counts; a newer request (or new current data) supersedes it.
+    processing_job_id: Mapped[str | None] = mapped_column(String(21))
+    processing_error: Mapped[str | None] = mapped_column(Text)
+    processing_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    record_count: Mapped[int | None] = mapped_column(BigInteger)
+    total_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class DatasetDataVersion(UploadTracked, Timestamped, Base):
+    __tablename__ = "dataset_data_versions"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "version_no"),
+        Index(
+            "uq_dataset_data_versions_current",
+            "dataset_id",
+            unique=True,
+            sqlite_where=text("status = 'current'"),
+            postgresql_where=text("status = 'current'"),
+        ),
+        Index("ix_dataset_data_versions_team_id_created_at", "team_id", "created_at"),
+        Index(
+            "ix_dataset_data_versions_upload_status_upload_expires_at",
+            "upload_status",
+            "upload_expires_at",
+        ),
+    )
+
+    dataset_data_version_id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.dataset_id", ondelete="CASCADE"))
+    # The dataset's team, kept here so scoping needs no join.
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
+    version_no: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_type: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))
+    # Made current when the upload completes (created with status "current").
+    promote_on_complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Declared at create (optional), else at complete, else computed from the bytes.
+    file_hash: Mapped[str | None] = mapped_column(String(255))
+    file_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    # Counted by the server at complete (moderately.tabular.count_rows), never the client's.
+    row_count: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class DatasetSchemaVersion(Timestamped, Base):
+    __tablename__ = "dataset_schema_versions"
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "version_no"),
+        Index(
+            "uq_dataset_schema_versions_current",
+            "dataset_id",
+            unique=True,
+            sqlite_where=text("status = 'current'"),
+            postgresql_where=text("status = 'current'"),
+        ),
+        Index("ix_dataset_schema_versions_team_id_created_at", "team_id", "created_at"),
+    )
+
+    dataset_schema_version_id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.dataset_id", ondelete="CASCADE"))
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
+    version_no: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    # Normalised wire forms (moderately.tabular's Column.to_wire / ParsingOptions.to_wire).
+    columns_json: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    parsing_options: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    @property
+    def is_current(self) -> bool:
+        return self.status == "current"
+
+
+class Job(Base):
+    """A unit of background work (workers/db_queue.py): queued -> running -> done | failed.
+
+    A running job holds a lease; a worker that stops renewing it (a crash) loses the job to
+    recovery, which queues it again until `max_attempts` is spent.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_status_run_after", "status", "run_after"),
+        Index("ix_jobs_status_lease_expires_at", "status", "lease_expires_at"),
+    )
+
+    job_id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    # Not before this time (retries back off).
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    worker_id: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class IdempotencyRecord(Base):

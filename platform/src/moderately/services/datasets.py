@@ -1,16 +1,247 @@
-"""Datasets arrive with issue 4; until then, only the check other services need.
+"""Datasets: team-owned, uniquely named tables with versioned data and schemas (api.md 4.7, 6.4).
 
-The seam: `PATCH /files/{id}` and `POST /files/upload-url` accept a `datasetId`, which must name a
-dataset of the file's team. With no datasets yet, every non-null id names nothing.
+A dataset points at its `current` data version and its `current` schema version. Making a version
+current goes through `promote_data_version` / `promote_schema_version`, which demote the previous
+one in the same transaction, after `lock_dataset` has taken the dataset's row (PostgreSQL: `FOR
+UPDATE`, db/dialect.py), so two promotions of one dataset run one after the other. A partial
+unique index on each version table backs the rule in the database.
+
+`processingStatus`: null (never processed), `needs-processing` (the current data or schema
+changed since), `in_progress` (queued or running; the wire has no separate "pending"),
+`completed`, `failed` (services/dataset_processing.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moderately.errors import NotFound
+from moderately.db.dialect import for_update
+from moderately.db.models import Dataset, DatasetDataVersion, DatasetSchemaVersion
+from moderately.errors import Conflict, NotFound
+from moderately.ids import is_plausible_id
+from moderately.services import dataset_processing
+from moderately.services.auth import Principal
+from moderately.services.paging import Page, PageParams, like_pattern, paginate
+from moderately.services.scope import scoped, team_for_create, teams_to_show
+from moderately.services.transfers import Storage
+from moderately.workers.base import JobQueue
+
+DRAFT, CURRENT, ARCHIVED = "draft", "current", "archived"
+NEEDS_PROCESSING = "needs-processing"
+SORT = {"createdAt": Dataset.created_at, "updatedAt": Dataset.updated_at, "name": Dataset.name}
+
+
+async def list_datasets(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    params: PageParams,
+    team_ids: Sequence[str] = (),
+    dataset_ids: Sequence[str] = (),
+    name: str | None = None,
+    name_like: str | None = None,
+) -> Page[Dataset]:
+    stmt = select(Dataset).where(Dataset.team_id.in_(teams_to_show(principal, team_ids)))
+    if dataset_ids:
+        stmt = stmt.where(Dataset.dataset_id.in_(dataset_ids))
+    if name is not None:
+        stmt = stmt.where(Dataset.name == name)
+    if name_like:
+        stmt = stmt.where(Dataset.name.ilike(like_pattern(name_like), escape="\\"))
+    return await paginate(
+        session, stmt, params=params, sort_columns=SORT, id_column=Dataset.dataset_id
+    )
+
+
+async def get_dataset(
+    session: AsyncSession, *, principal: Principal, dataset_id: str, lock: bool = False
+) -> Dataset:
+    dataset = None
+    if is_plausible_id(dataset_id):
+        stmt = scoped(
+            select(Dataset).where(Dataset.dataset_id == dataset_id), Dataset.team_id, principal
+        )
+        dataset = await session.scalar(for_update(stmt) if lock else stmt)
+    if dataset is None:
+        raise NotFound("dataset", dataset_id)
+    return dataset
+
+
+async def lock_dataset(session: AsyncSession, dataset_id: str) -> Dataset:
+    """The dataset's row, locked until the transaction ends (version numbers, promotions)."""
+    dataset = await session.scalar(
+        for_update(select(Dataset).where(Dataset.dataset_id == dataset_id))
+    )
+    if dataset is None:  # deleted meanwhile
+        raise NotFound("dataset", dataset_id)
+    return dataset
 
 
 async def require_dataset(session: AsyncSession, *, team_id: str, dataset_id: str) -> None:
-    """Raise NotFound unless `dataset_id` is a dataset of `team_id` (issue 4 fills this in)."""
-    raise NotFound("dataset", dataset_id)
+    """Raise NotFound unless `dataset_id` is a dataset of `team_id` (files link to datasets)."""
+    found = None
+    if is_plausible_id(dataset_id):
+        found = await session.scalar(
+            select(Dataset.dataset_id).where(
+                Dataset.dataset_id == dataset_id, Dataset.team_id == team_id
+            )
+        )
+    if found is None:
+        raise NotFound("dataset", dataset_id)
+
+
+async def _ensure_unique_name(
+    session: AsyncSession, *, team_id: str, name: str, dataset_id: str | None = None
+) -> None:
+    stmt = select(Dataset.dataset_id).where(Dataset.team_id == team_id, Dataset.name == name)
+    if dataset_id is not None:
+        stmt = stmt.where(Dataset.dataset_id != dataset_id)
+    if await session.scalar(stmt) is not None:
+        raise Conflict(f"a dataset named {name!r} already exists in this team")
+
+
+async def create_dataset(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    jobs: JobQueue,
+    name: str,
+    description: str | None = None,
+    team_id: str | None = None,
+    request_team_ids: Sequence[str] = (),
+    should_process: bool = False,
+) -> Dataset:
+    principal.require_write()
+    team_id = team_for_create(principal, team_id=team_id, request_team_ids=request_team_ids)
+    await _ensure_unique_name(session, team_id=team_id, name=name)
+    dataset = Dataset(team_id=team_id, name=name, description=description)
+    session.add(dataset)
+    await session.flush()
+    if should_process:
+        await dataset_processing.request_processing(session, jobs, dataset)
+    await session.flush()
+    return dataset
+
+
+async def update_dataset(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    jobs: JobQueue,
+    dataset_id: str,
+    changes: Mapping[str, Any],
+) -> Dataset:
+    """Name and description never touch `processingStatus`; `should_process=True` queues
+    processing of the current data with the current schema (api.md 6.7)."""
+    dataset = await get_dataset(session, principal=principal, dataset_id=dataset_id)
+    principal.require_write()
+    name = changes.get("name")
+    if name is not None and name != dataset.name:
+        await _ensure_unique_name(
+            session, team_id=dataset.team_id, name=name, dataset_id=dataset.dataset_id
+        )
+        dataset.name = name
+    if "description" in changes:
+        dataset.description = changes["description"]
+    if changes.get("should_process"):
+        dataset = await lock_dataset(session, dataset.dataset_id)
+        await dataset_processing.request_processing(session, jobs, dataset)
+    await session.flush()
+    await session.refresh(dataset)
+    return dataset
+
+
+async def delete_dataset(
+    session: AsyncSession, *, principal: Principal, storage: Storage, dataset_id: str
+) -> None:
+    """The dataset and its versions (ON DELETE CASCADE), then the stored bytes of every data
+    version; if removing bytes fails, the rows stay (rolled back). Linked files are unlinked."""
+    dataset = await get_dataset(session, principal=principal, dataset_id=dataset_id)
+    principal.require_write()
+    keys = (
+        await session.scalars(
+            select(DatasetDataVersion.storage_key).where(
+                DatasetDataVersion.dataset_id == dataset.dataset_id
+            )
+        )
+    ).all()
+    await session.execute(delete(Dataset).where(Dataset.dataset_id == dataset.dataset_id))
+    session.expunge(dataset)
+    await session.flush()
+    for key in keys:
+        await storage.store.delete(key)
+
+
+async def delete_team_objects(session: AsyncSession, *, storage: Storage, team_id: str) -> None:
+    """The bytes of every data version of a team that is being deleted."""
+    keys = (
+        await session.scalars(
+            select(DatasetDataVersion.storage_key).where(DatasetDataVersion.team_id == team_id)
+        )
+    ).all()
+    for key in keys:
+        await storage.store.delete(key)
+
+
+# ---- promotions (the caller holds the dataset's lock) ----
+
+
+async def promote_data_version(
+    session: AsyncSession, dataset: Dataset, version: DatasetDataVersion
+) -> None:
+    """`version` becomes the current data (the previous current is archived); the dataset's
+    counters follow it and it needs processing again (api.md 6.4)."""
+    await session.execute(
+        update(DatasetDataVersion)
+        .where(
+            DatasetDataVersion.dataset_id == dataset.dataset_id,
+            DatasetDataVersion.status == CURRENT,
+            DatasetDataVersion.dataset_data_version_id != version.dataset_data_version_id,
+        )
+        .values(status=ARCHIVED)
+        .execution_options(synchronize_session=False)
+    )
+    version.status = CURRENT
+    dataset.current_data_version_id = version.dataset_data_version_id
+    dataset.record_count = version.row_count
+    dataset.total_size_bytes = version.file_size_bytes
+    _needs_processing(dataset)
+    await session.flush()
+
+
+async def promote_schema_version(
+    session: AsyncSession, dataset: Dataset, version: DatasetSchemaVersion
+) -> None:
+    """`version` becomes the current schema (the previous current is archived, api.md 6.6)."""
+    await session.execute(
+        update(DatasetSchemaVersion)
+        .where(
+            DatasetSchemaVersion.dataset_id == dataset.dataset_id,
+            DatasetSchemaVersion.status == CURRENT,
+            DatasetSchemaVersion.dataset_schema_version_id != version.dataset_schema_version_id,
+        )
+        .values(status=ARCHIVED)
+        .execution_options(synchronize_session=False)
+    )
+    version.status = CURRENT
+    dataset.current_schema_version_id = version.dataset_schema_version_id
+    schema_changed(dataset)
+    await session.flush()
+
+
+def schema_changed(dataset: Dataset) -> None:
+    """The current schema changed: data already there needs processing again."""
+    if dataset.current_data_version_id is not None:
+        _needs_processing(dataset)
+
+
+def _needs_processing(dataset: Dataset) -> None:
+    # A run in flight worked on the previous inputs: its result no longer counts.
+    dataset.processing_status = NEEDS_PROCESSING
+    dataset.processing_job_id = None
+    dataset.processing_error = None
+    dataset.processing_report = None

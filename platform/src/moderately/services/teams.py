@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from moderately.db.models import Team, TeamUser
 from moderately.errors import NotFound
 from moderately.ids import is_plausible_id
-from moderately.services import files
+from moderately.services import datasets, files
 from moderately.services.auth import Principal
-from moderately.services.files import Storage
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import scoped, teams_to_show
+from moderately.services.transfers import Storage
 
 SORT = {"createdAt": Team.created_at, "updatedAt": Team.updated_at, "name": Team.name}
 
@@ -97,9 +97,10 @@ async def delete_team(
     session: AsyncSession, *, principal: Principal, storage: Storage, team_id: str
 ) -> None:
     """Deletes the team and, through ON DELETE CASCADE, everything the team owns; the bytes of
-    its files go from the object store too."""
+    its files and dataset versions go from the object store too."""
     team = await get_team(session, principal=principal, team_id=team_id)
     principal.require_admin(team.team_id)
     await files.delete_team_objects(session, storage=storage, team_id=team.team_id)
+    await datasets.delete_team_objects(session, storage=storage, team_id=team.team_id)
     await session.execute(delete(Team).where(Team.team_id == team.team_id))
     session.expunge(team)

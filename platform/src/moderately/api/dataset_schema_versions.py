@@ -1,0 +1,126 @@
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from moderately.api.deps import (
+    MultiValue,
+    PrincipalDep,
+    SessionDep,
+    StoreDep,
+    TeamIdsQuery,
+    paging,
+)
+from moderately.api.errors import error_responses
+from moderately.schemas.base import Paginated
+from moderately.schemas.datasets import (
+    SchemaInferPublic,
+    SchemaInferRequest,
+    SchemaVersionCreate,
+    SchemaVersionPublic,
+    SchemaVersionUpdate,
+    VersionSort,
+    VersionStatus,
+)
+from moderately.services import dataset_schemas
+from moderately.services.paging import PageParams
+
+router = APIRouter(prefix="/dataset-schema-versions", tags=["Dataset Schema Versions"])
+
+SchemaVersionId = Annotated[str, Path(alias="datasetSchemaVersionId")]
+
+
+@router.post(
+    "/infer",
+    response_model=SchemaInferPublic,
+    responses=error_responses(400, 403, 404),
+)
+async def infer_schema(
+    session: SessionDep, principal: PrincipalDep, storage: StoreDep, body: SchemaInferRequest
+) -> Any:
+    """Extension: columns (types from the values) and parsing options of an uploaded file or a
+    data version, read with the server's engine; send them on as a schema version."""
+    inferred = await dataset_schemas.infer_schema(
+        session,
+        principal=principal,
+        storage=storage,
+        file_id=body.file_id,
+        data_version_id=body.dataset_data_version_id,
+        parsing_options=body.parsing_options.wire() if body.parsing_options else None,
+        sample_rows=body.sample_rows,
+    )
+    return SchemaInferPublic.of(inferred)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SchemaVersionPublic,
+    responses=error_responses(400, 403, 404),
+)
+async def create_schema_version(
+    session: SessionDep, principal: PrincipalDep, body: SchemaVersionCreate
+) -> Any:
+    """`columns` (alias columnsJson) are echoed as columnsJson; status current archives the
+    previous current schema version."""
+    return await dataset_schemas.create_schema_version(
+        session,
+        principal=principal,
+        dataset_id=body.dataset_id,
+        columns=[c.wire() for c in body.columns],
+        status=body.status,
+        parsing_options=body.parsing_options.wire() if body.parsing_options else None,
+    )
+
+
+@router.get("", response_model=Paginated[SchemaVersionPublic], responses=error_responses(400, 403))
+async def list_schema_versions(
+    session: SessionDep,
+    principal: PrincipalDep,
+    params: Annotated[PageParams, Depends(paging(VersionSort))],
+    team_ids: TeamIdsQuery = None,
+    version_ids: Annotated[MultiValue, Query(alias="datasetSchemaVersionIds")] = None,
+    dataset_ids: Annotated[MultiValue, Query(alias="datasetIds")] = None,
+    status: VersionStatus | None = None,
+    version_no: Annotated[int | None, Query(alias="versionNo", ge=1)] = None,
+) -> Any:
+    return await dataset_schemas.list_schema_versions(
+        session,
+        principal=principal,
+        params=params,
+        team_ids=team_ids or (),
+        version_ids=version_ids or (),
+        dataset_ids=dataset_ids or (),
+        status=status,
+        version_no=version_no,
+    )
+
+
+@router.get(
+    "/{datasetSchemaVersionId}",
+    response_model=SchemaVersionPublic,
+    responses=error_responses(400, 403, 404),
+)
+async def retrieve_schema_version(
+    session: SessionDep, principal: PrincipalDep, version_id: SchemaVersionId
+) -> Any:
+    return await dataset_schemas.get_schema_version(
+        session, principal=principal, version_id=version_id
+    )
+
+
+@router.patch(
+    "/{datasetSchemaVersionId}",
+    response_model=SchemaVersionPublic,
+    responses=error_responses(400, 403, 404),
+)
+async def update_schema_version(
+    session: SessionDep,
+    principal: PrincipalDep,
+    version_id: SchemaVersionId,
+    body: SchemaVersionUpdate,
+) -> Any:
+    """status current: becomes the dataset's current schema (the previous one is archived);
+    archiving the current one clears the dataset's pointer."""
+    return await dataset_schemas.update_schema_version(
+        session, principal=principal, version_id=version_id, changes=body.wire_changes()
+    )

@@ -1,0 +1,246 @@
+"""Dataset schema versions: columns and parsing options, numbered per dataset (api.md 4.9, 6.6).
+
+Columns and parsing options are checked by the data engine's own parsers
+(`tabular.Column.from_wire`, `tabular.ParsingOptions.from_wire`: camelCase or snake_case option
+keys, `nullable` or `required`, the SDK's type aliases) and stored in their normalised wire form,
+so processing reads exactly what was accepted. A rejected value is a 400 naming the field.
+
+Status rules: a version that becomes `current` (at create or by PATCH) archives the previous
+current and the dataset points at it; a current version that is archived (or set back to draft)
+clears the pointer. Changing the current schema's columns or options marks data that is already
+there as needing processing again.
+
+`infer_schema` reads an uploaded file (files API) or data version with the server's engine and
+proposes columns and parsing options (`tabular.infer`): an extension for the SDK's
+`create_schema_from_sample`.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderately import tabular
+from moderately.db.models import DatasetSchemaVersion
+from moderately.errors import Invalid, InvalidState, NotFound
+from moderately.ids import is_plausible_id
+from moderately.services import dataset_data, datasets, files, transfers
+from moderately.services.auth import Principal
+from moderately.services.paging import Page, PageParams, paginate
+from moderately.services.scope import scoped, teams_to_show
+from moderately.services.transfers import COMPLETED, Storage
+from moderately.storage import ObjectNotFound
+
+SORT = {
+    "createdAt": DatasetSchemaVersion.created_at,
+    "updatedAt": DatasetSchemaVersion.updated_at,
+    "versionNo": DatasetSchemaVersion.version_no,
+}
+MAX_COLUMNS = 10_000
+
+
+# ---- checking what clients send ----
+
+
+def checked_columns(
+    items: Sequence[Mapping[str, Any]], field: str = "columns"
+) -> list[dict[str, Any]]:
+    """The columns in their normalised wire form; 400 naming the first bad item."""
+    if not items:
+        raise Invalid("a schema needs at least one column", field=field)
+    if len(items) > MAX_COLUMNS:
+        raise Invalid(f"a schema has at most {MAX_COLUMNS} columns", field=field)
+    columns: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        try:
+            column = tabular.Column.from_wire(item)
+        except ValueError as exc:
+            raise Invalid(f"{field}[{index}]: {exc}", field=f"{field}[{index}]") from None
+        if column.name in seen:
+            raise Invalid(
+                f"{field}[{index}]: column name {column.name!r} is used twice",
+                field=f"{field}[{index}].name",
+            )
+        seen.add(column.name)
+        columns.append(column.to_wire())
+    return columns
+
+
+def checked_options(data: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Parsing options in their normalised wire form (defaults filled in); 400 when invalid."""
+    try:
+        return tabular.ParsingOptions.from_wire(data).to_wire()
+    except (ValueError, TypeError) as exc:
+        raise Invalid(f"parsingOptions: {exc}", field="parsingOptions") from None
+
+
+# ---- reads ----
+
+
+async def list_schema_versions(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    params: PageParams,
+    team_ids: Sequence[str] = (),
+    version_ids: Sequence[str] = (),
+    dataset_ids: Sequence[str] = (),
+    status: str | None = None,
+    version_no: int | None = None,
+) -> Page[DatasetSchemaVersion]:
+    model = DatasetSchemaVersion
+    stmt = select(model).where(model.team_id.in_(teams_to_show(principal, team_ids)))
+    if version_ids:
+        stmt = stmt.where(model.dataset_schema_version_id.in_(version_ids))
+    if dataset_ids:
+        stmt = stmt.where(model.dataset_id.in_(dataset_ids))
+    if status is not None:
+        stmt = stmt.where(model.status == status)
+    if version_no is not None:
+        stmt = stmt.where(model.version_no == version_no)
+    return await paginate(
+        session, stmt, params=params, sort_columns=SORT, id_column=model.dataset_schema_version_id
+    )
+
+
+async def get_schema_version(
+    session: AsyncSession, *, principal: Principal, version_id: str
+) -> DatasetSchemaVersion:
+    version = None
+    if is_plausible_id(version_id):
+        model = DatasetSchemaVersion
+        version = await session.scalar(
+            scoped(
+                select(model).where(model.dataset_schema_version_id == version_id),
+                model.team_id,
+                principal,
+            )
+        )
+    if version is None:
+        raise NotFound("schema version", version_id)
+    return version
+
+
+# ---- changes ----
+
+
+async def create_schema_version(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    dataset_id: str,
+    columns: Sequence[Mapping[str, Any]],
+    status: str = datasets.DRAFT,
+    parsing_options: Mapping[str, Any] | None = None,
+) -> DatasetSchemaVersion:
+    dataset = await datasets.get_dataset(session, principal=principal, dataset_id=dataset_id)
+    principal.require_write()
+    columns_json = checked_columns(columns)
+    options = checked_options(parsing_options)
+    dataset = await datasets.lock_dataset(session, dataset.dataset_id)
+    last = await session.scalar(
+        select(func.max(DatasetSchemaVersion.version_no)).where(
+            DatasetSchemaVersion.dataset_id == dataset.dataset_id
+        )
+    )
+    version = DatasetSchemaVersion(
+        dataset_id=dataset.dataset_id,
+        team_id=dataset.team_id,
+        version_no=(last or 0) + 1,
+        status=datasets.DRAFT if status == datasets.CURRENT else status,
+        columns_json=columns_json,
+        parsing_options=options,
+    )
+    session.add(version)
+    await session.flush()
+    if status == datasets.CURRENT:
+        await datasets.promote_schema_version(session, dataset, version)
+    return version
+
+
+async def update_schema_version(
+    session: AsyncSession, *, principal: Principal, version_id: str, changes: Mapping[str, Any]
+) -> DatasetSchemaVersion:
+    version = await get_schema_version(session, principal=principal, version_id=version_id)
+    principal.require_write()
+    columns = changes.get("columns")
+    columns_json = checked_columns(columns) if columns is not None else None
+    options = changes.get("parsing_options")
+    options_json = checked_options(options) if options is not None else None
+    dataset = await datasets.lock_dataset(session, version.dataset_id)
+    await session.refresh(version)
+    was_current = version.status == datasets.CURRENT
+    if columns_json is not None:
+        version.columns_json = columns_json
+    if options_json is not None:
+        version.parsing_options = options_json
+    status = changes.get("status")
+    if status == datasets.CURRENT and not was_current:
+        await datasets.promote_schema_version(session, dataset, version)
+    elif status is not None and status != datasets.CURRENT and was_current:
+        version.status = status
+        dataset.current_schema_version_id = None
+    elif status is not None:
+        version.status = status
+    redefined = columns_json is not None or options_json is not None
+    if was_current and version.status == datasets.CURRENT and redefined:
+        datasets.schema_changed(dataset)
+    await session.flush()
+    await session.refresh(version)
+    return version
+
+
+# ---- inference ----
+
+
+async def infer_schema(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    storage: Storage,
+    file_id: str | None = None,
+    data_version_id: str | None = None,
+    parsing_options: Mapping[str, Any] | None = None,
+    sample_rows: int | None = None,
+) -> tabular.InferredSchema:
+    """Columns (types from the values, not the header) and parsing options (sniffed unless
+    given) of an uploaded file or data version, read with the server's engine."""
+    if (file_id is None) == (data_version_id is None):
+        raise Invalid(
+            "name exactly one sample: fileId (an uploaded file) or datasetDataVersionId",
+            field="fileId",
+        )
+    options = checked_options(parsing_options) if parsing_options is not None else None
+    if file_id is not None:
+        row: Any = await files.get_file(session, principal=principal, file_id=file_id)
+        what, field = f"file {file_id}", "fileId"
+    else:
+        assert data_version_id is not None
+        row = await dataset_data.get_version(
+            session, principal=principal, version_id=data_version_id
+        )
+        what, field = f"data version {data_version_id}", "datasetDataVersionId"
+    if row.upload_status != COMPLETED:
+        raise InvalidState(f"upload not completed: {what} is {row.upload_status}", field=field)
+    key = row.storage_key
+    await session.commit()  # no transaction (no SQLite write lock) while reading the sample
+    with tempfile.TemporaryDirectory(prefix="moderately-") as scratch:
+        path = Path(scratch) / "sample"
+        try:
+            await transfers.fetch_to_file(storage.store, key, path)
+        except ObjectNotFound:
+            raise InvalidState(f"the bytes of {what} are missing", field=field) from None
+        rows = sample_rows or tabular.DEFAULT_SAMPLE_ROWS
+        run = functools.partial(tabular.infer, path, options, sample_rows=rows)
+        try:
+            return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+        except ValueError as exc:
+            raise Invalid(f"cannot infer a schema: {exc}", field=field) from None

@@ -1,0 +1,142 @@
+"""Workers as asyncio tasks inside the API process (the embedded default).
+
+`start()` first recovers the jobs of workers that died (a restart leaves nothing running that
+nobody runs), then starts `concurrency` claim loops and a recovery loop. A loop claims a job of a
+registered kind, runs its handler while renewing the lease, and completes or fails it. Loops poll
+at `poll_interval`, and wake at once when this process enqueues (`wake`, hooked to the queue's
+after-commit notice). `stop()` cancels the loops; a job cut short is handed back to the queue, so
+the next start resumes it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Mapping
+
+from moderately.ids import new_id
+from moderately.workers.base import Job, JobKind, Recovered
+from moderately.workers.db_queue import DbQueue
+
+log = logging.getLogger("moderately.workers")
+
+
+class InProcessWorkers:
+    def __init__(
+        self,
+        queue: DbQueue,
+        kinds: Mapping[str, JobKind],
+        *,
+        concurrency: int = 1,
+        poll_interval: float = 1.0,
+        recovery_interval: float = 15.0,
+    ) -> None:
+        self.queue = queue
+        self.kinds = dict(kinds)
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.recovery_interval = recovery_interval
+        self._name = f"{socket.gethostname()}:{os.getpid()}:{new_id(6)}"
+        self._tasks: list[asyncio.Task[None]] = []
+        self._wakeup = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.queue.on_enqueue = self.wake
+        await self.recover()
+        self._tasks = [
+            asyncio.create_task(self._claim_loop(f"{self._name}-{n}"))
+            for n in range(self.concurrency)
+        ]
+        self._tasks.append(asyncio.create_task(self._recovery_loop()))
+
+    async def stop(self) -> None:
+        self.queue.on_enqueue = None
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    def wake(self) -> None:
+        """Thread-safe: claim now rather than at the next poll."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wakeup.set)
+
+    async def recover(self) -> Recovered:
+        recovered = await self.queue.recover()
+        for job, reason in recovered.gave_up:
+            await self._give_up(job, reason)
+        return recovered
+
+    async def run_next(self, worker_id: str) -> bool:
+        """Claim and run one job; False when there was none."""
+        job = await self.queue.claim(worker_id, self.kinds)
+        if job is None:
+            return False
+        await self._execute(job)
+        return True
+
+    async def _claim_loop(self, worker_id: str) -> None:
+        while True:
+            try:
+                if await self.run_next(worker_id):
+                    continue
+            except Exception:  # a lost database: the next round tries again
+                log.warning("job claim failed", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
+            self._wakeup.clear()
+
+    async def _recovery_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.recovery_interval)
+            try:
+                await self.recover()
+            except Exception:
+                log.warning("job recovery failed", exc_info=True)
+
+    async def _execute(self, job: Job) -> None:
+        heartbeat = asyncio.create_task(self._heartbeat(job))
+        try:
+            await self.kinds[job.kind].run(job)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.queue.release(job))
+            raise
+        except Exception as exc:
+            log.warning("job %s (%s) failed", job.job_id, job.kind, exc_info=True)
+            reason = f"{type(exc).__name__}: {exc}"
+            if await self.queue.fail(job, reason):
+                await self._give_up(job, f"gave up after {job.attempts} attempts: {reason}")
+        else:
+            await self.queue.complete(job)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+
+    async def _heartbeat(self, job: Job) -> None:
+        interval = max(self.queue.lease.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if not await self.queue.heartbeat(job):
+                    log.warning("job %s: lease lost to another worker", job.job_id)
+                    return
+            except Exception:
+                log.warning("job %s: heartbeat failed", job.job_id, exc_info=True)
+
+    async def _give_up(self, job: Job, reason: str) -> None:
+        kind = self.kinds.get(job.kind)
+        if kind is None or kind.gave_up is None:
+            return
+        try:
+            await kind.gave_up(job, reason)
+        except Exception:
+            log.warning("job %s: the gave_up hook failed", job.job_id, exc_info=True)
