@@ -47,6 +47,7 @@ test-sdk: $(STAMP)
 	cd sdk && ../$(PY) -m pytest -q
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
 	$(PY) benchmarks/run_all.py
 
 clean:
