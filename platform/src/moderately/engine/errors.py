@@ -1,0 +1,47 @@
+"""Errors raised by the engine: a block failure, an invalid configuration, an invalid input."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .report import ValidationReport
+
+
+class BlockError(Exception):
+    """A block failed in a way the spec names (`error_type` is a code of pipelines.md 2 / 3.6).
+
+    Raise it from `run`; any other exception fails the block with `internal_error`.
+    """
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+
+
+class InvalidConfiguration(Exception):
+    """The configuration does not pass validation (pipelines.md 1.7); `report` says why."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        count = len(report.errors)
+        first = report.errors[0].message if report.errors else ""
+        super().__init__(f"invalid pipeline configuration ({count} error(s)): {first}")
+        self.report = report
+
+    @property
+    def details(self) -> list[dict[str, Any]]:
+        """The error objects, as the API puts them in the 400 envelope's `details`."""
+        return [error.to_wire() for error in self.report.errors]
+
+
+class InvalidPipelineInput(Exception):
+    """`pipelineInput` does not fit the input blocks (pipelines.md 3.1 step 3).
+
+    `details` = `[{"field": "<input id>/<json pointer>", "message", "value"?}]`.
+    """
+
+    def __init__(self, details: list[dict[str, Any]]) -> None:
+        first = details[0]["message"] if details else ""
+        super().__init__(f"invalid pipeline input: {first}")
+        self.details = details
