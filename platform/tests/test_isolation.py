@@ -17,17 +17,39 @@ async def alices_things(alice: Account) -> dict[str, str]:
     agent = (await alice.client.post("/agents", json={"name": "secret agent"})).json()
     token = (await alice.client.post("/api-tokens", json={"name": "secret token"})).json()
     members = (await alice.client.get("/team-users")).json()["items"]
+    dataset = (await alice.client.post("/datasets", json={"name": "secret data"})).json()
+    ticket = (
+        await alice.client.post(
+            "/dataset-data-versions",
+            json={"datasetId": dataset["datasetId"], "fileName": "s.csv", "fileType": "csv"},
+        )
+    ).json()
+    data_version = ticket["dataVersion"]["datasetDataVersionId"]
+    assert (await alice.client.put(ticket["uploadUrl"], content=b"a\n1\n")).status_code == 200
+    completed = await alice.client.post(f"/dataset-data-versions/{data_version}/complete")
+    assert completed.status_code == 200, completed.text
+    schema = (
+        await alice.client.post(
+            "/dataset-schema-versions",
+            json={"datasetId": dataset["datasetId"], "columns": [{"name": "a", "type": "int"}]},
+        )
+    ).json()
     return {
         "agent": agent["agentId"],
         "token": token["tokenId"],
         "team_user": members[0]["teamUserId"],
         "team": alice.team_id,
         "user": alice.user_id,
+        "dataset": dataset["datasetId"],
+        "data_version": data_version,
+        "schema_version": schema["datasetSchemaVersionId"],
     }
 
 
 async def test_by_id_is_404(bob: Account, alices_things: dict[str, str]) -> None:
     t = alices_things
+    dv_create = {"datasetId": t["dataset"], "fileName": "x.csv", "fileType": "csv"}
+    sv_create = {"datasetId": t["dataset"], "columns": [{"name": "a", "type": "int"}]}
     requests = [
         ("GET", f"/users/{t['user']}", None),
         ("PATCH", f"/users/{t['user']}", {"fullName": "pwned"}),
@@ -45,6 +67,18 @@ async def test_by_id_is_404(bob: Account, alices_things: dict[str, str]) -> None
         ("GET", f"/agents/{t['agent']}", None),
         ("PATCH", f"/agents/{t['agent']}", {"name": "pwned"}),
         ("DELETE", f"/agents/{t['agent']}", None),
+        ("GET", f"/datasets/{t['dataset']}", None),
+        ("PATCH", f"/datasets/{t['dataset']}", {"name": "pwned", "shouldProcess": True}),
+        ("DELETE", f"/datasets/{t['dataset']}", None),
+        ("POST", "/dataset-data-versions", dv_create),
+        ("GET", f"/dataset-data-versions/{t['data_version']}", None),
+        ("POST", f"/dataset-data-versions/{t['data_version']}/complete", {}),
+        ("GET", f"/dataset-data-versions/{t['data_version']}/download", None),
+        ("POST", "/dataset-schema-versions", sv_create),
+        ("GET", f"/dataset-schema-versions/{t['schema_version']}", None),
+        ("PATCH", f"/dataset-schema-versions/{t['schema_version']}", {"status": "current"}),
+        ("POST", "/dataset-schema-versions/infer", {"datasetDataVersionId": t["data_version"]}),
+        ("POST", "/files/upload-url", {"fileName": "a", "fileSize": 1, "datasetId": t["dataset"]}),
     ]
     for method, path, body in requests:
         response = await bob.client.request(method, path, json=body)
@@ -62,6 +96,13 @@ async def test_lists_never_show_other_teams(bob: Account, alices_things: dict[st
         ("/agents", {"agentIds": t["agent"]}),
         ("/api-tokens", {"tokenIds": t["token"]}),
         ("/users/" + bob.user_id + "/teams", {}),
+        ("/datasets", {"datasetIds": t["dataset"]}),
+        ("/datasets", {"name": "secret data"}),
+        ("/dataset-data-versions", {"datasetIds": t["dataset"]}),
+        ("/dataset-data-versions", {"datasetDataVersionIds": t["data_version"]}),
+        ("/dataset-schema-versions", {"dataset_ids": t["dataset"]}),
+        ("/dataset-schema-versions", {"datasetSchemaVersionIds": t["schema_version"]}),
+        ("/files", {"datasetId": t["dataset"]}),
     ]
     for path, params in lists:
         response = await bob.client.get(path, params=params)
@@ -85,6 +126,11 @@ async def test_naming_another_team_is_refused(bob: Account, alices_things: dict[
         ("POST", "/agents", {}, {"name": "intruder", "team_id": team}),
         ("POST", "/agents", {"teamIds": team}, {"name": "intruder"}),
         ("POST", "/api-tokens", {}, {"name": "intruder", "teamId": team}),
+        ("GET", "/datasets", {"teamIds": team}, None),
+        ("GET", "/dataset-data-versions", {"teamIds": team}, None),
+        ("GET", "/dataset-schema-versions", {"teamIds": team}, None),
+        ("POST", "/datasets", {}, {"name": "intruder", "teamId": team}),
+        ("POST", "/datasets", {"teamIds": team}, {"name": "intruder"}),
     ]:
         response = await bob.client.request(method, path, params=params, json=body)
         assert_error(response, 403, "FORBIDDEN")
@@ -104,3 +150,9 @@ async def test_nothing_changed_for_alice(
     assert (await alice.client.get(f"/users/{t['user']}")).json()["fullName"] != "pwned"
     agents = (await alice.client.get("/agents")).json()["items"]
     assert [a["name"] for a in agents] == ["secret agent"]
+    dataset = (await alice.client.get(f"/datasets/{t['dataset']}")).json()
+    assert dataset["name"] == "secret data" and dataset["processingStatus"] is None
+    versions = (await alice.client.get("/dataset-data-versions")).json()["items"]
+    assert [v["datasetDataVersionId"] for v in versions] == [t["data_version"]]
+    schema = (await alice.client.get(f"/dataset-schema-versions/{t['schema_version']}")).json()
+    assert schema["status"] == "draft"

@@ -142,10 +142,19 @@ def create_app(settings: Settings) -> FastAPI:
 
 def _state_upload_limit(document: dict[str, Any], limit: int) -> None:
     """The upload limit is a setting: the document says the one this server enforces."""
-    schema = document.get("components", {}).get("schemas", {}).get("FileUploadUrlCreate", {})
-    for name in ("fileSize", "file_size"):
-        if name in schema.get("properties", {}):
-            schema["properties"][name]["maximum"] = limit
+    schemas = document.get("components", {}).get("schemas", {})
+    for model, names in (
+        ("FileUploadUrlCreate", ("fileSize", "file_size")),
+        ("DataVersionCreate", ("fileSizeBytes", "file_size_bytes")),
+    ):
+        properties = schemas.get(model, {}).get("properties", {})
+        for name in names:
+            if name not in properties:
+                continue
+            prop = properties[name]
+            for branch in prop.get("anyOf", [prop]):
+                if branch.get("type") == "integer":
+                    branch["maximum"] = limit
 
 
 def honest_openapi(app: FastAPI) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from moderately.api.deps import (
 from moderately.api.errors import error_responses
 from moderately.schemas.base import Paginated
 from moderately.schemas.datasets import (
+    MAX_VERSION_NO,
     DataVersionComplete,
     DataVersionCreate,
     DataVersionDownloadPublic,
@@ -71,7 +72,7 @@ async def list_data_versions(
     version_ids: Annotated[MultiValue, Query(alias="datasetDataVersionIds")] = None,
     dataset_ids: Annotated[MultiValue, Query(alias="datasetIds")] = None,
     status: VersionStatus | None = None,
-    version_no: Annotated[int | None, Query(alias="versionNo", ge=1)] = None,
+    version_no: Annotated[int | None, Query(alias="versionNo", ge=1, le=MAX_VERSION_NO)] = None,
     file_type: Annotated[FileType | None, Query(alias="fileType")] = None,
 ) -> Any:
     """Default order: createdAt ascending."""

@@ -13,6 +13,7 @@ from moderately.api.deps import (
 from moderately.api.errors import error_responses
 from moderately.schemas.base import Paginated
 from moderately.schemas.datasets import (
+    MAX_VERSION_NO,
     SchemaInferPublic,
     SchemaInferRequest,
     SchemaVersionCreate,
@@ -81,7 +82,7 @@ async def list_schema_versions(
     version_ids: Annotated[MultiValue, Query(alias="datasetSchemaVersionIds")] = None,
     dataset_ids: Annotated[MultiValue, Query(alias="datasetIds")] = None,
     status: VersionStatus | None = None,
-    version_no: Annotated[int | None, Query(alias="versionNo", ge=1)] = None,
+    version_no: Annotated[int | None, Query(alias="versionNo", ge=1, le=MAX_VERSION_NO)] = None,
 ) -> Any:
     return await dataset_schemas.list_schema_versions(
         session,

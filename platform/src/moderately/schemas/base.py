@@ -18,7 +18,7 @@ Timestamp = Annotated[
 ]
 
 
-def _document_snake_aliases(schema: dict[str, Any], model: type[BaseModel]) -> None:
+def document_snake_aliases(schema: dict[str, Any], model: type[BaseModel]) -> None:
     """List the snake_case spellings too: the document must say what the server accepts."""
     properties = schema.get("properties", {})
     for name, field in model.model_fields.items():
@@ -48,7 +48,7 @@ class RequestModel(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
         extra="ignore",
-        json_schema_extra=_document_snake_aliases,
+        json_schema_extra=document_snake_aliases,
     )
 
     def changes(self, *, not_nullable: tuple[str, ...] = ()) -> dict[str, Any]:

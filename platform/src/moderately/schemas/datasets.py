@@ -20,6 +20,7 @@ from moderately.schemas.base import (
     RequestModel,
     ResponseModel,
     Timestamp,
+    document_snake_aliases,
 )
 from moderately.schemas.entities import FileHash
 from moderately.tabular import InferredSchema
@@ -33,6 +34,7 @@ _TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
 ColumnText = Annotated[str, Field(min_length=1, max_length=255, pattern=_TEXT)]
 OptionalText = Annotated[str, Field(max_length=10000, pattern=NO_NUL)]
 MAX_SAMPLE_ROWS = 1_000_000
+MAX_VERSION_NO = 2**31 - 1  # the column is a 32-bit integer
 
 
 class DatasetSort(StrEnum):
@@ -196,10 +198,24 @@ class DataVersionDownloadPublic(ResponseModel):
 # ---- schema versions ----
 
 
+def _no_extras(schema: dict[str, Any]) -> None:
+    """Extra keys are accepted and kept; the document does not invite random ones."""
+    schema.pop("additionalProperties", None)
+
+
+class Operation(BaseModel):
+    """A column operation (strip_whitespace, convert_dtype, ...): kept as sent, not run."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_no_extras)
+
+    type: Annotated[str, Field(min_length=1, max_length=255, pattern=NO_NUL)]
+    parameters: dict[str, Any] | None = None
+
+
 class ColumnSpec(BaseModel):
     """A column as sent (keys as the wire spells them; others are kept)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", json_schema_extra=_no_extras)
 
     pos: int | None = Field(default=None, ge=1)
     name: ColumnText
@@ -214,7 +230,7 @@ class ColumnSpec(BaseModel):
     )
     description: OptionalText | None = None
     transformExpr: OptionalText | None = None
-    operations: list[dict[str, Any]] | None = None
+    operations: list[Operation] | None = None
 
     def wire(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
@@ -306,8 +322,25 @@ class SchemaVersionUpdate(RequestModel):
         return changes
 
 
+def _one_sample(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """The document says what the service checks: a sample is named (fileId wins over
+    datasetDataVersionId when both are)."""
+    document_snake_aliases(schema, model)
+    names = [n for n in schema.get("properties", {}) if n not in _NOT_SAMPLES]
+    schema["anyOf"] = [
+        {"required": [name], "properties": {name: {"type": "string"}}} for name in names
+    ]
+
+
+_NOT_SAMPLES = {"parsingOptions", "parsing_options", "sampleRows", "sample_rows"}
+
+
 class SchemaInferRequest(RequestModel):
-    file_id: IdRef | None = Field(default=None, description="An uploaded (completed) file")
+    model_config = ConfigDict(json_schema_extra=_one_sample)
+
+    file_id: IdRef | None = Field(
+        default=None, description="An uploaded (completed) file; wins when both are named"
+    )
     dataset_data_version_id: IdRef | None = Field(
         default=None,
         validation_alias=AliasChoices(

@@ -213,13 +213,12 @@ async def infer_schema(
 ) -> tabular.InferredSchema:
     """Columns (types from the values, not the header) and parsing options (sniffed unless
     given) of an uploaded file or data version, read with the server's engine."""
-    if (file_id is None) == (data_version_id is None):
+    if file_id is None and data_version_id is None:
         raise Invalid(
-            "name exactly one sample: fileId (an uploaded file) or datasetDataVersionId",
+            "name the sample: fileId (an uploaded file) or datasetDataVersionId",
             field="fileId",
         )
-    options = checked_options(parsing_options) if parsing_options is not None else None
-    if file_id is not None:
+    if file_id is not None:  # it wins when both are named
         row: Any = await files.get_file(session, principal=principal, file_id=file_id)
         what, field = f"file {file_id}", "fileId"
     else:
@@ -230,6 +229,7 @@ async def infer_schema(
         what, field = f"data version {data_version_id}", "datasetDataVersionId"
     if row.upload_status != COMPLETED:
         raise InvalidState(f"upload not completed: {what} is {row.upload_status}", field=field)
+    options = checked_options(parsing_options) if parsing_options is not None else None
     key = row.storage_key
     await session.commit()  # no transaction (no SQLite write lock) while reading the sample
     with tempfile.TemporaryDirectory(prefix="moderately-") as scratch:
