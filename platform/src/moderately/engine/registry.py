@@ -104,7 +104,8 @@ class BlockType(Generic[C]):
         return self.static_ports()
 
     def check(self, config: C) -> list[ConfigIssue]:
-        """Checks beyond the config model (rules V15 to V18)."""
+        """Checks beyond the config model (rules V15 to V18). Messages start with the field they
+        concern, relative to the config (`joins.0.left_key: ...`)."""
         return []
 
     async def run(self, ctx: BlockContext, config: C, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +134,7 @@ class BlockType(Generic[C]):
                     for problem in schema_problems(schema)
                 )
         issues.extend(
-            ConfigIssue(issue.error_type, _prefixed(path, issue.message), issue.port_name)
+            ConfigIssue(issue.error_type, f"{path}.{issue.message}", issue.port_name)
             for issue in self.check(config)
         )
         return config, issues
@@ -151,11 +152,6 @@ class BlockType(Generic[C]):
         else:
             code = "invalid_config"
         return ConfigIssue(code, f"{where}: {message}")
-
-
-def _prefixed(path: str, message: str) -> str:
-    """Messages of `check` name fields relative to the config; anchor them at `path`."""
-    return message if message.startswith(path) else f"{path}.{message}"
 
 
 def floor_at_least_one(value: float) -> int:

@@ -87,6 +87,7 @@ class _Analysis:
     by_key: dict[str, _Entry] = field(default_factory=dict)
     connections: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     links: list[_Link] = field(default_factory=list)
+    connected: dict[str, set[str]] = field(default_factory=dict)  # block id -> input ports
     structural_ok: bool = True
 
     # -- driver -----------------------------------------------------------------------------
@@ -288,6 +289,11 @@ class _Analysis:
             problem = functools.partial(self._connection_error, index, conn)
             source = self._resolve(conn["source_block_id"])
             target = self._resolve(conn["target_block_id"])
+            target_port = None
+            if target is not None and target is not source and target.ports is not None:
+                target_port = target.ports.input(conn["target_port"])
+                if target_port is not None:  # connected, whatever the source's problems
+                    self.connected.setdefault(target.block_id, set()).add(target_port.name)
             if source is None:
                 problem(
                     "unknown_source_block", f"source block '{conn['source_block_id']}' not found"
@@ -301,7 +307,7 @@ class _Analysis:
             if source is target:
                 problem("self_connection", f"block '{source.block_id}' is connected to itself")
                 continue
-            source_port = target_port = None
+            source_port = None
             if source.ports is not None:
                 source_port = source.ports.output(conn["source_port"])
                 if source_port is None:
@@ -310,10 +316,8 @@ class _Analysis:
                         f"block '{source.block_id}' ({source.type_name}) has no output port "
                         f"'{conn['source_port']}'{_known(source.ports.outputs)}",
                     )
-            if target.ports is not None:
-                target_port = target.ports.input(conn["target_port"])
-                if target_port is None:
-                    self._unknown_target_port(target, conn, problem)
+            if target.ports is not None and target_port is None:
+                self._unknown_target_port(target, conn, problem)
             if source_port is None or target_port is None:
                 continue
             key = (source.block_id, source_port.name, target.block_id, target_port.name)
@@ -397,9 +401,7 @@ class _Analysis:
             )
 
     def _required_inputs(self) -> None:
-        connected: dict[str, set[str]] = {}
-        for link in self.links:
-            connected.setdefault(link.target.block_id, set()).add(link.target_port.name)
+        connected = self.connected
         for entry in self.entries:
             if entry.block_type is None or entry.ports is None:
                 continue

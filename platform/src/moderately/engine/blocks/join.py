@@ -111,7 +111,7 @@ class Join(BlockType[JoinConfig]):
         for position, name in enumerate(tables):
             if name in tables[:position]:
                 issues.append(
-                    ConfigIssue("invalid_config", f"table '{name}' is used more than once")
+                    ConfigIssue("invalid_config", f"joins: table '{name}' is used more than once")
                 )
         for number, join in enumerate(config.joins):
             left_tables = tables[: number + 1]

@@ -88,7 +88,7 @@ class Map(BlockType[MapConfig]):
                     "primary input and cannot be input, output or artifact)",
                 )
             ]
-        _, issues = target.load_config(config.target_config, path="config.target_config")
+        _, issues = target.load_config(config.target_config, path="target_config")
         return [
             ConfigIssue("invalid_map_target", issue.message, issue.port_name) for issue in issues
         ]
