@@ -154,3 +154,12 @@ def test_serve_storage_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "secret-from-env" not in repr(settings)
     default = settings_from(build_parser().parse_args(["serve"]))
     assert default.storage_url is None and default.upload_url_ttl_seconds == 3600
+
+
+def test_serve_workers_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert settings_from(build_parser().parse_args(["serve"])).inprocess_workers == 1
+    assert (
+        settings_from(build_parser().parse_args(["serve", "--workers", "0"])).inprocess_workers == 0
+    )
+    monkeypatch.setenv("MODERATELY_INPROCESS_WORKERS", "3")
+    assert settings_from(build_parser().parse_args(["serve"])).inprocess_workers == 3

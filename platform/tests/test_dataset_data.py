@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,8 +25,12 @@ from datasets_helpers import (
 )
 from files_helpers import Member, member, put, server_store, sha, upload
 
+from moderately.db.session import Database
+from moderately.services import dataset_data
+from moderately.services.transfers import Storage
 from moderately.storage import ObjectStore
 from moderately.testing import RunningServer
+from moderately.timeutil import utcnow
 
 pytestmark = pytest.mark.anyio
 
@@ -354,3 +359,44 @@ async def test_delete_removes_versions_and_bytes(alice: Member, store: ObjectSto
     schema_path = f"/dataset-schema-versions/{schema['datasetSchemaVersionId']}"
     assert_error(await alice.client.get(schema_path), 404)
     assert ok(await alice.client.get(f"/files/{file['fileId']}"))["datasetId"] is None
+
+
+async def test_deleting_a_team_removes_its_dataset_bytes(
+    live_server: RunningServer, store: ObjectStore
+) -> None:
+    async with member(live_server) as owner:
+        dataset_id = (await create_dataset(owner, "team data"))["datasetId"]
+        version = await upload_data(owner, dataset_id, CSV)
+        assert ok(await owner.client.delete(f"/teams/{owner.team_id}"))["success"] is True
+        assert await store.head(version["sourceFileUri"]) is None
+
+
+async def test_expired_pending_data_uploads_are_failed_and_removed(
+    alice: Member, live_server: RunningServer, store: ObjectStore
+) -> None:
+    dataset_id = (await create_dataset(alice, "forgotten"))["datasetId"]
+    good = await upload_data(alice, dataset_id, CSV)
+    stale = await start_upload(alice, dataset_id)
+    await put(stale["uploadUrl"], b"never completed")
+    settings = live_server.settings
+    storage = Storage(
+        store=store,
+        max_upload_bytes=settings.max_upload_bytes,
+        upload_ttl_seconds=settings.upload_url_ttl_seconds,
+        download_ttl_seconds=settings.download_url_ttl_seconds,
+        pending_grace_seconds=settings.pending_upload_grace_seconds,
+    )
+    database = Database(settings)
+    try:
+        later = utcnow() + timedelta(hours=2, minutes=1)  # URL (1 h) and grace (1 h) are over
+        assert await dataset_data.expire_pending_uploads(database, storage, now=later) >= 1
+    finally:
+        await database.dispose()
+    path = f"/dataset-data-versions/{stale['dataVersion']['datasetDataVersionId']}"
+    failed = ok(await alice.client.get(path))
+    assert failed["uploadStatus"] == "failed" and "expired" in failed["failureReason"]
+    assert await store.head(failed["sourceFileUri"]) is None
+    assert_error(await alice.client.post(f"{path}/complete"), 409)
+    assert (await dataset_of(alice, dataset_id))["currentDataVersionId"] == good[
+        "datasetDataVersionId"
+    ]

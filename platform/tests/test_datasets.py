@@ -6,6 +6,7 @@ Transfers, processing and inference run on the live servers: test_dataset_data.p
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -250,6 +251,24 @@ async def test_promotion_rules(alice: Account) -> None:
     assert [v["versionNo"] for v in ok(by_no)["items"]] == [2]
     assert_error(await alice.client.patch(path, json={"columns": []}), 400)
     assert_error(await alice.client.patch(path, json={"parsingOptions": {"delimiter": ""}}), 400)
+
+
+async def test_concurrent_promotions_leave_one_current(alice: Account) -> None:
+    """The dataset's row is locked for each promotion (PostgreSQL: FOR UPDATE): numbers stay
+    unique and exactly one version ends up current, the one the pointer names."""
+    dataset_id = (await new_dataset(alice, "racing"))["datasetId"]
+    made = await asyncio.gather(
+        *(new_schema(alice, dataset_id, status="current") for _ in range(6))
+    )
+    assert sorted(v["versionNo"] for v in made) == [1, 2, 3, 4, 5, 6]
+    listed = ok(
+        await alice.client.get(
+            "/dataset-schema-versions", params={"datasetIds": dataset_id, "pageSize": 10}
+        )
+    )["items"]
+    current = [v["datasetSchemaVersionId"] for v in listed if v["status"] == "current"]
+    dataset = ok(await alice.client.get(f"/datasets/{dataset_id}"))
+    assert current == [dataset["currentSchemaVersionId"]]
 
 
 # ---- the file link (services/datasets.require_dataset) ----

@@ -156,6 +156,24 @@ async def test_fail_retries_with_back_off_then_gives_up(queue: DbQueue, clock: C
     assert retry_delay(1) < retry_delay(2) <= retry_delay(20) == timedelta(minutes=5)
 
 
+async def test_finished_jobs_are_purged_after_a_while(queue: DbQueue, clock: Clock) -> None:
+    done_id, failed_id, waiting_id = [await enqueue(queue, n=n) for n in range(3)]
+    for job_id in (done_id, failed_id):
+        job = await queue.claim("w", ["test.work"])
+        assert job is not None and job.job_id == job_id
+        if job_id == done_id:
+            await queue.complete(job)
+        else:
+            await queue.fail(job, "x", now=clock.now)  # back to the queue, later
+    clock.advance(3600)
+    assert await queue.purge(older_than=timedelta(hours=2)) == 0
+    clock.advance(3600 + 1)
+    assert await queue.purge(older_than=timedelta(hours=2)) == 1
+    async with queue.database.session(write=False) as session:
+        left = set((await session.scalars(select(JobRow.job_id))).all())
+    assert left == {failed_id, waiting_id}
+
+
 async def test_release_does_not_count_the_attempt(queue: DbQueue) -> None:
     job_id = await enqueue(queue)
     job = await queue.claim("w1", ["test.work"])

@@ -26,7 +26,8 @@ T = TypeVar("T")
 def settings_from(args: argparse.Namespace) -> Settings:
     """Environment (MODERATELY_*) first, then the flags that were given."""
     overrides: dict[str, Any] = {}
-    for name in ("data_dir", "database_url", "host", "port", "mount_prefix", "storage_url"):
+    names = ("data_dir", "database_url", "host", "port", "mount_prefix", "storage_url")
+    for name in (*names, "inprocess_workers"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -151,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="where file bytes live: a directory (default <data-dir>/objects) or "
         "s3://bucket?endpoint=http://127.0.0.1:8333&region=us-east-1 (credentials from "
         "MODERATELY_S3_ACCESS_KEY / MODERATELY_S3_SECRET_KEY)",
+    )
+    serve.add_argument(
+        "--workers",
+        dest="inprocess_workers",
+        type=int,
+        help="background job workers inside the server (default 1; 0 runs none)",
     )
     _database_flags(serve)
     serve.set_defaults(handler=cmd_serve)

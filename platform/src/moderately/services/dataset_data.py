@@ -131,12 +131,14 @@ async def create_version(
     sign_checksum: bool = False,
 ) -> UploadTicket:
     """A `pending` version numbered max + 1 in its dataset, and the URL to PUT its bytes to."""
-    dataset = await datasets.get_dataset(session, principal=principal, dataset_id=dataset_id)
+    # Locked: the next version number is this transaction's alone.
+    dataset = await datasets.get_dataset(
+        session, principal=principal, dataset_id=dataset_id, lock=True
+    )
     principal.require_write()
     if file_size is not None:
         transfers.check_upload_size(storage, file_size, "fileSizeBytes")
     digest = transfers.required_hash(file_hash) if file_hash is not None else None
-    dataset = await datasets.lock_dataset(session, dataset.dataset_id)
     last = await session.scalar(
         select(func.max(DatasetDataVersion.version_no)).where(
             DatasetDataVersion.dataset_id == dataset.dataset_id

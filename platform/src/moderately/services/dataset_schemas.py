@@ -141,11 +141,13 @@ async def create_schema_version(
     status: str = datasets.DRAFT,
     parsing_options: Mapping[str, Any] | None = None,
 ) -> DatasetSchemaVersion:
-    dataset = await datasets.get_dataset(session, principal=principal, dataset_id=dataset_id)
+    # Locked: the version number and a promotion are this transaction's alone.
+    dataset = await datasets.get_dataset(
+        session, principal=principal, dataset_id=dataset_id, lock=True
+    )
     principal.require_write()
     columns_json = checked_columns(columns)
     options = checked_options(parsing_options)
-    dataset = await datasets.lock_dataset(session, dataset.dataset_id)
     last = await session.scalar(
         select(func.max(DatasetSchemaVersion.version_no)).where(
             DatasetSchemaVersion.dataset_id == dataset.dataset_id

@@ -137,7 +137,8 @@ async def update_dataset(
 ) -> Dataset:
     """Name and description never touch `processingStatus`; `should_process=True` queues
     processing of the current data with the current schema (api.md 6.7)."""
-    dataset = await get_dataset(session, principal=principal, dataset_id=dataset_id)
+    process = bool(changes.get("should_process"))
+    dataset = await get_dataset(session, principal=principal, dataset_id=dataset_id, lock=process)
     principal.require_write()
     name = changes.get("name")
     if name is not None and name != dataset.name:
@@ -147,8 +148,7 @@ async def update_dataset(
         dataset.name = name
     if "description" in changes:
         dataset.description = changes["description"]
-    if changes.get("should_process"):
-        dataset = await lock_dataset(session, dataset.dataset_id)
+    if process:
         await dataset_processing.request_processing(session, jobs, dataset)
     await session.flush()
     await session.refresh(dataset)

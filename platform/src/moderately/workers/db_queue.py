@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, event, select, update
+from sqlalchemy import ColumnElement, delete, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.dialect import skip_locked
@@ -184,6 +184,17 @@ class DbQueue:
         if requeued or gave_up:
             log.warning("recovered %d expired jobs, gave up on %d", requeued, len(gave_up))
         return Recovered(requeued, gave_up)
+
+    async def purge(self, *, older_than: timedelta, now: datetime | None = None) -> int:
+        """Delete done and failed jobs that finished more than `older_than` ago."""
+        cutoff = (now or self.clock()) - older_than
+        finished = JobRow.status.in_([DONE, FAILED]) & (JobRow.finished_at < cutoff)
+        async with self.database.session(write=False) as session:
+            if await session.scalar(select(JobRow.job_id).where(finished).limit(1)) is None:
+                return 0
+        async with self.database.session() as session:
+            result = await session.execute(delete(JobRow).where(finished))
+            return int(getattr(result, "rowcount", 0) or 0)
 
     async def _change(self, job: Job, **values: Any) -> bool:
         async with self.database.session() as session:

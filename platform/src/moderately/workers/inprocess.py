@@ -1,7 +1,8 @@
 """Workers as asyncio tasks inside the API process (the embedded default).
 
 `start()` first recovers the jobs of workers that died (a restart leaves nothing running that
-nobody runs), then starts `concurrency` claim loops and a recovery loop. A loop claims a job of a
+nobody runs), then starts `concurrency` claim loops and a recovery loop (which also purges
+finished jobs after a week). A loop claims a job of a
 registered kind, runs its handler while renewing the lease, and completes or fails it. Loops poll
 at `poll_interval`, and wake at once when this process enqueues (`wake`, hooked to the queue's
 after-commit notice). `stop()` cancels the loops; a job cut short is handed back to the queue, so
@@ -16,12 +17,16 @@ import logging
 import os
 import socket
 from collections.abc import Mapping
+from datetime import timedelta
 
 from moderately.ids import new_id
 from moderately.workers.base import Job, JobKind, Recovered
 from moderately.workers.db_queue import DbQueue
 
 log = logging.getLogger("moderately.workers")
+
+# Finished jobs stay this long (their last_error helps after a failure), then go.
+KEEP_FINISHED = timedelta(days=7)
 
 
 class InProcessWorkers:
@@ -98,6 +103,7 @@ class InProcessWorkers:
             await asyncio.sleep(self.recovery_interval)
             try:
                 await self.recover()
+                await self.queue.purge(older_than=KEEP_FINISHED)
             except Exception:
                 log.warning("job recovery failed", exc_info=True)
 
