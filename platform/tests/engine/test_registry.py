@@ -20,10 +20,10 @@ from moderately.engine import (
 )
 from moderately.engine.registry import unregister
 
-# pipelines.md section 2, the types issue 5 implements (llm, embeddings, semantic_filter,
-# clause_extraction_agent and legal_variance_determination come with a later issue).
 pytestmark = pytest.mark.anyio
 
+# pipelines.md section 2, the types issue 5 implements (llm, embeddings, semantic_filter,
+# clause_extraction_agent and legal_variance_determination come with a later issue).
 ISSUE_5_TYPES = {
     "constant",
     "input",

@@ -284,6 +284,8 @@ class _Joiner:
         return names
 
     def _project(self, acc: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if not acc:  # nothing to project (and columns of empty tables may be unknown)
+            return []
         bare = self._bare_names()
         tables = self.config.tables()
         sources: list[tuple[OutputColumn, str]] = []

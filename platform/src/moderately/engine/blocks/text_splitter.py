@@ -7,7 +7,10 @@ separators (or hard-sliced when none is left). Chunks are stripped, empty ones d
 
 Input `text`: a string, a list of strings, or a list of objects with `text` (e.g. the `pages` of
 `pdf_reader`, whose `page_number` becomes each chunk's `page`). Outputs `chunks` (strings) and
-`chunk_details` (`{"index", "text", "start", "end", "source_index", "page"?}`).
+`chunk_details` (`{"index", "text", "start", "end", "source_index", "page"?}`). `start`/`end` are
+the chunk's offsets in its source, tracked through the splitting (so a repeated passage gets its
+own position, which the spec's "first occurrence after the previous chunk's start" also gives
+whenever that occurrence is the chunk itself).
 """
 
 from __future__ import annotations
@@ -45,63 +48,92 @@ class TextSplitterConfig(BaseModel):
         return self
 
 
+Span = tuple[int, int]  # [start, end) in the source text
+
+
 class Splitter:
+    """The algorithm of 2.17 on spans of the source, so every chunk knows its exact offsets."""
+
     def __init__(self, chunk_size: int, chunk_overlap: int, separators: list[str]) -> None:
         self.size = chunk_size
         self.overlap = chunk_overlap
         self.separators = separators
 
     def split(self, text: str) -> list[str]:
-        chunks = [chunk.strip() for chunk in self._split(text, self.separators)]
-        return [chunk for chunk in chunks if chunk]
+        return [text[start:end] for start, end in self.spans(text)]
 
-    def _split(self, text: str, separators: list[str]) -> list[str]:
-        separator: str | None = None
+    def spans(self, text: str) -> list[Span]:
+        """Chunk spans, stripped, empty chunks dropped."""
+        result: list[Span] = []
+        for start, end in self._split(text, 0, len(text), self.separators):
+            chunk = text[start:end]
+            stripped = chunk.strip()
+            if stripped:
+                lead = len(chunk) - len(chunk.lstrip())
+                result.append((start + lead, start + lead + len(stripped)))
+        return result
+
+    def _split(self, text: str, start: int, end: int, separators: list[str]) -> list[Span]:
+        separator = ""
         rest: list[str] = []
+        found = False
         for position, candidate in enumerate(separators):
-            if candidate == "" or candidate in text:
-                separator = candidate
-                rest = separators[position + 1 :]
+            if candidate == "" or text.find(candidate, start, end) >= 0:
+                separator, rest, found = candidate, separators[position + 1 :], True
                 break
-        if separator is None:  # no separator occurs: one piece
-            pieces, separator = [text], ""
-        else:
-            pieces = text.split(separator) if separator else list(text)
-        chunks: list[str] = []
-        good: list[str] = []
+        pieces = _pieces(text, start, end, separator) if found else [(start, end)]
+        chunks: list[Span] = []
+        good: list[Span] = []
         for piece in pieces:
-            if len(piece) <= self.size:
+            if piece[1] - piece[0] <= self.size:
                 good.append(piece)
                 continue
             if good:
-                chunks.extend(self._merge(good, separator))
+                chunks.extend(self._merge(good, len(separator)))
                 good = []
             if rest:
-                chunks.extend(self._split(piece, rest))
+                chunks.extend(self._split(text, piece[0], piece[1], rest))
             else:
-                chunks.extend(piece[i : i + self.size] for i in range(0, len(piece), self.size))
+                chunks.extend(
+                    (at, min(at + self.size, piece[1]))
+                    for at in range(piece[0], piece[1], self.size)
+                )
         if good:
-            chunks.extend(self._merge(good, separator))
+            chunks.extend(self._merge(good, len(separator)))
         return chunks
 
-    def _merge(self, pieces: list[str], separator: str) -> list[str]:
-        step = len(separator)
-        chunks: list[str] = []
-        window: deque[str] = deque()
-        total = 0  # length of separator.join(window)
+    def _merge(self, pieces: list[Span], step: int) -> list[Span]:
+        """Pieces joined by their separator (a contiguous span of the source) into chunks."""
+        chunks: list[Span] = []
+        window: deque[Span] = deque()
+        total = 0  # length of the window's text, separators included
         for piece in pieces:
-            size = len(piece)
+            size = piece[1] - piece[0]
             if window and total + step + size > self.size:
-                chunks.append(separator.join(window))
-                while window and (
-                    total > self.overlap or total + (step if window else 0) + size > self.size
-                ):
-                    total -= len(window.popleft()) + (step if window else 0)
+                chunks.append((window[0][0], window[-1][1]))
+                while window and (total > self.overlap or total + step + size > self.size):
+                    first = window.popleft()
+                    total -= first[1] - first[0] + (step if window else 0)
             total += size + (step if window else 0)
             window.append(piece)
         if window:
-            chunks.append(separator.join(window))
+            chunks.append((window[0][0], window[-1][1]))
         return chunks
+
+
+def _pieces(text: str, start: int, end: int, separator: str) -> list[Span]:
+    """Spans of `text[start:end]` cut on `separator` (per character when it is empty)."""
+    if not separator:
+        return [(at, at + 1) for at in range(start, end)]
+    pieces: list[Span] = []
+    at = start
+    while True:
+        found = text.find(separator, at, end)
+        if found < 0:
+            pieces.append((at, end))
+            return pieces
+        pieces.append((at, found))
+        at = found + len(separator)
 
 
 def _sources(value: Any) -> list[tuple[str, Any]]:
@@ -145,21 +177,16 @@ class TextSplitter(BlockType[TextSplitterConfig]):
         chunks: list[str] = []
         details: list[dict[str, Any]] = []
         for source_index, (text, page) in enumerate(_sources(inputs.get("text"))):
-            start_from = 0
-            for chunk in splitter.split(text):
-                start = text.find(chunk, start_from)
-                if start < 0:  # cannot happen (chunks are substrings); stay robust
-                    start = text.find(chunk)
-                start_from = max(start, 0)
+            for start, end in splitter.spans(text):
                 detail: dict[str, Any] = {
                     "index": len(chunks),
-                    "text": chunk,
+                    "text": text[start:end],
                     "start": start,
-                    "end": start + len(chunk) if start >= 0 else -1,
+                    "end": end,
                     "source_index": source_index,
                 }
                 if page is not None:
                     detail["page"] = page
-                chunks.append(chunk)
+                chunks.append(detail["text"])
                 details.append(detail)
         return {"chunks": chunks, "chunk_details": details}
