@@ -595,3 +595,37 @@ async def test_reference_formats_are_checked_when_the_input_runs() -> None:
         assert result.status == "failed", change
         assert result.error_type == "reference_not_found"
         assert message in (result.error or "")
+
+
+# -- host faults ----------------------------------------------------------------------------
+
+
+async def test_a_failing_progress_writer_does_not_stop_the_run() -> None:
+    ctx = InMemoryContext()
+
+    def broken(progress: ExecutionProgress) -> None:
+        raise OSError("database is gone")
+
+    ctx.on_progress = broken
+    result = await run_pipeline(echo_document(), {"user_input": "x"}, ctx)
+    assert_completed(result)
+
+
+async def test_a_failing_host_fails_the_run_cleanly(probe_log: ProbeLog) -> None:
+    class Exploding(InMemoryContext):
+        calls = 0
+
+        def cancel_requested(self) -> bool:
+            self.calls += 1
+            if self.calls > 3:
+                raise RuntimeError("flag store unreachable")
+            return False
+
+    doc = document(probe("slow", delay=5), probe("next"), connections=[conn("slow", "next")])
+    started = time.monotonic()
+    result = await run(doc, ctx=Exploding())
+    assert time.monotonic() - started < 2
+    assert result.status == "failed"
+    assert result.error_type == "internal_error"
+    assert result.error == "Internal error: RuntimeError: flag store unreachable"
+    assert result.progress_data["blocks"]["slow"]["status"] == "cancelled"

@@ -249,6 +249,7 @@ class _Runner:
         self.failed_block: Node | None = None
         self.error_type: str | None = None
         self.errors: list[str] = []
+        self.report_failed = False
 
     # -- main loop ----------------------------------------------------------------------------
 
@@ -300,6 +301,12 @@ class _Runner:
         except asyncio.CancelledError:
             await self._cancel_running()
             raise
+        except Exception as exc:  # a bug in the engine or the host: fail, never hang
+            logger.exception("pipeline run of %s failed internally", self.ctx.execution_id)
+            self.error_type = "internal_error"
+            self.errors.insert(0, f"Internal error: {type(exc).__name__}: {exc}")
+            self._set_stop("failed")
+            await self._cancel_running()
         return self._result()
 
     def _check_stop(self, deadline: float | None) -> None:
@@ -418,7 +425,13 @@ class _Runner:
     # -- reporting ------------------------------------------------------------------------
 
     async def _report(self) -> None:
-        await self.ctx.report_progress(self.progress)
+        """Hand the progress to the host; a failing progress writer does not stop the run."""
+        try:
+            await self.ctx.report_progress(self.progress)
+        except Exception:
+            if not self.report_failed:
+                logger.exception("progress report of %s failed", self.ctx.execution_id)
+            self.report_failed = True
 
     def _result(self) -> RunResult:
         progress = self.progress
