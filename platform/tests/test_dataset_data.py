@@ -339,6 +339,19 @@ async def test_processing_needs_data_and_a_schema(alice: Member) -> None:
     assert tsv["status"] == "current"
     failed = await process(alice, dataset_id)
     assert failed["processingStatus"] == "failed" and "xlsx" in failed["processingError"]
+    # Other delimiters (and quotes) come through the schema's parsing options, snake keys too.
+    await create_schema(
+        alice, dataset_id, COLUMNS, parsingOptions={"delimiter": "semicolon", "quote_char": "'"}
+    )
+    semicolons = b"id;name;note\n1;'Ann; Jr.';x\n2;Bob;'a\nb'\n"
+    version = await upload_data(alice, dataset_id, semicolons)
+    assert version["rowCount"] == 2
+    done = await process(alice, dataset_id)
+    assert done["processingStatus"] == "completed", done
+    assert (done["recordCount"], done["activeDataVersionId"]) == (
+        2,
+        version["datasetDataVersionId"],
+    )
 
 
 # ---- deletion ----

@@ -259,10 +259,14 @@ class ParsingOptionsIn(RequestModel):
     )
     encoding: Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)] | None = None
     quote: Annotated[str, Field(max_length=1, pattern=NO_NUL)] | None = Field(
-        default=None, description='Extension: the quote character (default "); "" turns quoting off'
+        default=None,
+        validation_alias=AliasChoices("quote", "quoteChar", "quote_char"),
+        description='Extension: the quote character (default "); "" turns quoting off',
     )
     escape: Annotated[str, Field(max_length=1, pattern=NO_NUL)] | None = Field(
-        default=None, description="Extension: the escape character (default: doubled quotes)"
+        default=None,
+        validation_alias=AliasChoices("escape", "escapeChar", "escape_char"),
+        description="Extension: the escape character (default: doubled quotes)",
     )
 
     def wire(self) -> dict[str, Any]:
@@ -323,16 +327,21 @@ class SchemaVersionUpdate(RequestModel):
 
 
 def _one_sample(schema: dict[str, Any], model: type[BaseModel]) -> None:
-    """The document says what the service checks: a sample is named (fileId wins over
-    datasetDataVersionId when both are)."""
+    """The document says what the service checks: a sample is named, with a string under
+    whichever spelling of its field wins (fileId wins over datasetDataVersionId)."""
     document_snake_aliases(schema, model)
-    names = [n for n in schema.get("properties", {}) if n not in _NOT_SAMPLES]
-    schema["anyOf"] = [
-        {"required": [name], "properties": {name: {"type": "string"}}} for name in names
-    ]
-
-
-_NOT_SAMPLES = {"parsingOptions", "parsing_options", "sampleRows", "sample_rows"}
+    branches = []
+    for name in ("file_id", "dataset_data_version_id"):
+        field = model.model_fields[name]
+        choices = field.validation_alias
+        spellings = (
+            [c for c in choices.choices if isinstance(c, str)]
+            if isinstance(choices, AliasChoices)
+            else [str(field.alias), name]
+        )
+        strings = {spelling: {"type": "string"} for spelling in spellings}
+        branches += [{"required": [spelling], "properties": strings} for spelling in spellings]
+    schema["anyOf"] = branches
 
 
 class SchemaInferRequest(RequestModel):
