@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import anyio.to_thread
 from sqlalchemy import func, select
@@ -203,18 +203,9 @@ async def complete_version(
     if info.size > storage.max_upload_bytes:
         limit = storage.max_upload_bytes
         await _fail(session, storage, version, f"{info.size} bytes exceed the limit of {limit}")
-    expected = digest or version.hash_hex
-    with tempfile.TemporaryDirectory(prefix="moderately-") as scratch:
-        path = Path(scratch) / "data"
-        stored_size, actual = await transfers.fetch_to_file(
-            storage.store, version.storage_key, path
-        )
-        if expected is not None and actual != expected:
-            await _fail(
-                session, storage, version, "the stored bytes' SHA-256 differs from fileHash"
-            )
-        rows = await _count_rows(path, options) if version.file_type == "csv" else None
-
+    stored_size, actual, rows = await _read_back(
+        session, storage, version, expected=digest or version.hash_hex, options=options
+    )
     dataset = await datasets.lock_dataset(session, version.dataset_id)
     await transfers.mark_completed(
         session,
@@ -249,9 +240,30 @@ def _declaration_problem(
     return None
 
 
+async def _read_back(
+    session: AsyncSession,
+    storage: Storage,
+    version: DatasetDataVersion,
+    *,
+    expected: str | None,
+    options: Mapping[str, Any] | None,
+) -> tuple[int, str, int | None]:
+    """Stream the committed bytes to a scratch file: their size, SHA-256 (checked against
+    `expected`) and, for CSV, the number of records."""
+    with tempfile.TemporaryDirectory(prefix="moderately-") as scratch:
+        path = Path(scratch) / "data"
+        size, actual = await transfers.fetch_to_file(storage.store, version.storage_key, path)
+        if expected is not None and actual != expected:
+            await _fail(
+                session, storage, version, "the stored bytes' SHA-256 differs from fileHash"
+            )
+        rows = await _count_rows(path, options) if version.file_type == "csv" else None
+    return size, actual, rows
+
+
 async def _fail(
     session: AsyncSession, storage: Storage, version: DatasetDataVersion, problem: str
-) -> None:
+) -> NoReturn:
     await transfers.fail_upload(session, storage, version, problem)
     raise InvalidState(f"upload failed: {problem}", field="dataVersion")
 
