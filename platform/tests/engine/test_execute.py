@@ -149,7 +149,7 @@ async def test_independent_branches_run_concurrently(probe_log: ProbeLog) -> Non
     started = time.monotonic()
     result = await run(doc)
     assert_completed(result)
-    assert time.monotonic() - started < 0.6
+    assert time.monotonic() - started < 0.7  # sequential: 0.8
     assert probe_log.peak == 4
 
 
@@ -369,7 +369,7 @@ async def test_cancel_stops_running_blocks_quickly(probe_log: ProbeLog) -> None:
     cancel_when(ctx, "block_started", "slow")
     started = time.monotonic()
     result = await run(doc, ctx=ctx)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1.0  # the spec allows 2 s
     assert result.status == "cancelled"
     assert result.output is None
     data = result.progress_data
@@ -388,7 +388,7 @@ async def test_cancel_from_another_task(probe_log: ProbeLog) -> None:
     cancelled_at = time.monotonic()
     ctx.cancel()
     result = await task
-    assert time.monotonic() - cancelled_at < 0.5
+    assert time.monotonic() - cancelled_at < 1.0
     assert result.status == "cancelled"
 
 
@@ -416,7 +416,7 @@ async def test_cancel_with_a_block_that_ignores_it(probe_log: ProbeLog) -> None:
     cancel_when(ctx, "block_started", "stubborn")
     started = time.monotonic()
     result = await run(doc, ctx=ctx)
-    assert time.monotonic() - started < 1.6  # the grace period, not the block's 6 s
+    assert time.monotonic() - started < 2.5  # the grace period, not the block's 6 s
     assert result.status == "cancelled"
     assert result.progress_data["blocks"]["stubborn"]["status"] == "cancelled"
 

@@ -182,5 +182,5 @@ async def test_items_run_concurrently_in_time(probe_log: ProbeLog) -> None:
     )
     started = time.monotonic()
     assert_completed(await run(doc))
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 0.8  # sequential: 1.0
     await asyncio.sleep(0)
