@@ -53,6 +53,7 @@ def main() -> None:
             print(f"deleted agents are gone: {error.message} (request {error.request_id})")
 
         files_roundtrip(client)
+        dataset_roundtrip(client)
 
     print("quickstart finished")
 
@@ -75,6 +76,27 @@ def files_roundtrip(client: ModeratelyAI) -> None:
         assert copy.read_bytes() == content == client.files.download(file.file_id)
         print(f"downloaded it again, byte for byte ({copy.stat().st_size} bytes, hash checked)")
     file.delete()
+
+
+def dataset_roundtrip(client: ModeratelyAI) -> None:
+    """Create a dataset from a small price list, infer its schema, process it, delete it."""
+    price_list = Path(__file__).resolve().parent / "data" / "price_list.csv"
+    dataset = client.datasets.create(
+        name=f"quickstart-prices-{uuid.uuid4().hex[:6]}", description="made by quickstart"
+    )
+    try:
+        version = dataset.upload_data(price_list)
+        print(f"uploaded data version {version.version_no}: {version.row_count} rows")
+
+        schema = dataset.create_schema_from_sample(price_list, status="current")
+        columns = ", ".join(f"{c.name}: {c.type}" for c in schema.columns)
+        print(f"inferred schema version {schema.version_no}: {columns}")
+
+        dataset.process(timeout=120)  # raises ProcessingError with the report if it fails
+        print(f"processed: {dataset.processing_status}, {dataset.record_count} records")
+    finally:
+        dataset.delete()
+    print(f"deleted dataset {dataset.name}")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,24 @@ SEED_PATHS = [
     "moderatelyai_sdk.UserModel",
     "moderatelyai_sdk.UserAsyncModel",
     "moderatelyai_sdk.RetryConfig",
+    "moderatelyai_sdk.resources.datasets.Datasets",
+    "moderatelyai_sdk.resources_async.datasets.AsyncDatasets",
+    "moderatelyai_sdk.DatasetModel",
+    "moderatelyai_sdk.DatasetAsyncModel",
+    "moderatelyai_sdk.DatasetDataVersionModel",
+    "moderatelyai_sdk.DatasetDataVersionAsyncModel",
+    "moderatelyai_sdk.DatasetSchemaVersionModel",
+    "moderatelyai_sdk.DatasetSchemaVersionAsyncModel",
+    "moderatelyai_sdk.SchemaBuilder",
+    "moderatelyai_sdk.AsyncSchemaBuilder",
+    "moderatelyai_sdk.models.DatasetModel",
+    "moderatelyai_sdk.models.DatasetAsyncModel",
+    "moderatelyai_sdk.models.DatasetDataVersionModel",
+    "moderatelyai_sdk.models.DatasetDataVersionAsyncModel",
+    "moderatelyai_sdk.models.DatasetSchemaVersionModel",
+    "moderatelyai_sdk.models.DatasetSchemaVersionAsyncModel",
+    "moderatelyai_sdk.models.SchemaBuilder",
+    "moderatelyai_sdk.models.AsyncSchemaBuilder",
 ]
 EXCEPTIONS = [
     "ModeratelyAIError",
@@ -50,6 +68,7 @@ EXCEPTIONS = [
     "UnprocessableEntityError",
     "RateLimitError",
     "ValidationError",
+    "ProcessingError",
     "TimeoutError",
 ]
 

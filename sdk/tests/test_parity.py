@@ -6,12 +6,27 @@ from typing import Any, Callable, Dict, List, Tuple
 import pytest
 
 from moderatelyai_sdk import AsyncModeratelyAI, AsyncPage, ModeratelyAI, Page
-from moderatelyai_sdk.models import FileAsyncModel, FileModel, UserAsyncModel, UserModel
+from moderatelyai_sdk.models import (
+    AsyncSchemaBuilder,
+    DatasetAsyncModel,
+    DatasetDataVersionAsyncModel,
+    DatasetDataVersionModel,
+    DatasetModel,
+    DatasetSchemaVersionAsyncModel,
+    DatasetSchemaVersionModel,
+    FileAsyncModel,
+    FileModel,
+    SchemaBuilder,
+    UserAsyncModel,
+    UserModel,
+)
 from moderatelyai_sdk.resources.agents import Agents
+from moderatelyai_sdk.resources.datasets import Datasets
 from moderatelyai_sdk.resources.files import Files
 from moderatelyai_sdk.resources.teams import Teams
 from moderatelyai_sdk.resources.users import Users
 from moderatelyai_sdk.resources_async.agents import AsyncAgents
+from moderatelyai_sdk.resources_async.datasets import AsyncDatasets
 from moderatelyai_sdk.resources_async.files import AsyncFiles
 from moderatelyai_sdk.resources_async.teams import AsyncTeams
 from moderatelyai_sdk.resources_async.users import AsyncUsers
@@ -22,10 +37,16 @@ PAIRS = [
     (Teams, AsyncTeams),
     (Agents, AsyncAgents),
     (Files, AsyncFiles),
+    (Datasets, AsyncDatasets),
     (UserModel, UserAsyncModel),
     (FileModel, FileAsyncModel),
+    (DatasetModel, DatasetAsyncModel),
+    (DatasetDataVersionModel, DatasetDataVersionAsyncModel),
+    (DatasetSchemaVersionModel, DatasetSchemaVersionAsyncModel),
+    (SchemaBuilder, AsyncSchemaBuilder),
     (Page, AsyncPage),
 ]
+RESOURCES = PAIRS[1:6]
 # Protocol methods that are renamed, not copied, on the async side.
 DUNDER_TWINS = {"__enter__": "__aenter__", "__exit__": "__aexit__", "__init__": "__init__"}
 
@@ -67,7 +88,7 @@ def test_same_signatures(sync_cls: type, async_cls: type) -> None:
             assert shape(sync_method) == shape(async_method), f"{sync_cls.__name__}.{sync_name}"
 
 
-@pytest.mark.parametrize(("sync_cls", "async_cls"), PAIRS[1:5], ids=lambda c: c.__name__)
+@pytest.mark.parametrize(("sync_cls", "async_cls"), RESOURCES, ids=lambda c: c.__name__)
 def test_resource_calls_are_coroutines_on_the_async_side(sync_cls: type, async_cls: type) -> None:
     for name, method in public_methods(async_cls).items():
         assert is_async(method), f"{async_cls.__name__}.{name} must be async"
@@ -76,7 +97,7 @@ def test_resource_calls_are_coroutines_on_the_async_side(sync_cls: type, async_c
 def test_clients_expose_the_same_resources() -> None:
     kwargs = {"api_key": "k", "team_id": "t"}
     sync_client, async_client = ModeratelyAI(**kwargs), AsyncModeratelyAI(**kwargs)
-    names = {"users", "teams", "agents", "files"}
+    names = {"users", "teams", "agents", "files", "datasets"}
     for name in names:
         sync_resource, async_resource = getattr(sync_client, name), getattr(async_client, name)
         assert type(async_resource).__name__ == "Async" + type(sync_resource).__name__
@@ -84,3 +105,20 @@ def test_clients_expose_the_same_resources() -> None:
         n for n in vars(async_client) if not n.startswith("_")
     }
     sync_client.close()
+
+
+# Methods that make no request stay plain functions on the async side too.
+LOCAL_METHODS = {
+    DatasetAsyncModel: {"schema_builder"},
+    DatasetDataVersionAsyncModel: set(),
+    DatasetSchemaVersionAsyncModel: {"get_column"},
+    AsyncSchemaBuilder: {"add_column", "with_parsing", "as_draft", "as_current"},
+}
+
+
+@pytest.mark.parametrize("cls", list(LOCAL_METHODS), ids=lambda c: c.__name__)
+def test_dataset_model_calls_are_coroutines(cls: type) -> None:
+    for name, method in public_methods(cls).items():
+        defined_here = any(name in vars(klass) for klass in cls.__mro__[:2])
+        if defined_here and name not in {"to_dict", "keys", "get"}:
+            assert is_async(method) == (name not in LOCAL_METHODS[cls]), f"{cls.__name__}.{name}"

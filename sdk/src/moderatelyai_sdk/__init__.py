@@ -18,6 +18,7 @@ from ._exceptions import (
     ModeratelyAIError,
     NotFoundError,
     PermissionDeniedError,
+    ProcessingError,
     RateLimitError,
     TimeoutError,
     UnprocessableEntityError,
@@ -25,9 +26,33 @@ from ._exceptions import (
 )
 from ._sync._client import ModeratelyAI
 from ._version import __version__
-from .models import FileAsyncModel, FileModel, UserAsyncModel, UserModel
+from .models import (
+    AsyncSchemaBuilder,
+    DatasetAsyncModel,
+    DatasetDataVersionAsyncModel,
+    DatasetDataVersionModel,
+    DatasetModel,
+    DatasetSchemaVersionAsyncModel,
+    DatasetSchemaVersionModel,
+    FileAsyncModel,
+    FileModel,
+    SchemaBuilder,
+    UserAsyncModel,
+    UserModel,
+)
 from .pagination import AsyncPage, Page
-from .types import Agent, File, PaginationInfo, Team, User
+from .types import (
+    Agent,
+    Dataset,
+    DatasetDataVersion,
+    DatasetSchemaVersion,
+    File,
+    PaginationInfo,
+    ParsingOptions,
+    SchemaColumn,
+    Team,
+    User,
+)
 
 __all__ = [
     "__version__",
@@ -42,10 +67,23 @@ __all__ = [
     "UserAsyncModel",
     "FileModel",
     "FileAsyncModel",
+    "DatasetModel",
+    "DatasetAsyncModel",
+    "DatasetDataVersionModel",
+    "DatasetDataVersionAsyncModel",
+    "DatasetSchemaVersionModel",
+    "DatasetSchemaVersionAsyncModel",
+    "SchemaBuilder",
+    "AsyncSchemaBuilder",
     "User",
     "Team",
     "Agent",
     "File",
+    "Dataset",
+    "DatasetDataVersion",
+    "DatasetSchemaVersion",
+    "SchemaColumn",
+    "ParsingOptions",
     "PaginationInfo",
     # errors
     "ModeratelyAIError",
@@ -57,5 +95,6 @@ __all__ = [
     "ConflictError",
     "UnprocessableEntityError",
     "RateLimitError",
+    "ProcessingError",
     "TimeoutError",
 ]

@@ -12,6 +12,7 @@ and the parsed body as ``response_data``)::
     │   ├── ConflictError             409
     │   ├── UnprocessableEntityError  422
     │   └── RateLimitError            429
+    ├── ProcessingError               dataset processing failed; carries the server's report
     └── TimeoutError                  timeouts and connection failures (also a builtin TimeoutError)
 
 Constructors keep the positional forms of moderatelyai-sdk 0.2.7 (message first) so code that
@@ -33,6 +34,7 @@ __all__ = [
     "ConflictError",
     "UnprocessableEntityError",
     "RateLimitError",
+    "ProcessingError",
     "TimeoutError",
 ]
 
@@ -181,6 +183,49 @@ class RateLimitError(APIError):
     ) -> None:
         super().__init__(message, status_code, response_data, request_id, response=response)
         self.retry_after = retry_after
+
+
+class ProcessingError(ModeratelyAIError):
+    """Processing a dataset failed, or is not running when someone waits for it.
+
+    ``message`` is the server's one-line reason (``processingError``); ``report`` is its error
+    report (``processingReport``: ``errorCount``, ``counts`` per kind, ``columnCounts``, and the
+    first ``errors``, each naming ``kind``, ``row``, ``line``, ``column``, ``value`` and
+    ``message``), also in ``details``; ``status`` is the dataset's ``processingStatus``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        dataset_id: Optional[str] = None,
+        status: Optional[str] = None,
+        report: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        super().__init__(message, dict(report) if report else None)
+        self.dataset_id = dataset_id
+        self.status = status
+        self.report = report
+
+    @property
+    def errors(self) -> List[Dict[str, Any]]:
+        """The first errors of the report (capped by the server; ``report["errorCount"]`` has
+        the total)."""
+        errors = (self.report or {}).get("errors")
+        return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+
+    def __str__(self) -> str:
+        lines = [self.message]
+        for error in self.errors[:5]:
+            where = [
+                f"{key} {error[key]!r}" if key == "column" else f"{key} {error[key]}"
+                for key in ("row", "line", "column")
+                if error.get(key) is not None
+            ]
+            lines.append(
+                f"  - {', '.join(where) or error.get('kind', '?')}: {error.get('message')}"
+            )
+        return "\n".join(lines)
 
 
 class TimeoutError(ModeratelyAIError, builtins.TimeoutError):

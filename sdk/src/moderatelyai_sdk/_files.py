@@ -78,14 +78,18 @@ def normalize_hash(value: Optional[str]) -> Optional[str]:
 
 
 def upload_name(
-    given: Optional[str], *, path: Optional[str] = None, source_name: Any = None
+    given: Optional[str],
+    *,
+    path: Optional[str] = None,
+    source_name: Any = None,
+    default: str = DEFAULT_UPLOAD_NAME,
 ) -> str:
     """The file name sent at upload-url time.
 
     * a path: its base name; a ``given`` name without the path's extension gets it appended
       (``"Q3 report"`` + ``q3.pdf`` -> ``"Q3 report.pdf"``);
     * a file object: ``given``, else the base name of its ``.name``;
-    * bytes: ``given``, else ``"uploaded_file"``.
+    * bytes: ``given``, else ``default`` (``"uploaded_file"``).
     """
     if path is not None:
         base = PurePath(path).name
@@ -102,7 +106,7 @@ def upload_name(
         # Names like "<stdin>" or "<fdopen>" are not file names.
         if base and not (base.startswith("<") and base.endswith(">")):
             return str(base)
-    return DEFAULT_UPLOAD_NAME
+    return default
 
 
 # Signatures at offset 0 (first match wins). Enough for the documents users upload; anything

@@ -27,6 +27,7 @@ from .._base_client import (
 from .._models import ModelT, validate_list, validate_model
 from ._pagination import AsyncPage
 from .resources.agents import AsyncAgents
+from .resources.datasets import AsyncDatasets
 from .resources.files import AsyncFiles
 from .resources.teams import AsyncTeams
 from .resources.users import AsyncUsers
@@ -172,6 +173,7 @@ class AsyncModeratelyAI(AsyncBaseClient):
     teams: AsyncTeams
     agents: AsyncAgents
     files: AsyncFiles
+    datasets: AsyncDatasets
 
     def __init__(
         self,
@@ -222,3 +224,4 @@ class AsyncModeratelyAI(AsyncBaseClient):
         self.teams = AsyncTeams(self)
         self.agents = AsyncAgents(self)
         self.files = AsyncFiles(self)
+        self.datasets = AsyncDatasets(self)

@@ -28,6 +28,7 @@ from .._base_client import (
 from .._models import ModelT, validate_list, validate_model
 from ._pagination import Page
 from .resources.agents import Agents
+from .resources.datasets import Datasets
 from .resources.files import Files
 from .resources.teams import Teams
 from .resources.users import Users
@@ -169,6 +170,7 @@ class ModeratelyAI(BaseClient):
     teams: Teams
     agents: Agents
     files: Files
+    datasets: Datasets
 
     def __init__(
         self,
@@ -219,3 +221,4 @@ class ModeratelyAI(BaseClient):
         self.teams = Teams(self)
         self.agents = Agents(self)
         self.files = Files(self)
+        self.datasets = Datasets(self)

@@ -6,7 +6,8 @@ spooled to a temporary file on the way), ``POST /files/upload-url`` declares nam
 and MIME type, the bytes go to the URL in a second streamed pass, and ``POST /files/{id}/complete``
 lets the server verify them. Download (api.md 6.2): ``GET /files/{id}/download`` for a URL, then
 the bytes are streamed into memory or into a temporary file beside the target, hashed on the way,
-checked against the file's ``fileHash`` and renamed into place.
+checked against the file's ``fileHash`` and renamed into place. Dataset data versions (api.md
+6.4, 6.5) go the same way through ``/dataset-data-versions``.
 
 Transfers go through the client's own ``httpx`` client (its connection pool, timeouts, proxies)
 but never with its headers or auth: storage URLs carry their own signature and must not see the
@@ -43,9 +44,12 @@ import httpx
 
 from .. import _io_sync
 from .._base_client import RETRYABLE_TRANSPORT_ERRORS, make_body, path_param, retry_delay
+from .._datasets import CONTENT_TYPES, DEFAULT_DATA_NAME, data_file_type
 from .._exceptions import APIError, TimeoutError
 from .._files import (
     CHUNK_SIZE,
+    DEFAULT_UPLOAD_NAME,
+    OCTET_STREAM,
     SNIFF_SIZE,
     MissingFileError,
     detect_mime_type,
@@ -58,7 +62,13 @@ from .._files import (
 if TYPE_CHECKING:
     from ._client import BaseClient
 
-__all__ = ["ProgressCallback", "download_file", "upload_file"]
+__all__ = [
+    "ProgressCallback",
+    "download_data_version",
+    "download_file",
+    "upload_data_version",
+    "upload_file",
+]
 
 #: ``progress(bytes_done, total)`` after every chunk; ``total`` is -1 when unknown. A retried
 #: transfer starts counting again from 0.
@@ -280,16 +290,21 @@ def _spool(reader: Any, name: str) -> _FileSource:
 _Source = Union[_BytesSource, _FileSource]
 
 
-def _open_source(file: Any, name: Optional[str], known_hash: Optional[str]) -> _Source:
+def _open_source(
+    file: Any,
+    name: Optional[str],
+    known_hash: Optional[str],
+    default_name: str = DEFAULT_UPLOAD_NAME,
+) -> _Source:
     """Classify ``file`` and hash it; raises before any request for a missing path."""
     if isinstance(file, (str, os.PathLike)):
         path = os.fsdecode(file)
         f = _io_sync.run_blocking(_open_path, path)
         source: _Source = _FileSource(f, upload_name(name, path=path), owned=True)
     elif isinstance(file, (bytes, bytearray, memoryview)):
-        source = _BytesSource(memoryview(file).cast("B"), upload_name(name))
+        source = _BytesSource(memoryview(file).cast("B"), upload_name(name, default=default_name))
     elif callable(getattr(file, "read", None)):
-        label = upload_name(name, source_name=getattr(file, "name", None))
+        label = upload_name(name, source_name=getattr(file, "name", None), default=default_name)
         seekable = _seekable(file)
         source = _FileSource(file, label, owned=False) if seekable else _spool(file, label)
     else:
@@ -356,22 +371,24 @@ def _put(
 
 
 def _upload_target(
-    created: Any, source: _Source, mime_type: str
-) -> Tuple[str, str, Dict[str, str]]:
-    """File id, URL and PUT headers from the upload-url answer."""
-    file = created.get("file") if isinstance(created, dict) else None
+    created: Any, entity_key: str, id_key: str, action: str
+) -> Tuple[Dict[str, Any], str, str, Dict[str, str]]:
+    """The entity, its id, the URL and the signed extra headers from a create answer."""
+    entity = created.get(entity_key) if isinstance(created, dict) else None
     url = created.get("uploadUrl") if isinstance(created, dict) else None
-    if not isinstance(file, dict) or not isinstance(url, str) or not file.get("fileId"):
-        raise APIError("Unexpected answer to POST /files/upload-url: no file or uploadUrl")
-    # The store may have signed the Content-Type it recorded; send exactly that one.
-    headers = {
-        "Content-Type": str(file.get("mimeType") or mime_type),
-        "Content-Length": str(source.size),
-    }
+    if not isinstance(entity, dict) or not isinstance(url, str) or not entity.get(id_key):
+        raise APIError(f"Unexpected answer to {action}: no {entity_key} or uploadUrl")
     extra = created.get("uploadHeaders")
-    if isinstance(extra, dict):  # headers the URL's signature covers (e.g. an S3 checksum)
-        headers.update({str(key): str(value) for key, value in extra.items()})
-    return str(file["fileId"]), url, headers
+    # Headers the URL's signature covers (e.g. an S3 checksum) must be sent as they are.
+    signed = {str(k): str(v) for k, v in extra.items()} if isinstance(extra, dict) else {}
+    return entity, str(entity[id_key]), url, signed
+
+
+def _known_hash(file_hash: Optional[str]) -> Optional[str]:
+    known = normalize_hash(file_hash)
+    if file_hash is not None and known is None:
+        raise ValueError(f"file_hash must be a SHA-256 (64 hex characters), not {file_hash!r}")
+    return known
 
 
 def upload_file(
@@ -386,10 +403,7 @@ def upload_file(
     extra: Dict[str, Any],
 ) -> Any:
     """The whole upload flow; returns the completed File as the server sent it."""
-    known_hash = normalize_hash(file_hash)
-    if file_hash is not None and known_hash is None:
-        raise ValueError(f"file_hash must be a SHA-256 (64 hex characters), not {file_hash!r}")
-    source = _open_source(file, name, known_hash)
+    source = _open_source(file, name, _known_hash(file_hash))
     try:
         mime = mime_type or detect_mime_type(source.name, source.head)
         fields = {
@@ -403,8 +417,15 @@ def upload_file(
             # complete need not read the object back to verify it.
             "signChecksum": True,
         }
+        action = "POST /files/upload-url"
         created = client._request("POST", "/files/upload-url", body=make_body(fields, extra))
-        file_id, url, headers = _upload_target(created, source, mime)
+        entity, file_id, url, signed = _upload_target(created, "file", "fileId", action)
+        # The store may have signed the Content-Type it recorded; send exactly that one.
+        headers = {
+            "Content-Type": str(entity.get("mimeType") or mime),
+            "Content-Length": str(source.size),
+            **signed,
+        }
         path = f"/files/{path_param(file_id, 'file_id')}"
         try:
             _put(client, url, headers, source, progress)
@@ -415,6 +436,57 @@ def upload_file(
             raise
         body = {"fileSize": source.size, "fileHash": source.sha256}
         return client._request("POST", f"{path}/complete", body=body)
+    finally:
+        with _io_sync.shield():
+            source.close()
+
+
+def upload_data_version(
+    client: "BaseClient",
+    dataset_id: str,
+    file: Any,
+    *,
+    file_type: Optional[str],
+    status: str,
+    name: Optional[str],
+    file_hash: Optional[str],
+    progress: Optional[ProgressCallback],
+    extra: Dict[str, Any],
+) -> Any:
+    """A dataset's new data version (api.md 6.4), same streaming and checks as files; returns
+    the completed version as the server sent it, with the row count the server counted.
+
+    The size and SHA-256 are declared at create (the URL then takes exactly those bytes) and
+    again at complete; no row count is sent: the server counts the rows itself. A failed PUT
+    leaves the pending version to expire (the API has no way to delete one).
+    """
+    source = _open_source(file, name, _known_hash(file_hash), DEFAULT_DATA_NAME)
+    try:
+        wire_type = data_file_type(file_type, source.name, source.head)
+        fields = {
+            "datasetId": dataset_id,
+            "fileName": source.name,
+            "fileType": wire_type,
+            "status": status,
+            "fileSizeBytes": source.size,
+            "fileHash": source.sha256,
+            "signChecksum": True,
+        }
+        action = "POST /dataset-data-versions"
+        body = make_body(fields, extra)
+        created = client._request("POST", "/dataset-data-versions", body=body)
+        _, version_id, url, signed = _upload_target(
+            created, "dataVersion", "datasetDataVersionId", action
+        )
+        headers = {
+            "Content-Type": CONTENT_TYPES.get(wire_type, OCTET_STREAM),
+            "Content-Length": str(source.size),
+            **signed,
+        }
+        _put(client, url, headers, source, progress)
+        path = f"/dataset-data-versions/{path_param(version_id, 'version_id')}/complete"
+        complete = {"fileSizeBytes": source.size, "fileHash": source.sha256}
+        return client._request("POST", path, body=complete)
     finally:
         with _io_sync.shield():
             source.close()
@@ -581,6 +653,51 @@ def _get(
         attempt += 1
 
 
+def _fetch_verified(
+    client: "BaseClient",
+    url: str,
+    *,
+    path: Union[str, "os.PathLike[str]", None],
+    progress: Optional[ProgressCallback],
+    expected_hash: Optional[str],
+    expected_size: int,
+    what: str,
+) -> Optional[bytes]:
+    """GET a presigned URL into memory or ``path``, checked against the size and hash."""
+    sink = _Sink(Path(os.fspath(path)) if path is not None else None)
+    sink.open()
+    try:
+        _get(client, url, sink, progress, expected_size)
+        digest = sink.sha256()
+        problem = None
+        if expected_size >= 0 and sink.size != expected_size:
+            problem = f"{sink.size} bytes arrived, the {what} has {expected_size}"
+        elif expected_hash is not None and digest != expected_hash:
+            problem = f"their SHA-256 {digest} differs from the {what}'s {expected_hash}"
+        if problem:
+            raise APIError(
+                f"The download of {what} is corrupt: {problem}. Nothing was kept; "
+                "download it again."
+            )
+        return sink.finish()
+    except BaseException:
+        with _io_sync.shield():
+            sink.discard()
+        raise
+
+
+def _download_url(answer: Any, api_path: str) -> Tuple[Dict[str, Any], str]:
+    answer = answer if isinstance(answer, dict) else {}
+    url = answer.get("downloadUrl")
+    if not isinstance(url, str) or not url:
+        raise APIError(f"Unexpected answer to GET {api_path}/download: no downloadUrl")
+    return answer, url
+
+
+def _size(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
 def download_file(
     client: "BaseClient",
     file_id: str,
@@ -591,11 +708,7 @@ def download_file(
 ) -> Optional[bytes]:
     """The whole download flow: the bytes, or ``None`` once they are verified at ``path``."""
     api_path = f"/files/{path_param(file_id, 'file_id')}"
-    answer = client._request("GET", f"{api_path}/download")
-    answer = answer if isinstance(answer, dict) else {}
-    url = answer.get("downloadUrl")
-    if not isinstance(url, str) or not url:
-        raise APIError(f"Unexpected answer to GET {api_path}/download: no downloadUrl")
+    answer, url = _download_url(client._request("GET", f"{api_path}/download"), api_path)
     expected_hash = normalize_hash(answer.get("fileHash") or file_hash)
     size: Any = answer.get("fileSize")
     if expected_hash is None:
@@ -603,25 +716,42 @@ def download_file(
         if isinstance(described, dict):
             expected_hash = normalize_hash(described.get("fileHash"))
             size = described.get("fileSize")
-    expected_size = size if isinstance(size, int) else -1
+    return _fetch_verified(
+        client,
+        url,
+        path=path,
+        progress=progress,
+        expected_hash=expected_hash,
+        expected_size=_size(size),
+        what=f"file {file_id}",
+    )
 
-    sink = _Sink(Path(os.fspath(path)) if path is not None else None)
-    sink.open()
-    try:
-        _get(client, url, sink, progress, expected_size)
-        digest = sink.sha256()
-        problem = None
-        if expected_size >= 0 and sink.size != expected_size:
-            problem = f"{sink.size} bytes arrived, the file has {expected_size}"
-        elif expected_hash is not None and digest != expected_hash:
-            problem = f"their SHA-256 {digest} differs from the file's {expected_hash}"
-        if problem:
-            raise APIError(
-                f"The download of file {file_id} is corrupt: {problem}. Nothing was kept; "
-                "download it again."
-            )
-        return sink.finish()
-    except BaseException:
-        with _io_sync.shield():
-            sink.discard()
-        raise
+
+def download_data_version(
+    client: "BaseClient",
+    version_id: str,
+    *,
+    path: Union[str, "os.PathLike[str]", None],
+    progress: Optional[ProgressCallback],
+    file_hash: Optional[str] = None,
+    file_size: Optional[int] = None,
+) -> Optional[bytes]:
+    """A data version's bytes (api.md 6.5), checked against its size and SHA-256 (read from the
+    version first when the caller does not know them)."""
+    api_path = f"/dataset-data-versions/{path_param(version_id, 'version_id')}"
+    expected_hash = normalize_hash(file_hash)
+    if expected_hash is None:
+        described = client._request("GET", api_path)
+        if isinstance(described, dict):
+            expected_hash = normalize_hash(described.get("fileHash"))
+            file_size = described.get("fileSizeBytes")
+    _, url = _download_url(client._request("GET", f"{api_path}/download"), api_path)
+    return _fetch_verified(
+        client,
+        url,
+        path=path,
+        progress=progress,
+        expected_hash=expected_hash,
+        expected_size=_size(file_size),
+        what=f"data version {version_id}",
+    )
