@@ -6,10 +6,17 @@ from typing import Any
 
 
 class DomainError(Exception):
-    def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.code = code  # the envelope's `code`; None: the status's default
 
 
 class Invalid(DomainError):

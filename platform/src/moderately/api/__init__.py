@@ -11,6 +11,8 @@ from moderately.api import (
     datasets,
     files,
     health,
+    pipeline_configuration_versions,
+    pipelines,
     storage,
     team_users,
     teams,
@@ -29,5 +31,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     datasets.router,
     dataset_data_versions.router,
     dataset_schema_versions.router,
+    pipelines.router,
+    pipeline_configuration_versions.router,
     storage.router,
 )

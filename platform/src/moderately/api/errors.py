@@ -201,7 +201,7 @@ def response_for(scope: Scope, exc: BaseException) -> JSONResponse:
     """Every failure, wherever it surfaced (handler, dependency, middleware), maps here."""
     if isinstance(exc, DomainError):
         status = next(s for kind, s in DOMAIN_STATUS if isinstance(exc, kind))
-        return error_response(scope, status, exc.message, details=exc.details)
+        return error_response(scope, status, exc.message, details=exc.details, code=exc.code)
     if isinstance(exc, RequestValidationError):
         message, details = validation_details(exc)
         return error_response(scope, 400, message, details=details)

@@ -324,3 +324,84 @@ class IdempotencyRecord(Base):
     response_body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Pipeline(Timestamped, Base):
+    __tablename__ = "pipelines"
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+
+    pipeline_id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class PipelineConfigurationVersion(Timestamped, Base):
+    __tablename__ = "pipeline_configuration_versions"
+    __table_args__ = (
+        UniqueConstraint("pipeline_id", "version"),
+        Index(
+            "uq_pipeline_configuration_versions_current",
+            "pipeline_id",
+            unique=True,
+            sqlite_where=text("status = 'current'"),
+            postgresql_where=text("status = 'current'"),
+        ),
+        Index("ix_pipeline_configuration_versions_team_id_created_at", "team_id", "created_at"),
+    )
+
+    pipeline_configuration_version_id: Mapped[str] = mapped_column(
+        ID, primary_key=True, default=new_id
+    )
+    pipeline_id: Mapped[str] = mapped_column(
+        ForeignKey("pipelines.pipeline_id", ondelete="CASCADE")
+    )
+    # The pipeline's team, kept here so scoping needs no join.
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    configuration: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class PipelineExecution(Timestamped, Base):
+    """One run of a configuration version: pending -> running -> completed | failed | cancelled
+    (paused in between); services/pipeline_executions.py holds the transitions."""
+
+    __tablename__ = "pipeline_executions"
+    __table_args__ = (
+        Index("ix_pipeline_executions_team_id_created_at", "team_id", "created_at"),
+        Index("ix_pipeline_executions_pipeline_id_created_at", "pipeline_id", "created_at"),
+        Index(
+            "ix_pipeline_executions_pipeline_configuration_version_id",
+            "pipeline_configuration_version_id",
+        ),
+    )
+
+    pipeline_execution_id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    pipeline_configuration_version_id: Mapped[str] = mapped_column(
+        ForeignKey(
+            "pipeline_configuration_versions.pipeline_configuration_version_id",
+            ondelete="CASCADE",
+        )
+    )
+    pipeline_id: Mapped[str] = mapped_column(
+        ForeignKey("pipelines.pipeline_id", ondelete="CASCADE")
+    )
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    pipeline_input: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pipeline_input_summary: Mapped[str] = mapped_column(Text)
+    pipeline_output: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pipeline_output_summary: Mapped[str | None] = mapped_column(Text)
+    pipeline_output_file_uri: Mapped[str | None] = mapped_column(String(1024))
+    # The object-store key behind `pipeline_output_file_uri` (presigned downloads need it).
+    output_storage_key: Mapped[str | None] = mapped_column(String(1024))
+    output_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    progress_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    current_step: Mapped[int | None] = mapped_column(Integer)
+    total_steps: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

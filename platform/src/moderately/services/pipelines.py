@@ -1,0 +1,395 @@
+"""Pipelines and their configuration versions (api.md 4.10-4.11, 5.12-5.13, 6.8; pipelines.md 1.8).
+
+* Pipeline names are unique in a team (409). Run metrics come from the executions of any of
+  the pipeline's versions: `totalRuns`, `successfulRuns` (completed), `lastRunAt` (latest
+  `createdAt`), `successRate` (percentage, 0 without runs).
+* A version's `version` is the pipeline's highest + 1 (first 1), assigned under the pipeline's
+  row lock. At most one `current` version per pipeline: creating or patching a second → 409
+  (a partial unique index backs the rule). A current version's configuration cannot change
+  and it cannot be deleted (400: archive it first). Clone copies the configuration into a new
+  draft with the next number.
+* Configurations are stored as submitted (plus `connections`/`version` defaults) after the
+  structural rules of pipelines.md 1.7; the full catalogue runs at /validate and at execution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderately.db.dialect import for_update
+from moderately.db.models import Pipeline, PipelineConfigurationVersion, PipelineExecution
+from moderately.engine import (
+    configuration_json_schema,
+    normalize_for_storage,
+    validate_configuration,
+)
+from moderately.errors import Conflict, Invalid, InvalidState, NotFound
+from moderately.ids import is_plausible_id
+from moderately.services.auth import Principal
+from moderately.services.paging import Page, PageParams, like_pattern, paginate
+from moderately.services.scope import scoped, team_for_create, teams_to_show
+from moderately.timeutil import as_utc
+
+DRAFT, CURRENT, ARCHIVED = "draft", "current", "archived"
+PIPELINE_SORT = {
+    "name": Pipeline.name,
+    "createdAt": Pipeline.created_at,
+    "updatedAt": Pipeline.updated_at,
+}
+Version = PipelineConfigurationVersion
+VERSION_SORT = {
+    "version": Version.version,
+    "createdAt": Version.created_at,
+    "updatedAt": Version.updated_at,
+}
+
+
+@dataclass(frozen=True)
+class PipelineView:
+    """A pipeline with its run metrics (the wire's Pipeline)."""
+
+    pipeline_id: str
+    team_id: str
+    name: str
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_run_at: datetime | None = None
+    total_runs: int = 0
+    successful_runs: int = 0
+    success_rate: float = 0.0
+
+
+# ---- pipelines ----
+
+
+async def _with_metrics(session: AsyncSession, pipelines: Sequence[Pipeline]) -> list[PipelineView]:
+    ids = [p.pipeline_id for p in pipelines]
+    metrics: dict[str, tuple[int, int, datetime | None]] = {}
+    if ids:
+        rows = await session.execute(
+            select(
+                PipelineExecution.pipeline_id,
+                func.count(),
+                func.sum(case((PipelineExecution.status == "completed", 1), else_=0)),
+                func.max(PipelineExecution.created_at),
+            )
+            .where(PipelineExecution.pipeline_id.in_(ids))
+            .group_by(PipelineExecution.pipeline_id)
+        )
+        for pipeline_id, total, completed, last in rows.all():
+            metrics[pipeline_id] = (int(total), int(completed or 0), last)
+    views = []
+    for p in pipelines:
+        total, completed, last = metrics.get(p.pipeline_id, (0, 0, None))
+        views.append(
+            PipelineView(
+                pipeline_id=p.pipeline_id,
+                team_id=p.team_id,
+                name=p.name,
+                description=p.description,
+                created_at=p.created_at,
+                updated_at=p.updated_at,
+                last_run_at=_as_utc(last),
+                total_runs=total,
+                successful_runs=completed,
+                success_rate=round(completed / total * 100, 2) if total else 0.0,
+            )
+        )
+    return views
+
+
+def _as_utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite aggregates come back as text
+        value = datetime.fromisoformat(value)
+    return as_utc(value)
+
+
+async def list_pipelines(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    params: PageParams,
+    team_ids: Sequence[str] = (),
+    pipeline_ids: Sequence[str] = (),
+    name_like: str | None = None,
+) -> Page[PipelineView]:
+    stmt = select(Pipeline).where(Pipeline.team_id.in_(teams_to_show(principal, team_ids)))
+    if pipeline_ids:
+        stmt = stmt.where(Pipeline.pipeline_id.in_(pipeline_ids))
+    if name_like:
+        stmt = stmt.where(Pipeline.name.ilike(like_pattern(name_like), escape="\\"))
+    page = await paginate(
+        session, stmt, params=params, sort_columns=PIPELINE_SORT, id_column=Pipeline.pipeline_id
+    )
+    return replace(page, items=await _with_metrics(session, page.items))
+
+
+async def find_pipeline(
+    session: AsyncSession, *, principal: Principal, pipeline_id: str, lock: bool = False
+) -> Pipeline:
+    pipeline = None
+    if is_plausible_id(pipeline_id):
+        stmt = scoped(
+            select(Pipeline).where(Pipeline.pipeline_id == pipeline_id), Pipeline.team_id, principal
+        )
+        pipeline = await session.scalar(for_update(stmt) if lock else stmt)
+    if pipeline is None:
+        raise NotFound("pipeline", pipeline_id)
+    return pipeline
+
+
+async def get_pipeline(
+    session: AsyncSession, *, principal: Principal, pipeline_id: str
+) -> PipelineView:
+    pipeline = await find_pipeline(session, principal=principal, pipeline_id=pipeline_id)
+    return (await _with_metrics(session, [pipeline]))[0]
+
+
+async def _ensure_unique_name(
+    session: AsyncSession, *, team_id: str, name: str, pipeline_id: str | None = None
+) -> None:
+    stmt = select(Pipeline.pipeline_id).where(Pipeline.team_id == team_id, Pipeline.name == name)
+    if pipeline_id is not None:
+        stmt = stmt.where(Pipeline.pipeline_id != pipeline_id)
+    if await session.scalar(stmt) is not None:
+        raise Conflict(f"a pipeline named {name!r} already exists in this team")
+
+
+async def create_pipeline(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    name: str,
+    description: str | None = None,
+    team_id: str | None = None,
+    request_team_ids: Sequence[str] = (),
+) -> PipelineView:
+    principal.require_write()
+    team_id = team_for_create(principal, team_id=team_id, request_team_ids=request_team_ids)
+    await _ensure_unique_name(session, team_id=team_id, name=name)
+    pipeline = Pipeline(team_id=team_id, name=name, description=description)
+    session.add(pipeline)
+    await session.flush()
+    return (await _with_metrics(session, [pipeline]))[0]
+
+
+async def update_pipeline(
+    session: AsyncSession, *, principal: Principal, pipeline_id: str, changes: Mapping[str, Any]
+) -> PipelineView:
+    pipeline = await find_pipeline(session, principal=principal, pipeline_id=pipeline_id)
+    principal.require_write()
+    name = changes.get("name")
+    if isinstance(name, str) and name != pipeline.name:
+        await _ensure_unique_name(
+            session, team_id=pipeline.team_id, name=name, pipeline_id=pipeline.pipeline_id
+        )
+        pipeline.name = name
+    if "description" in changes:
+        pipeline.description = changes["description"]
+    await session.flush()
+    await session.refresh(pipeline)
+    return (await _with_metrics(session, [pipeline]))[0]
+
+
+async def delete_pipeline(session: AsyncSession, *, principal: Principal, pipeline_id: str) -> None:
+    """The pipeline, its versions and their executions (ON DELETE CASCADE)."""
+    pipeline = await find_pipeline(session, principal=principal, pipeline_id=pipeline_id)
+    principal.require_write()
+    await session.execute(delete(Pipeline).where(Pipeline.pipeline_id == pipeline.pipeline_id))
+    session.expunge(pipeline)
+    await session.flush()
+
+
+# ---- configuration versions ----
+
+
+def check_structure(configuration: Any) -> dict[str, Any]:
+    """The stored form of `configuration`, or 400 with the structural errors as details."""
+    report = validate_configuration(configuration, structural_only=True)
+    if not report.valid:
+        raise Invalid(
+            f"malformed configuration: {report.errors[0].message}",
+            details=[error.to_wire() for error in report.errors],
+            code="invalid_pipeline_configuration",
+        )
+    return normalize_for_storage(configuration)
+
+
+def validation_report(configuration: Any) -> dict[str, Any]:
+    """POST .../validate: the whole catalogue; an invalid document is a report, not an error."""
+    return validate_configuration(configuration).to_wire()
+
+
+def json_schema() -> dict[str, Any]:
+    return configuration_json_schema()
+
+
+async def list_versions(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    params: PageParams,
+    team_ids: Sequence[str] = (),
+    pipeline_ids: Sequence[str] = (),
+    version_ids: Sequence[str] = (),
+    status: str | None = None,
+    statuses: Sequence[str] = (),
+) -> Page[Version]:
+    stmt = select(Version).where(Version.team_id.in_(teams_to_show(principal, team_ids)))
+    if pipeline_ids:
+        stmt = stmt.where(Version.pipeline_id.in_(pipeline_ids))
+    if version_ids:
+        stmt = stmt.where(Version.pipeline_configuration_version_id.in_(version_ids))
+    if status is not None:
+        stmt = stmt.where(Version.status == status)
+    if statuses:
+        stmt = stmt.where(Version.status.in_(check_statuses(statuses, VERSION_STATUSES)))
+    return await paginate(
+        session,
+        stmt,
+        params=params,
+        sort_columns=VERSION_SORT,
+        id_column=Version.pipeline_configuration_version_id,
+    )
+
+
+async def get_version(session: AsyncSession, *, principal: Principal, version_id: str) -> Version:
+    version = None
+    if is_plausible_id(version_id):
+        version = await session.scalar(
+            scoped(
+                select(Version).where(Version.pipeline_configuration_version_id == version_id),
+                Version.team_id,
+                principal,
+            )
+        )
+    if version is None:
+        raise NotFound("pipeline configuration version", version_id)
+    return version
+
+
+async def _ensure_no_current(
+    session: AsyncSession, pipeline_id: str, *, other_than: str | None = None
+) -> None:
+    stmt = select(Version.pipeline_configuration_version_id).where(
+        Version.pipeline_id == pipeline_id, Version.status == CURRENT
+    )
+    if other_than is not None:
+        stmt = stmt.where(Version.pipeline_configuration_version_id != other_than)
+    if await session.scalar(stmt) is not None:
+        raise Conflict("the pipeline already has a current configuration version: archive it first")
+
+
+async def _next_version(session: AsyncSession, pipeline_id: str) -> int:
+    highest = await session.scalar(
+        select(func.max(Version.version)).where(Version.pipeline_id == pipeline_id)
+    )
+    return int(highest or 0) + 1
+
+
+async def create_version(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    pipeline_id: str,
+    configuration: dict[str, Any],
+    status: str = DRAFT,
+) -> Version:
+    pipeline = await find_pipeline(session, principal=principal, pipeline_id=pipeline_id, lock=True)
+    principal.require_write()
+    stored = check_structure(configuration)
+    if status == CURRENT:
+        await _ensure_no_current(session, pipeline.pipeline_id)
+    version = Version(
+        pipeline_id=pipeline.pipeline_id,
+        team_id=pipeline.team_id,
+        version=await _next_version(session, pipeline.pipeline_id),
+        status=status,
+        configuration=stored,
+    )
+    session.add(version)
+    await session.flush()
+    return version
+
+
+async def update_version(
+    session: AsyncSession, *, principal: Principal, version_id: str, changes: Mapping[str, Any]
+) -> Version:
+    version = await get_version(session, principal=principal, version_id=version_id)
+    principal.require_write()
+    await find_pipeline(session, principal=principal, pipeline_id=version.pipeline_id, lock=True)
+    configuration = changes.get("configuration")
+    status = changes.get("status")
+    if configuration is not None:
+        if version.status == CURRENT and status in (None, CURRENT):
+            raise InvalidState(
+                "the configuration of the current version cannot change: clone it, or archive "
+                "it first",
+                field="configuration",
+            )
+        version.configuration = check_structure(configuration)
+    if status is not None and status != version.status:
+        if status == CURRENT:
+            await _ensure_no_current(
+                session, version.pipeline_id, other_than=version.pipeline_configuration_version_id
+            )
+        version.status = status
+    await session.flush()
+    await session.refresh(version)
+    return version
+
+
+async def delete_version(session: AsyncSession, *, principal: Principal, version_id: str) -> None:
+    version = await get_version(session, principal=principal, version_id=version_id)
+    principal.require_write()
+    if version.status == CURRENT:
+        raise InvalidState(
+            "the current configuration version cannot be deleted: archive it first",
+            field="status",
+            value=version.status,
+        )
+    await session.execute(
+        delete(Version).where(
+            Version.pipeline_configuration_version_id == version.pipeline_configuration_version_id
+        )
+    )
+    session.expunge(version)
+    await session.flush()
+
+
+async def clone_version(session: AsyncSession, *, principal: Principal, version_id: str) -> Version:
+    source = await get_version(session, principal=principal, version_id=version_id)
+    principal.require_write()
+    await find_pipeline(session, principal=principal, pipeline_id=source.pipeline_id, lock=True)
+    clone = Version(
+        pipeline_id=source.pipeline_id,
+        team_id=source.team_id,
+        version=await _next_version(session, source.pipeline_id),
+        status=DRAFT,
+        configuration=source.configuration,
+    )
+    session.add(clone)
+    await session.flush()
+    return clone
+
+
+VERSION_STATUSES = (DRAFT, CURRENT, ARCHIVED)
+
+
+def check_statuses(statuses: Sequence[str], allowed: Sequence[str]) -> list[str]:
+    """A `statuses` filter: every value must be a known status (400 otherwise)."""
+    unknown = [s for s in statuses if s not in allowed]
+    if unknown:
+        raise Invalid(
+            f"statuses must be among: {', '.join(allowed)}", field="statuses", value=unknown[0]
+        )
+    return list(statuses)
