@@ -90,6 +90,8 @@ SEED = {
         "get_schema_version": "(schema_version_id)",
         "process": "(*, wait=True, timeout=300.0, poll_interval=2.0)",
         "wait_for_processing": "(*, timeout=300.0, poll_interval=2.0)",
+        "to_pandas": "(*, version_id=None, **kwargs)",
+        "to_polars": "(*, version_id=None, **kwargs)",
     },
     (DatasetDataVersionModel, DatasetDataVersionAsyncModel): {
         "download": "(*, path=None, progress=None)",

@@ -3,6 +3,7 @@ S3): data versions, schema versions, inference, processing, bad input and isolat
 
 import hashlib
 import io
+import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from moderatelyai_sdk import (
+    APIError,
     AsyncModeratelyAI,
     AsyncPage,
     AsyncSchemaBuilder,
@@ -52,14 +54,18 @@ def sha256(data: bytes) -> str:
 
 
 class Recorder(httpx.AsyncBaseTransport):
-    """The real transport, recording every request."""
+    """The real transport, recording every request; ``drop_puts`` presigned PUTs fail first."""
 
-    def __init__(self) -> None:
+    def __init__(self, drop_puts: int = 0) -> None:
         self.inner = httpx.AsyncHTTPTransport()
         self.requests: List[httpx.Request] = []
+        self.drop_puts = drop_puts
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if request.method == "PUT" and self.drop_puts:
+            self.drop_puts -= 1
+            raise httpx.WriteError("connection reset by peer", request=request)
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -230,6 +236,29 @@ async def test_upload_mistakes_raise_before_any_request(fresh: Any, tmp_path: Pa
             await dataset.upload_data(PLAIN, file_type="parquet")
         assert not [r for r in transport.requests if r.method == "PUT"]
         assert await dataset.list_data_versions() == []
+    await http.aclose()
+
+
+async def test_upload_retries_and_refusals_keep_the_current_version(
+    fresh: Any, sleeps: List[float]
+) -> None:
+    transport = Recorder(drop_puts=1)
+    http = httpx.AsyncClient(transport=transport)
+    async with connect(fresh, http_client=http) as client:
+        dataset = await client.datasets.create(name="flaky")
+        version = await dataset.upload_data(QUOTED, file_type="csv")
+        puts = [r for r in transport.requests if r.method == "PUT"]
+        assert len(puts) == 2 and len(sleeps) == 1  # the PUT was sent again, whole
+        assert "authorization" not in puts[1].headers  # the API key never goes to storage
+        assert puts[1].headers["content-type"] == "text/csv"
+        assert version.row_count == 3 and await version.download() == QUOTED
+        # A hash that is not the bytes' is refused by the store; the current version stays.
+        with pytest.raises(APIError) as caught:
+            await dataset.upload_data(PLAIN, file_type="csv", file_hash=sha256(b"other"))
+        assert caught.value.status_code == 400 and "presigned upload" in caught.value.message
+        await dataset.refresh()
+        assert dataset.current_data_version_id == version.dataset_data_version_id
+        assert await dataset.download_data() == QUOTED
     await http.aclose()
 
 
@@ -468,6 +497,71 @@ async def test_bad_input_fails_clearly_and_keeps_the_last_good_data(fresh: Any) 
                 await (await dataset.get_schema_version(good_schema or "")).activate()
         assert await good.download() == PLAIN
         assert len(await dataset.list_data_versions(page_size=20)) == 1 + len(BAD_INPUT)
+
+
+# --- DataFrames -------------------------------------------------------------------------------
+
+
+async def test_dataframes_need_their_library(fresh: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "polars", None)
+    transport = Recorder()
+    http = httpx.AsyncClient(transport=transport)
+    async with connect(fresh, http_client=http) as client:
+        dataset = await client.datasets.create(name="frames")
+        transport.requests.clear()
+        with pytest.raises(ImportError, match="pip install pandas"):
+            await dataset.to_pandas()
+        with pytest.raises(ImportError, match="pip install polars"):
+            await dataset.to_polars()
+        assert transport.requests == []
+    await http.aclose()
+
+
+async def test_to_pandas_reads_with_the_schema(fresh: Any) -> None:
+    pytest.importorskip("pandas")
+    async with connect(fresh) as client:
+        dataset = await client.datasets.create(name="pandas")
+        first = await dataset.upload_data(PLAIN, file_type="csv")
+        await dataset.upload_data(TYPED, file_type="csv")
+        await dataset.create_schema_from_sample(TYPED, status="current")
+        frame = await dataset.to_pandas()
+        assert list(frame.columns) == [
+            "id",
+            "price",
+            "active",
+            "day",
+            "seen_at",
+            "code",
+            "label",
+            "note",
+        ]
+        assert frame["id"].tolist() == [1, 2, 3] and str(frame["id"].dtype) == "Int64"
+        assert frame["price"].tolist() == [3.5, 4.0, -1.25]
+        assert frame["active"].tolist() == [True, False, True]
+        assert frame["code"].tolist() == ["007", "012", "100"]  # codes keep their zeros
+        assert frame["note"].isna().tolist() == [True, False, True]
+        assert str(frame["day"].iloc[1].date()) == "2024-02-29"
+        older = await dataset.to_pandas(version_id=first.dataset_data_version_id, dtype=str)
+        assert older["name"].tolist() == ["Ada", "Grace"]
+
+
+async def test_to_polars_reads_with_the_schema(fresh: Any) -> None:
+    pytest.importorskip("polars")
+    async with connect(fresh) as client:
+        dataset = await client.datasets.create(name="polars")
+        await dataset.upload_data(TYPED, file_type="csv")
+        await dataset.create_schema_from_sample(TYPED, status="current")
+        frame = await dataset.to_polars()
+        assert frame.columns == ["id", "price", "active", "day", "seen_at", "code", "label", "note"]
+        assert frame["id"].to_list() == [1, 2, 3] and frame["active"].to_list() == [
+            True,
+            False,
+            True,
+        ]
+        assert frame["code"].to_list() == ["007", "012", "100"]
+        assert frame["note"].to_list() == [None, "x", None]
+        assert str(frame["day"].to_list()[1]) == "2024-02-29"
 
 
 # --- isolation and compatibility ------------------------------------------------------------------

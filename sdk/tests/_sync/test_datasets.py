@@ -4,6 +4,7 @@ S3): data versions, schema versions, inference, processing, bad input and isolat
 
 import hashlib
 import io
+import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -11,6 +12,7 @@ import httpx
 import pytest
 
 from moderatelyai_sdk import (
+    APIError,
     ConflictError,
     DatasetDataVersionModel,
     DatasetModel,
@@ -51,14 +53,18 @@ def sha256(data: bytes) -> str:
 
 
 class Recorder(httpx.BaseTransport):
-    """The real transport, recording every request."""
+    """The real transport, recording every request; ``drop_puts`` presigned PUTs fail first."""
 
-    def __init__(self) -> None:
+    def __init__(self, drop_puts: int = 0) -> None:
         self.inner = httpx.HTTPTransport()
         self.requests: List[httpx.Request] = []
+        self.drop_puts = drop_puts
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
+        if request.method == "PUT" and self.drop_puts:
+            self.drop_puts -= 1
+            raise httpx.WriteError("connection reset by peer", request=request)
         return self.inner.handle_request(request)
 
     def close(self) -> None:
@@ -225,6 +231,29 @@ def test_upload_mistakes_raise_before_any_request(fresh: Any, tmp_path: Path) ->
             dataset.upload_data(PLAIN, file_type="parquet")
         assert not [r for r in transport.requests if r.method == "PUT"]
         assert dataset.list_data_versions() == []
+    http.close()
+
+
+def test_upload_retries_and_refusals_keep_the_current_version(
+    fresh: Any, sleeps: List[float]
+) -> None:
+    transport = Recorder(drop_puts=1)
+    http = httpx.Client(transport=transport)
+    with connect(fresh, http_client=http) as client:
+        dataset = client.datasets.create(name="flaky")
+        version = dataset.upload_data(QUOTED, file_type="csv")
+        puts = [r for r in transport.requests if r.method == "PUT"]
+        assert len(puts) == 2 and len(sleeps) == 1  # the PUT was sent again, whole
+        assert "authorization" not in puts[1].headers  # the API key never goes to storage
+        assert puts[1].headers["content-type"] == "text/csv"
+        assert version.row_count == 3 and version.download() == QUOTED
+        # A hash that is not the bytes' is refused by the store; the current version stays.
+        with pytest.raises(APIError) as caught:
+            dataset.upload_data(PLAIN, file_type="csv", file_hash=sha256(b"other"))
+        assert caught.value.status_code == 400 and "presigned upload" in caught.value.message
+        dataset.refresh()
+        assert dataset.current_data_version_id == version.dataset_data_version_id
+        assert dataset.download_data() == QUOTED
     http.close()
 
 
@@ -459,6 +488,71 @@ def test_bad_input_fails_clearly_and_keeps_the_last_good_data(fresh: Any) -> Non
                 (dataset.get_schema_version(good_schema or "")).activate()
         assert good.download() == PLAIN
         assert len(dataset.list_data_versions(page_size=20)) == 1 + len(BAD_INPUT)
+
+
+# --- DataFrames -------------------------------------------------------------------------------
+
+
+def test_dataframes_need_their_library(fresh: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "polars", None)
+    transport = Recorder()
+    http = httpx.Client(transport=transport)
+    with connect(fresh, http_client=http) as client:
+        dataset = client.datasets.create(name="frames")
+        transport.requests.clear()
+        with pytest.raises(ImportError, match="pip install pandas"):
+            dataset.to_pandas()
+        with pytest.raises(ImportError, match="pip install polars"):
+            dataset.to_polars()
+        assert transport.requests == []
+    http.close()
+
+
+def test_to_pandas_reads_with_the_schema(fresh: Any) -> None:
+    pytest.importorskip("pandas")
+    with connect(fresh) as client:
+        dataset = client.datasets.create(name="pandas")
+        first = dataset.upload_data(PLAIN, file_type="csv")
+        dataset.upload_data(TYPED, file_type="csv")
+        dataset.create_schema_from_sample(TYPED, status="current")
+        frame = dataset.to_pandas()
+        assert list(frame.columns) == [
+            "id",
+            "price",
+            "active",
+            "day",
+            "seen_at",
+            "code",
+            "label",
+            "note",
+        ]
+        assert frame["id"].tolist() == [1, 2, 3] and str(frame["id"].dtype) == "Int64"
+        assert frame["price"].tolist() == [3.5, 4.0, -1.25]
+        assert frame["active"].tolist() == [True, False, True]
+        assert frame["code"].tolist() == ["007", "012", "100"]  # codes keep their zeros
+        assert frame["note"].isna().tolist() == [True, False, True]
+        assert str(frame["day"].iloc[1].date()) == "2024-02-29"
+        older = dataset.to_pandas(version_id=first.dataset_data_version_id, dtype=str)
+        assert older["name"].tolist() == ["Ada", "Grace"]
+
+
+def test_to_polars_reads_with_the_schema(fresh: Any) -> None:
+    pytest.importorskip("polars")
+    with connect(fresh) as client:
+        dataset = client.datasets.create(name="polars")
+        dataset.upload_data(TYPED, file_type="csv")
+        dataset.create_schema_from_sample(TYPED, status="current")
+        frame = dataset.to_polars()
+        assert frame.columns == ["id", "price", "active", "day", "seen_at", "code", "label", "note"]
+        assert frame["id"].to_list() == [1, 2, 3] and frame["active"].to_list() == [
+            True,
+            False,
+            True,
+        ]
+        assert frame["code"].to_list() == ["007", "012", "100"]
+        assert frame["note"].to_list() == [None, "x", None]
+        assert str(frame["day"].to_list()[1]) == "2024-02-29"
 
 
 # --- isolation and compatibility ------------------------------------------------------------------

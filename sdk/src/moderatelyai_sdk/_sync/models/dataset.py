@@ -2,10 +2,12 @@
 """Dataset models: a dataset, its data versions and schema versions, and the schema builder."""
 
 import os
+import tempfile
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union, cast
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Union, cast
 
 from ... import _io_sync
+from ..._dataframes import read_pandas, read_polars, require
 from ..._datasets import (
     check_processing,
     poll_delay,
@@ -602,6 +604,61 @@ class DatasetModel(Dataset):
         """
         self._replace_with(self._datasets.retrieve(self.dataset_id))
         return self
+
+    # --- DataFrames (pandas / polars, when installed) -----------------------------------------
+
+    def to_pandas(self, *, version_id: Optional[str] = None, **kwargs: Any) -> Any:
+        """The data as a ``pandas.DataFrame`` (pandas is not an SDK dependency: install it).
+
+        The file is read as the server reads it, with the current schema: its parsing options,
+        only blank fields as missing, and each column converted by its type (``integer`` ->
+        ``Int64``, ``float``, ``boolean``, ``date``/``datetime`` -> datetimes; ``string`` stays
+        text, so codes keep their leading zeros).
+
+        Args:
+            version_id: The data version to read; default: the current one.
+            **kwargs: Passed to ``pandas.read_csv`` last (``dtype=`` turns the conversions off).
+
+        Raises:
+            ImportError: If pandas is not installed (before any request).
+
+        Wire: ``GET /dataset-schema-versions?datasetIds=<id>&status=current``, then as
+        ``download_data``
+        """
+        return self._frame("pandas", read_pandas, version_id, kwargs)
+
+    def to_polars(self, *, version_id: Optional[str] = None, **kwargs: Any) -> Any:
+        """The data as a ``polars.DataFrame`` (polars is not an SDK dependency: install it).
+
+        Read and converted like ``to_pandas`` (``Int64``, ``Float64``, ``Boolean``, ``Date``,
+        UTC ``Datetime``, text), except that a ``skip_rows`` list is refused.
+
+        Args:
+            version_id: The data version to read; default: the current one.
+            **kwargs: Passed to ``polars.read_csv`` last (``schema_overrides=`` turns the
+                conversions off).
+
+        Raises:
+            ImportError: If polars is not installed (before any request).
+
+        Wire: ``GET /dataset-schema-versions?datasetIds=<id>&status=current``, then as
+        ``download_data``
+        """
+        return self._frame("polars", read_polars, version_id, kwargs)
+
+    def _frame(
+        self,
+        module: str,
+        reader: Callable[..., Any],
+        version_id: Optional[str],
+        overrides: Dict[str, Any],
+    ) -> Any:
+        require(module, f"to_{module}")
+        schema = self.get_current_schema()
+        with tempfile.TemporaryDirectory(prefix="moderatelyai-") as scratch:
+            path = os.path.join(scratch, "data")
+            self.download_data(version_id=version_id, path=path)
+            return _io_sync.run_blocking(reader, path, schema, overrides)
 
     # --- processing ---------------------------------------------------------------------------
 

@@ -173,7 +173,8 @@ class Datasets(BaseResource):
         progress: Optional[ProgressCallback],
         extra: Dict[str, Any],
     ) -> DatasetDataVersionModel:
-        name = extra.pop("filename", None) or extra.pop("file_name", None)
+        names = [extra.pop(key, None) for key in ("filename", "file_name", "name")]
+        name = next((given for given in names if given), None)
         data = upload_data_version(
             self._client,
             path_param(dataset_id, "dataset_id"),
