@@ -31,3 +31,113 @@ def echo_configuration(pipeline_id: str = "echo_demo") -> dict[str, Any]:
             }
         ],
     }
+
+
+TERMINAL = ("completed", "failed", "cancelled")
+
+
+async def wait_terminal(client: Any, execution_id: str, timeout: float = 30.0) -> dict[str, Any]:
+    """Poll GET /pipeline-executions/{id} until completed, failed or cancelled."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await client.get(f"/pipeline-executions/{execution_id}")
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        if body["status"] in TERMINAL:
+            return body
+        assert time.monotonic() < deadline, body
+        await asyncio.sleep(0.05)
+
+
+async def run_configuration(
+    client: Any, configuration: dict[str, Any], pipeline_input: dict[str, Any], name: str
+) -> dict[str, Any]:
+    """Create a pipeline and a version, execute, wait; the finished execution."""
+    pipeline = await client.post("/pipelines", json={"name": name})
+    assert pipeline.status_code == 201, pipeline.text
+    version = await client.post(
+        "/pipeline-configuration-versions",
+        json={"pipelineId": pipeline.json()["pipelineId"], "configuration": configuration},
+    )
+    assert version.status_code == 201, version.text
+    execution = await client.post(
+        "/pipeline-executions",
+        json={
+            "pipelineConfigurationVersionId": version.json()["pipelineConfigurationVersionId"],
+            "pipelineInput": pipeline_input,
+            "pipelineInputSummary": name,
+        },
+    )
+    assert execution.status_code == 201, execution.text
+    return await wait_terminal(client, execution.json()["pipelineExecutionId"])
+
+
+def graph(
+    blocks: dict[str, tuple[str, dict[str, Any]]], edges: list[tuple[str, str, str, str]]
+) -> dict[str, Any]:
+    """A configuration from `{id: (type, config)}` and `(source, port, target, port)` edges."""
+    return {
+        "id": "g",
+        "name": "graph",
+        "blocks": {
+            key: {"id": key, "type": kind, "config": config}
+            for key, (kind, config) in blocks.items()
+        },
+        "connections": [
+            {
+                "source_block_id": s,
+                "source_port": sp,
+                "target_block_id": t,
+                "target_port": tp,
+            }
+            for s, sp, t, tp in edges
+        ],
+    }
+
+
+# ---- a slow block for cancellation tests (registered per test by the `sleep_block` fixture) ----
+
+SLEEP = "test_sleep"
+STARTED: list[str] = []
+
+
+def sleep_block_type() -> Any:
+    import asyncio
+
+    from pydantic import BaseModel
+
+    from moderately.engine import BlockType, Port
+
+    class SleepConfig(BaseModel):
+        seconds: float = 10.0
+
+    class Sleep(BlockType[SleepConfig]):
+        config_model = SleepConfig
+        inputs = (Port("data", primary=True),)
+        outputs = (Port("data", primary=True),)
+
+        async def run(self, ctx: Any, config: SleepConfig, inputs: dict[str, Any]) -> Any:
+            STARTED.append(ctx.block_id)
+            await asyncio.sleep(config.seconds)
+            return {"data": inputs.get("data")}
+
+    return Sleep
+
+
+def sleep_chain(seconds: float = 10.0, length: int = 3) -> dict[str, Any]:
+    """input -> sleep_1 -> ... -> sleep_n -> output."""
+    blocks: dict[str, tuple[str, dict[str, Any]]] = {
+        "in": ("input", {"json_schema": {"type": "string"}})
+    }
+    edges = []
+    previous = "in"
+    for n in range(1, length + 1):
+        blocks[f"sleep_{n}"] = (SLEEP, {"seconds": seconds})
+        edges.append((previous, "data", f"sleep_{n}", "data"))
+        previous = f"sleep_{n}"
+    blocks["out"] = ("output", {"name": "result"})
+    edges.append((previous, "data", "out", "data"))
+    return graph(blocks, edges)

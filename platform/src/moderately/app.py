@@ -22,7 +22,7 @@ from moderately.config import Settings
 from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
 from moderately.objects import open_object_store
-from moderately.services import dataset_data, dataset_processing, files
+from moderately.services import dataset_data, dataset_processing, files, pipeline_runner
 from moderately.services.transfers import Storage
 from moderately.services.usage import UsageRecorder
 from moderately.workers import DbQueue, InProcessWorkers
@@ -80,7 +80,10 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.storage = storage
         workers = InProcessWorkers(
             jobs,
-            dataset_processing.job_kinds(database, storage),
+            {
+                **dataset_processing.job_kinds(database, storage),
+                **pipeline_runner.job_kinds(database, storage, runner_settings(settings)),
+            },
             concurrency=settings.inprocess_workers,
             poll_interval=settings.job_poll_interval_seconds,
             recovery_interval=settings.job_recovery_interval_seconds,
@@ -108,7 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
         title="Moderately AI API",
         version=__version__,
         description="Self-hosted Moderately AI platform (identity, teams, users, agents, files, "
-        "datasets).",
+        "datasets, pipelines).",
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
         openapi_url=f"{settings.mount_prefix}/openapi.json",
@@ -138,6 +141,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def runner_settings(settings: Settings) -> pipeline_runner.RunnerSettings:
+    return pipeline_runner.RunnerSettings(
+        inline_output_bytes=settings.pipeline_inline_output_bytes,
+        timeout_seconds=settings.pipeline_timeout_seconds,
+        parallel_blocks=settings.pipeline_parallel_blocks,
+    )
 
 
 def _state_upload_limit(document: dict[str, Any], limit: int) -> None:

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=3, ge=1)
     job_recovery_interval_seconds: float = Field(default=15.0, gt=0)
 
+    # ---- pipeline executions (services/pipeline_runner.py; pipelines.md 3.9) ----
+    # Outputs whose compact JSON is larger go gzip'd to the object store (GET .../output).
+    pipeline_inline_output_bytes: int = Field(default=1024 * 1024, ge=0)
+    pipeline_timeout_seconds: float = Field(default=3600.0, gt=0)
+    pipeline_parallel_blocks: int = Field(default=4, ge=1, le=64)
+
     @field_validator("mount_prefix")
     @classmethod
     def _normalise_prefix(cls, value: str) -> str:

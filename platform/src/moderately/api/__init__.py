@@ -12,6 +12,7 @@ from moderately.api import (
     files,
     health,
     pipeline_configuration_versions,
+    pipeline_executions,
     pipelines,
     storage,
     team_users,
@@ -33,5 +34,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     dataset_schema_versions.router,
     pipelines.router,
     pipeline_configuration_versions.router,
+    pipeline_executions.router,
     storage.router,
 )

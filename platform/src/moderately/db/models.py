@@ -398,6 +398,8 @@ class PipelineExecution(Timestamped, Base):
     output_storage_key: Mapped[str | None] = mapped_column(String(1024))
     output_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     progress_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Which worker attempt runs it: its writes are conditional on still being the runner.
+    runner_id: Mapped[str | None] = mapped_column(String(64))
     current_step: Mapped[int | None] = mapped_column(Integer)
     total_steps: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

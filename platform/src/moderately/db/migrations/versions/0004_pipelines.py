@@ -97,6 +97,7 @@ def upgrade() -> None:
         sa.Column("output_storage_key", sa.String(length=1024), nullable=True),
         sa.Column("output_size_bytes", sa.BigInteger(), nullable=True),
         sa.Column("progress_data", sa.JSON(), nullable=False),
+        sa.Column("runner_id", sa.String(length=64), nullable=True),
         sa.Column("current_step", sa.Integer(), nullable=True),
         sa.Column("total_steps", sa.Integer(), nullable=True),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),

@@ -1,0 +1,354 @@
+"""Pipeline executions: create, list, read, PATCH, cancel, output (api.md 4.12, 5.14, 6.9-6.11;
+pipelines.md 3).
+
+* Create: the version in the caller's team (404), the whole validation catalogue (400
+  `invalid_pipeline_configuration`, details = the report's errors), the input values (400
+  `invalid_pipeline_input`, details `[{field, message, value?}]`), and every `format: file` /
+  `format: dataset` input value must name a file (upload completed) / dataset of the team (400
+  `invalid_pipeline_input`). The row starts `pending` (`currentStep` 0, `totalSteps` = blocks)
+  and a `pipeline.execute` job is queued in the same transaction (services/pipeline_runner.py).
+* Statuses move as in pipelines.md 3.4; every write is conditional on the status read, so the
+  first terminal write wins.
+* Cancel: pending, running and paused executions become `cancelled` at once (the engine of a
+  running one stops within a second, services/pipeline_runner.py); a terminal one → 409
+  (`X-Should-Retry: false`) as issue 5 asks (api.md says 400; the SDK maps both to errors).
+* Output: inline (`type: inline`) or stored gzip JSON behind a self-authenticating URL
+  (`type: s3`); 404 while the execution has no output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderately.db.models import (
+    Dataset,
+    File,
+    PipelineConfigurationVersion,
+    PipelineExecution,
+)
+from moderately.engine import (
+    InvalidConfiguration,
+    InvalidPipelineInput,
+    Plan,
+    compile_pipeline,
+    prepare_inputs,
+)
+from moderately.engine.values import dataset_ref_of, file_id_of
+from moderately.errors import Conflict, Invalid, InvalidState, NotFound
+from moderately.ids import is_plausible_id
+from moderately.services import pipelines
+from moderately.services.auth import Principal
+from moderately.services.paging import Page, PageParams, paginate
+from moderately.services.scope import scoped, teams_to_show
+from moderately.services.transfers import Storage
+from moderately.timeutil import utcnow
+from moderately.workers.base import JobQueue
+
+EXECUTE = "pipeline.execute"
+PENDING, RUNNING, PAUSED = "pending", "running", "paused"
+COMPLETED, FAILED, CANCELLED = "completed", "failed", "cancelled"
+TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED})
+STATUSES = (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, PAUSED)
+# pipelines.md 3.4: the transitions a PATCH may make (staying in a status is always allowed).
+TRANSITIONS = {
+    PENDING: {RUNNING, CANCELLED},
+    RUNNING: {COMPLETED, FAILED, CANCELLED, PAUSED},
+    PAUSED: {RUNNING, CANCELLED},
+}
+STAMP = {
+    COMPLETED: "completed_at",
+    FAILED: "failed_at",
+    CANCELLED: "cancelled_at",
+    PAUSED: "paused_at",
+}
+Execution = PipelineExecution
+SORT = {
+    "createdAt": Execution.created_at,
+    "updatedAt": Execution.updated_at,
+    "startedAt": Execution.started_at,
+}
+OUTPUT_KEY = "pipeline-executions/{}/output.json.gz"
+
+
+# ---- create ----
+
+
+def _compile(configuration: Any) -> Plan:
+    try:
+        return compile_pipeline(configuration)
+    except InvalidConfiguration as exc:
+        raise Invalid(
+            str(exc), details=exc.details, code="invalid_pipeline_configuration"
+        ) from None
+
+
+def _prepare(plan: Plan, pipeline_input: Any) -> dict[str, Any]:
+    try:
+        return prepare_inputs(plan, pipeline_input)
+    except InvalidPipelineInput as exc:
+        raise Invalid(str(exc), details=exc.details, code="invalid_pipeline_input") from None
+
+
+def _references(schema: Any, value: Any, field: str) -> list[tuple[str, str, str]]:
+    """(kind, id, field) of every file/dataset reference a value holds, per its input schema."""
+    if not isinstance(schema, Mapping):
+        return []
+    found: list[tuple[str, str, str]] = []
+    fmt = schema.get("format")
+    if fmt in ("file", "dataset") and value is not None:
+        try:
+            ref = file_id_of(value) if fmt == "file" else dataset_ref_of(value, port=field)
+        except Exception:
+            ref = None
+        if isinstance(ref, str):
+            found.append((fmt, ref, field))
+    items = schema.get("items")
+    if isinstance(items, Mapping) and isinstance(value, list):
+        for i, item in enumerate(value):
+            found.extend(_references(items, item, f"{field}/{i}"))
+    properties = schema.get("properties")
+    if isinstance(properties, Mapping) and isinstance(value, Mapping):
+        for key, sub in properties.items():
+            if key in value:
+                found.extend(_references(sub, value[key], f"{field}/{key}"))
+    return found
+
+
+async def _check_references(
+    session: AsyncSession, plan: Plan, values: Mapping[str, Any], team_id: str
+) -> None:
+    details: list[dict[str, Any]] = []
+    for index in plan.input_nodes:
+        node = plan.nodes[index]
+        schema = node.config.json_schema  # type: ignore[attr-defined]
+        for kind, ref, field in _references(schema, values.get(node.block_id), node.block_id):
+            exists = None
+            if is_plausible_id(ref):
+                if kind == "file":
+                    stmt = select(File.file_id).where(
+                        File.file_id == ref,
+                        File.team_id == team_id,
+                        File.upload_status == "completed",
+                    )
+                else:
+                    stmt = select(Dataset.dataset_id).where(
+                        Dataset.dataset_id == ref, Dataset.team_id == team_id
+                    )
+                exists = await session.scalar(stmt)
+            if exists is None:
+                details.append({"field": field, "message": f"{kind} '{ref}' not found"})
+    if details:
+        raise Invalid(
+            f"invalid pipeline input: {details[0]['message']}",
+            details=details,
+            code="invalid_pipeline_input",
+        )
+
+
+async def create_execution(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    jobs: JobQueue,
+    version_id: str,
+    pipeline_input: dict[str, Any],
+    pipeline_input_summary: str,
+    current_step: int | None = None,
+    total_steps: int | None = None,
+) -> Execution:
+    version = await pipelines.get_version(session, principal=principal, version_id=version_id)
+    principal.require_write()
+    plan = _compile(version.configuration)
+    values = _prepare(plan, pipeline_input)
+    await _check_references(session, plan, values, version.team_id)
+    execution = Execution(
+        pipeline_configuration_version_id=version.pipeline_configuration_version_id,
+        pipeline_id=version.pipeline_id,
+        team_id=version.team_id,
+        status=PENDING,
+        pipeline_input=pipeline_input,
+        pipeline_input_summary=pipeline_input_summary,
+        progress_data={},
+        current_step=current_step if current_step is not None else 0,
+        total_steps=total_steps if total_steps is not None else max(len(plan.nodes), 1),
+    )
+    session.add(execution)
+    await session.flush()
+    await jobs.enqueue(session, EXECUTE, {"pipelineExecutionId": execution.pipeline_execution_id})
+    return execution
+
+
+# ---- read ----
+
+
+async def list_executions(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    params: PageParams,
+    team_ids: Sequence[str] = (),
+    pipeline_ids: Sequence[str] = (),
+    version_ids: Sequence[str] = (),
+    execution_ids: Sequence[str] = (),
+    status: str | None = None,
+    statuses: Sequence[str] = (),
+) -> Page[Execution]:
+    stmt = select(Execution).where(Execution.team_id.in_(teams_to_show(principal, team_ids)))
+    if pipeline_ids:
+        stmt = stmt.where(Execution.pipeline_id.in_(pipeline_ids))
+    if version_ids:
+        stmt = stmt.where(Execution.pipeline_configuration_version_id.in_(version_ids))
+    if execution_ids:
+        stmt = stmt.where(Execution.pipeline_execution_id.in_(execution_ids))
+    if status is not None:
+        stmt = stmt.where(Execution.status == status)
+    if statuses:
+        stmt = stmt.where(Execution.status.in_(pipelines.check_statuses(statuses, STATUSES)))
+    return await paginate(
+        session, stmt, params=params, sort_columns=SORT, id_column=Execution.pipeline_execution_id
+    )
+
+
+async def get_execution(
+    session: AsyncSession, *, principal: Principal, execution_id: str
+) -> Execution:
+    execution = None
+    if is_plausible_id(execution_id):
+        execution = await session.scalar(
+            scoped(
+                select(Execution).where(Execution.pipeline_execution_id == execution_id),
+                Execution.team_id,
+                principal,
+            )
+        )
+    if execution is None:
+        raise NotFound("pipeline execution", execution_id)
+    return execution
+
+
+async def version_configuration(session: AsyncSession, execution: Execution) -> dict[str, Any]:
+    version = await session.get(
+        PipelineConfigurationVersion, execution.pipeline_configuration_version_id
+    )
+    if version is None:
+        raise NotFound("pipeline configuration version")
+    return version.configuration
+
+
+# ---- writes ----
+
+
+async def _write(
+    session: AsyncSession, execution: Execution, expected_status: str, values: dict[str, Any]
+) -> Execution:
+    """Compare and set on the status read: a concurrent status change wins (409, retry)."""
+    values.setdefault("updated_at", utcnow())
+    result = await session.execute(
+        update(Execution)
+        .where(
+            Execution.pipeline_execution_id == execution.pipeline_execution_id,
+            Execution.status == expected_status,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 1) != 1:
+        raise Conflict("the execution changed meanwhile: read it again and retry")
+    await session.refresh(execution)
+    return execution
+
+
+async def update_execution(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    jobs: JobQueue,
+    execution_id: str,
+    changes: Mapping[str, Any],
+) -> Execution:
+    """A worker-style PATCH (api.md 5.14) with the transitions of pipelines.md 3.4 (400 for
+    others); timestamps follow the status unless the body gives them."""
+    execution = await get_execution(session, principal=principal, execution_id=execution_id)
+    principal.require_write()
+    values = dict(changes)
+    old = execution.status
+    new = values.get("status") or old
+    if new != old:
+        if new not in TRANSITIONS.get(old, set()):
+            raise InvalidState(
+                f"an execution that is {old} cannot become {new}", field="status", value=new
+            )
+        now = utcnow()
+        if new == RUNNING and execution.started_at is None:
+            values.setdefault("started_at", now)
+        if new in STAMP:
+            values.setdefault(STAMP[new], now)
+    elif "status" in values:
+        del values["status"]
+    if not values:
+        return execution
+    execution = await _write(session, execution, old, values)
+    if old == PAUSED and new == RUNNING:  # resume (pipelines.md 3.7)
+        await jobs.enqueue(session, EXECUTE, {"pipelineExecutionId": execution_id})
+    return execution
+
+
+async def cancel_execution(
+    session: AsyncSession, *, principal: Principal, execution_id: str, reason: str | None
+) -> Execution:
+    execution = await get_execution(session, principal=principal, execution_id=execution_id)
+    principal.require_write()
+    if execution.status in TERMINAL:
+        raise Conflict(f"the execution is already {execution.status}")
+    progress = dict(execution.progress_data or {})
+    text = reason or "cancelled by request"
+    progress.update(
+        status=CANCELLED,
+        message=f"Cancelled: {text}",
+        cancel_reason=text,
+        cancellationReason=text,
+    )
+    return await _write(
+        session,
+        execution,
+        execution.status,
+        {"status": CANCELLED, "cancelled_at": utcnow(), "progress_data": progress},
+    )
+
+
+async def get_output(
+    session: AsyncSession, *, principal: Principal, storage: Storage, execution_id: str
+) -> dict[str, Any]:
+    execution = await get_execution(session, principal=principal, execution_id=execution_id)
+    if execution.status != COMPLETED:
+        raise NotFound("output of pipeline execution", execution_id)
+    if execution.output_storage_key:
+        request = await storage.store.presign(
+            "GET",
+            execution.output_storage_key,
+            expires_in=storage.download_ttl_seconds,
+            content_type="application/gzip",
+            base_url=storage._route("download"),
+        )
+        return {
+            "type": "s3",
+            "download_url": request.url,
+            "expires_at": request.expires_at,
+            "metadata": {
+                "file_size_bytes": execution.output_size_bytes,
+                "compression_type": "gzip",
+                "file_type": "json",
+                "output_summary": execution.pipeline_output_summary,
+            },
+        }
+    if execution.pipeline_output is None:
+        raise NotFound("output of pipeline execution", execution_id)
+    return {
+        "type": "inline",
+        "data": execution.pipeline_output,
+        "summary": execution.pipeline_output_summary,
+    }
