@@ -16,6 +16,12 @@ from moderatelyai_sdk.models import (
     DatasetSchemaVersionModel,
     FileAsyncModel,
     FileModel,
+    PipelineAsyncModel,
+    PipelineConfigurationVersionAsyncModel,
+    PipelineConfigurationVersionModel,
+    PipelineExecutionAsyncModel,
+    PipelineExecutionModel,
+    PipelineModel,
     SchemaBuilder,
     UserAsyncModel,
     UserModel,
@@ -23,11 +29,21 @@ from moderatelyai_sdk.models import (
 from moderatelyai_sdk.resources.agents import Agents
 from moderatelyai_sdk.resources.datasets import Datasets
 from moderatelyai_sdk.resources.files import Files
+from moderatelyai_sdk.resources.pipeline_configuration_versions import (
+    PipelineConfigurationVersions,
+)
+from moderatelyai_sdk.resources.pipeline_executions import PipelineExecutions
+from moderatelyai_sdk.resources.pipelines import Pipelines
 from moderatelyai_sdk.resources.teams import Teams
 from moderatelyai_sdk.resources.users import Users
 from moderatelyai_sdk.resources_async.agents import AsyncAgents
 from moderatelyai_sdk.resources_async.datasets import AsyncDatasets
 from moderatelyai_sdk.resources_async.files import AsyncFiles
+from moderatelyai_sdk.resources_async.pipeline_configuration_versions import (
+    AsyncPipelineConfigurationVersions,
+)
+from moderatelyai_sdk.resources_async.pipeline_executions import AsyncPipelineExecutions
+from moderatelyai_sdk.resources_async.pipelines import AsyncPipelines
 from moderatelyai_sdk.resources_async.teams import AsyncTeams
 from moderatelyai_sdk.resources_async.users import AsyncUsers
 
@@ -38,15 +54,21 @@ PAIRS = [
     (Agents, AsyncAgents),
     (Files, AsyncFiles),
     (Datasets, AsyncDatasets),
+    (Pipelines, AsyncPipelines),
+    (PipelineConfigurationVersions, AsyncPipelineConfigurationVersions),
+    (PipelineExecutions, AsyncPipelineExecutions),
     (UserModel, UserAsyncModel),
     (FileModel, FileAsyncModel),
     (DatasetModel, DatasetAsyncModel),
     (DatasetDataVersionModel, DatasetDataVersionAsyncModel),
     (DatasetSchemaVersionModel, DatasetSchemaVersionAsyncModel),
     (SchemaBuilder, AsyncSchemaBuilder),
+    (PipelineModel, PipelineAsyncModel),
+    (PipelineConfigurationVersionModel, PipelineConfigurationVersionAsyncModel),
+    (PipelineExecutionModel, PipelineExecutionAsyncModel),
     (Page, AsyncPage),
 ]
-RESOURCES = PAIRS[1:6]
+RESOURCES = PAIRS[1:9]
 # Protocol methods that are renamed, not copied, on the async side.
 DUNDER_TWINS = {"__enter__": "__aenter__", "__exit__": "__aexit__", "__init__": "__init__"}
 
@@ -97,7 +119,16 @@ def test_resource_calls_are_coroutines_on_the_async_side(sync_cls: type, async_c
 def test_clients_expose_the_same_resources() -> None:
     kwargs = {"api_key": "k", "team_id": "t"}
     sync_client, async_client = ModeratelyAI(**kwargs), AsyncModeratelyAI(**kwargs)
-    names = {"users", "teams", "agents", "files", "datasets"}
+    names = {
+        "users",
+        "teams",
+        "agents",
+        "files",
+        "datasets",
+        "pipelines",
+        "pipeline_configuration_versions",
+        "pipeline_executions",
+    }
     for name in names:
         sync_resource, async_resource = getattr(sync_client, name), getattr(async_client, name)
         assert type(async_resource).__name__ == "Async" + type(sync_resource).__name__
@@ -113,11 +144,14 @@ LOCAL_METHODS = {
     DatasetDataVersionAsyncModel: set(),
     DatasetSchemaVersionAsyncModel: {"get_column"},
     AsyncSchemaBuilder: {"add_column", "with_parsing", "as_draft", "as_current"},
+    PipelineAsyncModel: set(),
+    PipelineConfigurationVersionAsyncModel: set(),
+    PipelineExecutionAsyncModel: set(),
 }
 
 
 @pytest.mark.parametrize("cls", list(LOCAL_METHODS), ids=lambda c: c.__name__)
-def test_dataset_model_calls_are_coroutines(cls: type) -> None:
+def test_model_calls_are_coroutines(cls: type) -> None:
     for name, method in public_methods(cls).items():
         defined_here = any(name in vars(klass) for klass in cls.__mro__[:2])
         if defined_here and name not in {"to_dict", "keys", "get"}:

@@ -16,15 +16,33 @@ from moderatelyai_sdk.models import (
     DatasetSchemaVersionModel,
     FileAsyncModel,
     FileModel,
+    PipelineAsyncModel,
+    PipelineConfigurationVersionAsyncModel,
+    PipelineConfigurationVersionModel,
+    PipelineExecutionAsyncModel,
+    PipelineExecutionModel,
+    PipelineModel,
     SchemaBuilder,
     UserAsyncModel,
     UserModel,
 )
-from moderatelyai_sdk.resources import Agents, Datasets, Files, Teams, Users
+from moderatelyai_sdk.resources import (
+    Agents,
+    Datasets,
+    Files,
+    PipelineConfigurationVersions,
+    PipelineExecutions,
+    Pipelines,
+    Teams,
+    Users,
+)
 from moderatelyai_sdk.resources_async import (
     AsyncAgents,
     AsyncDatasets,
     AsyncFiles,
+    AsyncPipelineConfigurationVersions,
+    AsyncPipelineExecutions,
+    AsyncPipelines,
     AsyncTeams,
     AsyncUsers,
 )
@@ -138,6 +156,67 @@ SEED = {
         "get_teams": "()",
         "refresh": "()",
     },
+    (Pipelines, AsyncPipelines): {
+        "list": "(*, pipeline_ids=None, name_like=None, page=1, page_size=10, order_by=None, "
+        "order_direction='asc')",
+        "retrieve": "(pipeline_id)",
+        "create": "(*, name, description=None, **kwargs)",
+        "update": "(pipeline_id, *, name=None, description=None, **kwargs)",
+        "delete": "(pipeline_id)",
+    },
+    # validate takes the configuration positionally or by keyword (api.md 7.6 P2).
+    (PipelineConfigurationVersions, AsyncPipelineConfigurationVersions): {
+        "list": "(*, pipeline_ids=None, pipeline_configuration_version_ids=None, page=1, "
+        "page_size=10, order_by=None, order_direction='asc')",
+        "retrieve": "(pipeline_configuration_version_id)",
+        "create": "(*, pipeline_id, configuration, **kwargs)",
+        "update": "(pipeline_configuration_version_id, *, configuration=None, **kwargs)",
+        "delete": "(pipeline_configuration_version_id)",
+        "clone": "(pipeline_configuration_version_id)",
+        "validate": "(configuration)",
+        "get_schema": "()",
+    },
+    (PipelineExecutions, AsyncPipelineExecutions): {
+        "list": "(*, pipeline_ids=None, pipeline_configuration_version_ids=None, "
+        "pipeline_execution_ids=None, status=None, statuses=None, page=1, page_size=10, "
+        "order_by=None, order_direction='asc')",
+        "retrieve": "(pipeline_execution_id)",
+        "create": "(*, pipeline_configuration_version_id, pipeline_input, pipeline_input_summary, "
+        "current_step=None, total_steps=None, **kwargs)",
+        "update": "(pipeline_execution_id, *, pipeline_output=None, pipeline_output_summary=None, "
+        "status=None, progress_data=None, current_step=None, total_steps=None, started_at=None, "
+        "completed_at=None, failed_at=None, cancelled_at=None, paused_at=None, **kwargs)",
+        "cancel": "(pipeline_execution_id, *, reason=None)",
+        "get_output": "(pipeline_execution_id)",
+    },
+    # The models follow api.md 8.6-8.8 with ``on_progress=`` in place of printing.
+    (PipelineModel, PipelineAsyncModel): {
+        "execute": "(*, configuration_version_id=None, pipeline_input, "
+        "pipeline_input_summary=None, block=False, timeout=None, poll_interval=2.0, "
+        "on_progress=None, **kwargs)",
+        "list_executions": "(*, status=None, statuses=None, page=1, page_size=10)",
+        "get_latest_execution": "()",
+        "create_configuration_version": "(*, configuration, **kwargs)",
+        "update": "(*, name=None, description=None, **kwargs)",
+        "delete": "()",
+    },
+    (PipelineConfigurationVersionModel, PipelineConfigurationVersionAsyncModel): {
+        "execute": "(*, pipeline_input, pipeline_input_summary=None, block=False, timeout=None, "
+        "poll_interval=2.0, on_progress=None, **kwargs)",
+        "list_executions": "(*, status=None, statuses=None, page=1, page_size=10)",
+        "update": "(*, configuration=None, **kwargs)",
+        "delete": "()",
+        "clone": "()",
+        "validate": "()",
+        "get_pipeline": "()",
+        "get_latest_execution": "()",
+    },
+    (PipelineExecutionModel, PipelineExecutionAsyncModel): {
+        "refresh": "()",
+        "cancel": "(*, reason=None)",
+        "get_output": "()",
+        "wait_for_completion": "(*, timeout=None, poll_interval=2.0, on_progress=None)",
+    },
     (ModeratelyAI, AsyncModeratelyAI): {
         "__init__": "(*, team_id=None, api_key=None, base_url=None, timeout=None, max_retries=3, "
         "retry_config=None, default_headers=None, default_query=None, http_client=None)",
@@ -187,6 +266,18 @@ DOCUMENTED = [
     DatasetSchemaVersionAsyncModel,
     SchemaBuilder,
     AsyncSchemaBuilder,
+    Pipelines,
+    AsyncPipelines,
+    PipelineConfigurationVersions,
+    AsyncPipelineConfigurationVersions,
+    PipelineExecutions,
+    AsyncPipelineExecutions,
+    PipelineModel,
+    PipelineAsyncModel,
+    PipelineConfigurationVersionModel,
+    PipelineConfigurationVersionAsyncModel,
+    PipelineExecutionModel,
+    PipelineExecutionAsyncModel,
 ]
 
 

@@ -13,6 +13,9 @@ and the parsed body as ``response_data``)::
     │   ├── UnprocessableEntityError  422
     │   └── RateLimitError            429
     ├── ProcessingError               dataset processing failed; carries the server's report
+    ├── PipelineExecutionError        a waited-on pipeline execution did not complete
+    │   ├── PipelineExecutionFailedError     it failed: failing block, error type, errors
+    │   └── PipelineExecutionCancelledError  it was cancelled: the reason
     └── TimeoutError                  timeouts and connection failures (also a builtin TimeoutError)
 
 Constructors keep the positional forms of moderatelyai-sdk 0.2.7 (message first) so code that
@@ -35,6 +38,9 @@ __all__ = [
     "UnprocessableEntityError",
     "RateLimitError",
     "ProcessingError",
+    "PipelineExecutionError",
+    "PipelineExecutionFailedError",
+    "PipelineExecutionCancelledError",
     "TimeoutError",
 ]
 
@@ -226,6 +232,79 @@ class ProcessingError(ModeratelyAIError):
                 f"  - {', '.join(where) or error.get('kind', '?')}: {error.get('message')}"
             )
         return "\n".join(lines)
+
+
+class PipelineExecutionError(ModeratelyAIError):
+    """A pipeline execution that someone waited for ended without completing.
+
+    ``execution`` is the final execution model (``PipelineExecutionModel`` or its async twin),
+    ``execution_id`` and ``status`` its id and status; ``details`` is its ``progressData``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        execution: Any = None,
+        execution_id: Optional[str] = None,
+        status: Optional[str] = None,
+        progress_data: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        super().__init__(message, dict(progress_data) if progress_data else None)
+        self.execution = execution
+        self.execution_id = execution_id
+        self.status = status
+        self.progress_data: Dict[str, Any] = dict(progress_data or {})
+
+
+class PipelineExecutionFailedError(PipelineExecutionError):
+    """The execution failed: ``failed_block`` is the block that raised, ``error_type`` the
+    engine's code (``reference_not_found``, ``internal_error``, ...), ``errors`` every error
+    message (``message`` joins them with ``"; "``)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        execution: Any = None,
+        execution_id: Optional[str] = None,
+        progress_data: Optional[Dict[str, Any]] = None,
+        failed_block: Optional[str] = None,
+        error_type: Optional[str] = None,
+        errors: Optional[List[str]] = None,
+    ) -> None:
+        super().__init__(
+            message,
+            execution=execution,
+            execution_id=execution_id,
+            status="failed",
+            progress_data=progress_data,
+        )
+        self.failed_block = failed_block
+        self.error_type = error_type
+        self.errors: List[str] = list(errors or [])
+
+
+class PipelineExecutionCancelledError(PipelineExecutionError):
+    """The execution was cancelled; ``reason`` is the reason given to ``cancel``, if any."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        execution: Any = None,
+        execution_id: Optional[str] = None,
+        progress_data: Optional[Dict[str, Any]] = None,
+        reason: Optional[str] = None,
+    ) -> None:
+        super().__init__(
+            message,
+            execution=execution,
+            execution_id=execution_id,
+            status="cancelled",
+            progress_data=progress_data,
+        )
+        self.reason = reason
 
 
 class TimeoutError(ModeratelyAIError, builtins.TimeoutError):

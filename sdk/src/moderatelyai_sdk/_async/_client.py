@@ -29,6 +29,9 @@ from ._pagination import AsyncPage
 from .resources.agents import AsyncAgents
 from .resources.datasets import AsyncDatasets
 from .resources.files import AsyncFiles
+from .resources.pipeline_configuration_versions import AsyncPipelineConfigurationVersions
+from .resources.pipeline_executions import AsyncPipelineExecutions
+from .resources.pipelines import AsyncPipelines
 from .resources.teams import AsyncTeams
 from .resources.users import AsyncUsers
 
@@ -174,6 +177,9 @@ class AsyncModeratelyAI(AsyncBaseClient):
     agents: AsyncAgents
     files: AsyncFiles
     datasets: AsyncDatasets
+    pipelines: AsyncPipelines
+    pipeline_configuration_versions: AsyncPipelineConfigurationVersions
+    pipeline_executions: AsyncPipelineExecutions
 
     def __init__(
         self,
@@ -225,3 +231,6 @@ class AsyncModeratelyAI(AsyncBaseClient):
         self.agents = AsyncAgents(self)
         self.files = AsyncFiles(self)
         self.datasets = AsyncDatasets(self)
+        self.pipelines = AsyncPipelines(self)
+        self.pipeline_configuration_versions = AsyncPipelineConfigurationVersions(self)
+        self.pipeline_executions = AsyncPipelineExecutions(self)

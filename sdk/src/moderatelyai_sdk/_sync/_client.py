@@ -30,6 +30,9 @@ from ._pagination import Page
 from .resources.agents import Agents
 from .resources.datasets import Datasets
 from .resources.files import Files
+from .resources.pipeline_configuration_versions import PipelineConfigurationVersions
+from .resources.pipeline_executions import PipelineExecutions
+from .resources.pipelines import Pipelines
 from .resources.teams import Teams
 from .resources.users import Users
 
@@ -171,6 +174,9 @@ class ModeratelyAI(BaseClient):
     agents: Agents
     files: Files
     datasets: Datasets
+    pipelines: Pipelines
+    pipeline_configuration_versions: PipelineConfigurationVersions
+    pipeline_executions: PipelineExecutions
 
     def __init__(
         self,
@@ -222,3 +228,6 @@ class ModeratelyAI(BaseClient):
         self.agents = Agents(self)
         self.files = Files(self)
         self.datasets = Datasets(self)
+        self.pipelines = Pipelines(self)
+        self.pipeline_configuration_versions = PipelineConfigurationVersions(self)
+        self.pipeline_executions = PipelineExecutions(self)

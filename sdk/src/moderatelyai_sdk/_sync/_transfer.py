@@ -7,7 +7,8 @@ and MIME type, the bytes go to the URL in a second streamed pass, and ``POST /fi
 lets the server verify them. Download (api.md 6.2): ``GET /files/{id}/download`` for a URL, then
 the bytes are streamed into memory or into a temporary file beside the target, hashed on the way,
 checked against the file's ``fileHash`` and renamed into place. Dataset data versions (api.md
-6.4, 6.5) go the same way through ``/dataset-data-versions``.
+6.4, 6.5) go the same way through ``/dataset-data-versions``; a pipeline execution's output
+stored in the object store (api.md 6.10) is fetched from the URL ``GET .../output`` gives.
 
 Transfers go through the client's own ``httpx`` client (its connection pool, timeouts, proxies)
 but never with its headers or auth: storage URLs carry their own signature and must not see the
@@ -58,6 +59,7 @@ from .._files import (
     transfer_should_retry,
     upload_name,
 )
+from .._pipelines import decode_stored_output, inline_output, stored_output
 
 if TYPE_CHECKING:
     from ._client import BaseClient
@@ -66,6 +68,7 @@ __all__ = [
     "ProgressCallback",
     "download_data_version",
     "download_file",
+    "fetch_execution_output",
     "upload_data_version",
     "upload_file",
 ]
@@ -755,3 +758,28 @@ def download_data_version(
         expected_size=_size(file_size),
         what=f"data version {version_id}",
     )
+
+
+def fetch_execution_output(client: "BaseClient", execution_id: str) -> Any:
+    """A pipeline execution's output (api.md 6.10): the inline ``data``, or the stored JSON
+    fetched from its self-authenticating URL (checked against ``fileSizeBytes``, gunzipped when
+    ``compressionType`` is ``gzip``); ``None`` for an answer of another kind."""
+    api_path = f"/pipeline-executions/{path_param(execution_id, 'pipeline_execution_id')}/output"
+    answer = client._request("GET", api_path)
+    is_inline, data = inline_output(answer)
+    if is_inline:
+        return data
+    stored = stored_output(answer)
+    if stored is None:
+        return None
+    url, size, compression = stored
+    raw = _fetch_verified(
+        client,
+        url,
+        path=None,
+        progress=None,
+        expected_hash=None,
+        expected_size=size,
+        what=f"the output of pipeline execution {execution_id}",
+    )
+    return decode_stored_output(raw or b"", compression)

@@ -7,6 +7,11 @@ from .._async.models.dataset import (
     DatasetSchemaVersionAsyncModel,
 )
 from .._async.models.file import FileAsyncModel
+from .._async.models.pipeline import (
+    PipelineAsyncModel,
+    PipelineConfigurationVersionAsyncModel,
+    PipelineExecutionAsyncModel,
+)
 from .._async.models.user import UserAsyncModel
 from .._sync.models.dataset import (
     DatasetDataVersionModel,
@@ -15,6 +20,11 @@ from .._sync.models.dataset import (
     SchemaBuilder,
 )
 from .._sync.models.file import FileModel
+from .._sync.models.pipeline import (
+    PipelineConfigurationVersionModel,
+    PipelineExecutionModel,
+    PipelineModel,
+)
 from .._sync.models.user import UserModel
 
 __all__ = [
@@ -27,6 +37,12 @@ __all__ = [
     "DatasetSchemaVersionModel",
     "FileAsyncModel",
     "FileModel",
+    "PipelineAsyncModel",
+    "PipelineConfigurationVersionAsyncModel",
+    "PipelineConfigurationVersionModel",
+    "PipelineExecutionAsyncModel",
+    "PipelineExecutionModel",
+    "PipelineModel",
     "SchemaBuilder",
     "UserAsyncModel",
     "UserModel",

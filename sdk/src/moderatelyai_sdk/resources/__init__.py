@@ -3,7 +3,19 @@
 from .agents import Agents
 from .datasets import Datasets
 from .files import Files
+from .pipeline_configuration_versions import PipelineConfigurationVersions
+from .pipeline_executions import PipelineExecutions
+from .pipelines import Pipelines
 from .teams import Teams
 from .users import Users
 
-__all__ = ["Agents", "Datasets", "Files", "Teams", "Users"]
+__all__ = [
+    "Agents",
+    "Datasets",
+    "Files",
+    "Teams",
+    "Users",
+    "PipelineConfigurationVersions",
+    "PipelineExecutions",
+    "Pipelines",
+]

@@ -3,7 +3,19 @@
 from .agents import AsyncAgents
 from .datasets import AsyncDatasets
 from .files import AsyncFiles
+from .pipeline_configuration_versions import AsyncPipelineConfigurationVersions
+from .pipeline_executions import AsyncPipelineExecutions
+from .pipelines import AsyncPipelines
 from .teams import AsyncTeams
 from .users import AsyncUsers
 
-__all__ = ["AsyncAgents", "AsyncDatasets", "AsyncFiles", "AsyncTeams", "AsyncUsers"]
+__all__ = [
+    "AsyncAgents",
+    "AsyncDatasets",
+    "AsyncFiles",
+    "AsyncTeams",
+    "AsyncUsers",
+    "AsyncPipelineConfigurationVersions",
+    "AsyncPipelineExecutions",
+    "AsyncPipelines",
+]

@@ -10,6 +10,7 @@ from .dataset import (
 )
 from .file import File
 from .pagination import PaginationInfo
+from .pipeline import Pipeline, PipelineConfigurationVersion, PipelineExecution
 from .team import Team
 from .user import User
 
@@ -21,6 +22,9 @@ __all__ = [
     "File",
     "PaginationInfo",
     "ParsingOptions",
+    "Pipeline",
+    "PipelineConfigurationVersion",
+    "PipelineExecution",
     "SchemaColumn",
     "Team",
     "User",

@@ -1,0 +1,7 @@
+"""``PipelineConfigurationVersions``: the sync configuration versions resource (generated)."""
+
+from .._sync.resources.pipeline_configuration_versions import (
+    PipelineConfigurationVersions as PipelineConfigurationVersions,
+)
+
+__all__ = ["PipelineConfigurationVersions"]

@@ -1,0 +1,5 @@
+"""``PipelineExecutions``: the sync pipeline executions resource (generated)."""
+
+from .._sync.resources.pipeline_executions import PipelineExecutions as PipelineExecutions
+
+__all__ = ["PipelineExecutions"]
