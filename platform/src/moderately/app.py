@@ -22,10 +22,11 @@ from moderately.config import Settings
 from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
 from moderately.objects import open_object_store
-from moderately.services import dataset_data, dataset_processing, files, pipeline_runner
+from moderately.runtime import job_kinds, job_queue, storage_for
+from moderately.services import dataset_data, files
 from moderately.services.transfers import Storage
 from moderately.services.usage import UsageRecorder
-from moderately.workers import DbQueue, InProcessWorkers
+from moderately.workers import InProcessWorkers
 
 log = logging.getLogger("moderately")
 
@@ -38,9 +39,7 @@ def operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings) -> FastAPI:
     database = Database(settings)
     usage = UsageRecorder()
-    jobs = DbQueue(
-        database, lease_seconds=settings.job_lease_seconds, max_attempts=settings.job_max_attempts
-    )
+    jobs = job_queue(database, settings)
 
     async def flush_usage() -> None:
         async with database.session() as session:
@@ -70,20 +69,11 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.migrate_on_startup:
             await anyio.to_thread.run_sync(upgrade_to_head, settings)
         store = await open_object_store(settings)
-        storage = Storage(
-            store=store,
-            max_upload_bytes=settings.max_upload_bytes,
-            upload_ttl_seconds=settings.upload_url_ttl_seconds,
-            download_ttl_seconds=settings.download_url_ttl_seconds,
-            pending_grace_seconds=settings.pending_upload_grace_seconds,
-        )
+        storage = storage_for(settings, store)
         app.state.storage = storage
         workers = InProcessWorkers(
             jobs,
-            {
-                **dataset_processing.job_kinds(database, storage),
-                **pipeline_runner.job_kinds(database, storage, runner_settings(settings)),
-            },
+            job_kinds(database, storage, settings),
             concurrency=settings.inprocess_workers,
             poll_interval=settings.job_poll_interval_seconds,
             recovery_interval=settings.job_recovery_interval_seconds,
@@ -141,14 +131,6 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-def runner_settings(settings: Settings) -> pipeline_runner.RunnerSettings:
-    return pipeline_runner.RunnerSettings(
-        inline_output_bytes=settings.pipeline_inline_output_bytes,
-        timeout_seconds=settings.pipeline_timeout_seconds,
-        parallel_blocks=settings.pipeline_parallel_blocks,
-    )
 
 
 def _state_upload_limit(document: dict[str, Any], limit: int) -> None:

@@ -112,6 +112,19 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+
+    from moderately.runtime import serve_worker
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    settings = settings_from(args)
+    upgrade_to_head(settings)
+    print(f"Worker running {args.concurrency} job loops; Ctrl-C or SIGTERM stops it", flush=True)
+    serve_worker(settings, concurrency=args.concurrency)
+    return 0
+
+
 def cmd_create_user(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     upgrade_to_head(settings)
@@ -161,6 +174,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _database_flags(serve)
     serve.set_defaults(handler=cmd_serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="run background jobs (pipeline executions, dataset processing) against the "
+        "server's database and object store; run any number, on any machine",
+    )
+    worker.add_argument("--concurrency", type=int, default=4, help="jobs run at once (default 4)")
+    worker.add_argument(
+        "--storage-url", help="the server's object store (same value as `serve --storage-url`)"
+    )
+    worker.add_argument("--log-level", default="info")
+    _database_flags(worker)
+    worker.set_defaults(handler=cmd_worker)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest")
     _database_flags(migrate)

@@ -389,7 +389,7 @@ async def _finish(
         values.pop("progress_data")
     expected = PAUSED if result.status == PAUSED else RUNNING
     async with database.session() as session:
-        await session.execute(
+        written = await session.execute(
             update(Execution)
             .where(
                 Execution.pipeline_execution_id == execution_id,
@@ -399,6 +399,8 @@ async def _finish(
             .values(**values)
             .execution_options(synchronize_session=False)
         )
+    if getattr(written, "rowcount", 0) == 1:
+        log.info("execution %s %s (runner %s)", execution_id, result.status, runner_id)
     if result.status in (COMPLETED, FAILED, CANCELLED):
         with contextlib.suppress(Exception):
             await storage.store.delete(CHECKPOINT_KEY.format(execution_id))
