@@ -51,7 +51,7 @@ def database_url() -> Iterator[str]:
         drop_postgres_database(url)
 
 
-def start_worker(url: str, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(url: str, data_dir: Path, log: Path, backend: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "MODERATELY_JOB_LEASE_SECONDS": "2",
@@ -59,7 +59,7 @@ def start_worker(url: str, data_dir: Path, log: Path) -> subprocess.Popen[bytes]
         "MODERATELY_JOB_POLL_INTERVAL_SECONDS": "0.1",
     }
     command = [sys.executable, "-c", WORKER, "worker", "--database-url", url]
-    command += ["--data-dir", str(data_dir), "--concurrency", "4"]
+    command += ["--data-dir", str(data_dir), "--concurrency", "4", "--job-backend", backend]
     with log.open("wb") as out:
         return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -74,11 +74,16 @@ def sleep_block() -> Iterator[None]:
         unregister(SLEEP)
 
 
-async def test_two_workers_one_killed(database_url: str, tmp_path: Path, sleep_block: None) -> None:
+@pytest.mark.parametrize("backend", ["database", "procrastinate"])
+async def test_two_workers_one_killed(
+    database_url: str, tmp_path: Path, sleep_block: None, backend: str
+) -> None:
     data_dir = tmp_path / "data"
     logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
-    with run_server(data_dir=data_dir, database_url=database_url, inprocess_workers=0) as server:
-        workers = [start_worker(database_url, data_dir, log) for log in logs]
+    with run_server(
+        data_dir=data_dir, database_url=database_url, inprocess_workers=0, job_backend=backend
+    ) as server:
+        workers = [start_worker(database_url, data_dir, log, backend) for log in logs]
         try:
             await drive(server, workers)
         finally:

@@ -22,11 +22,10 @@ from moderately.config import Settings
 from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
 from moderately.objects import open_object_store
-from moderately.runtime import job_kinds, job_queue, storage_for
+from moderately.runtime import job_queue, prepare_queue, storage_for, worker_pool
 from moderately.services import dataset_data, files
 from moderately.services.transfers import Storage
 from moderately.services.usage import UsageRecorder
-from moderately.workers import InProcessWorkers
 
 log = logging.getLogger("moderately")
 
@@ -68,15 +67,12 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_startup:
             await anyio.to_thread.run_sync(upgrade_to_head, settings)
+            await anyio.to_thread.run_sync(prepare_queue, settings)
         store = await open_object_store(settings)
         storage = storage_for(settings, store)
         app.state.storage = storage
-        workers = InProcessWorkers(
-            jobs,
-            job_kinds(database, storage, settings),
-            concurrency=settings.inprocess_workers,
-            poll_interval=settings.job_poll_interval_seconds,
-            recovery_interval=settings.job_recovery_interval_seconds,
+        workers = worker_pool(
+            settings, database, storage, jobs, concurrency=settings.inprocess_workers
         )
         if settings.inprocess_workers:
             await workers.start()  # recovers what a previous run left running first

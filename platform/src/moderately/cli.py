@@ -27,7 +27,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Environment (MODERATELY_*) first, then the flags that were given."""
     overrides: dict[str, Any] = {}
     names = ("data_dir", "database_url", "host", "port", "mount_prefix", "storage_url")
-    for name in (*names, "inprocess_workers"):
+    for name in (*names, "inprocess_workers", "job_backend"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -74,9 +74,17 @@ def known_base_url(settings: Settings) -> str:
     return settings.base_url
 
 
+def migrate(settings: Settings) -> None:
+    """The platform's migrations, then the job queue's schema (procrastinate's, when used)."""
+    from moderately.runtime import prepare_queue
+
+    upgrade_to_head(settings)
+    prepare_queue(settings)
+
+
 def prepare(settings: Settings) -> None:
     """Migrate, bootstrap an empty database, and say where the credentials are."""
-    upgrade_to_head(settings)
+    migrate(settings)
     issued = run_in_session(settings, operator.bootstrap)
     path = settings.credentials_file
     if issued is not None:
@@ -107,7 +115,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    upgrade_to_head(settings)
+    migrate(settings)
     print("Database is at the latest schema.")
     return 0
 
@@ -119,7 +127,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     settings = settings_from(args)
-    upgrade_to_head(settings)
+    migrate(settings)
     print(f"Worker running {args.concurrency} job loops; Ctrl-C or SIGTERM stops it", flush=True)
     serve_worker(settings, concurrency=args.concurrency)
     return 0
@@ -172,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="background job workers inside the server (default 1; 0 runs none)",
     )
+    serve.add_argument(
+        "--job-backend",
+        choices=("database", "procrastinate"),
+        help="the job queue (default: database; procrastinate needs PostgreSQL and "
+        "`pip install moderately[workers]`)",
+    )
     _database_flags(serve)
     serve.set_defaults(handler=cmd_serve)
 
@@ -185,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--storage-url", help="the server's object store (same value as `serve --storage-url`)"
     )
     worker.add_argument("--log-level", default="info")
+    worker.add_argument(
+        "--job-backend",
+        choices=("database", "procrastinate"),
+        help="the queue the server uses (default: database; procrastinate needs PostgreSQL)",
+    )
     _database_flags(worker)
     worker.set_defaults(handler=cmd_worker)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,6 +64,10 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_max_attempts: int = Field(default=3, ge=1)
     job_recovery_interval_seconds: float = Field(default=15.0, gt=0)
+    # "database": the jobs table (workers/db_queue.py; SQLite or PostgreSQL). "procrastinate":
+    # procrastinate on the same PostgreSQL (workers/procrastinate_backend.py; `moderately
+    # migrate` applies its schema). Either way `moderately worker` processes scale out.
+    job_backend: Literal["database", "procrastinate"] = "database"
 
     # ---- pipeline executions (services/pipeline_runner.py; pipelines.md 3.9) ----
     # Outputs whose compact JSON is larger go gzip'd to the object store (GET .../output).

@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
 from moderately.config import Settings
 from moderately.db.session import Database
@@ -21,7 +23,7 @@ from moderately.objects import open_object_store
 from moderately.services import dataset_processing, pipeline_runner
 from moderately.services.transfers import Storage
 from moderately.storage import ObjectStore
-from moderately.workers import DbQueue, InProcessWorkers, JobKind
+from moderately.workers import DbQueue, InProcessWorkers, JobKind, JobQueue
 
 log = logging.getLogger("moderately.workers")
 
@@ -52,9 +54,93 @@ def job_kinds(database: Database, storage: Storage, settings: Settings) -> dict[
     }
 
 
-def job_queue(database: Database, settings: Settings) -> DbQueue:
+def uses_procrastinate(settings: Settings) -> bool:
+    return settings.job_backend == "procrastinate"
+
+
+def job_queue(database: Database, settings: Settings) -> JobQueue:
+    if uses_procrastinate(settings):
+        from moderately.workers.procrastinate_backend import ProcrastinateQueue
+
+        return ProcrastinateQueue(max_attempts=settings.job_max_attempts)
     return DbQueue(
         database, lease_seconds=settings.job_lease_seconds, max_attempts=settings.job_max_attempts
+    )
+
+
+def prepare_queue(settings: Settings) -> None:
+    """Blocking: the queue's own schema (procrastinate's tables), after the migrations."""
+    if not uses_procrastinate(settings):
+        return
+    if not (settings.database_url or "").startswith("postgresql"):
+        raise ValueError("job_backend=procrastinate needs a PostgreSQL database_url")
+    from moderately.workers.procrastinate_backend import apply_schema
+
+    url = settings.database_url or ""
+    # Callable from inside an event loop too (tests start servers from async code).
+    with ThreadPoolExecutor(1) as pool:
+        if pool.submit(asyncio.run, apply_schema(url)).result():
+            log.info("applied the procrastinate schema")
+
+
+class WorkerPool(Protocol):
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class ProcrastinatePool:
+    """procrastinate's worker as a task of this process."""
+
+    def __init__(self, settings: Settings, kinds: dict[str, JobKind], *, concurrency: int) -> None:
+        self.settings = settings
+        self.kinds = kinds
+        self.concurrency = concurrency
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        from moderately.workers.procrastinate_backend import run_procrastinate_worker
+
+        self._stop.clear()
+        self._task = asyncio.create_task(
+            run_procrastinate_worker(
+                self.settings.database_url or "",
+                self.kinds,
+                concurrency=self.concurrency,
+                stop=self._stop,
+                stalled_after=self.settings.job_lease_seconds,
+                sweep_interval=self.settings.job_recovery_interval_seconds,
+            )
+        )
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+def worker_pool(
+    settings: Settings,
+    database: Database,
+    storage: Storage,
+    queue: JobQueue,
+    *,
+    concurrency: int,
+) -> WorkerPool:
+    """The workers of the configured backend, running `concurrency` jobs at once."""
+    kinds = job_kinds(database, storage, settings)
+    if uses_procrastinate(settings):
+        return ProcrastinatePool(settings, kinds, concurrency=concurrency)
+    assert isinstance(queue, DbQueue)
+    return InProcessWorkers(
+        queue,
+        kinds,
+        concurrency=concurrency,
+        poll_interval=settings.job_poll_interval_seconds,
+        recovery_interval=settings.job_recovery_interval_seconds,
     )
 
 
@@ -63,13 +149,8 @@ async def run_worker(settings: Settings, *, concurrency: int, stop: asyncio.Even
     database = Database(settings)
     store = await open_object_store(settings)
     storage = storage_for(settings, store)
-    workers = InProcessWorkers(
-        job_queue(database, settings),
-        job_kinds(database, storage, settings),
-        concurrency=concurrency,
-        poll_interval=settings.job_poll_interval_seconds,
-        recovery_interval=settings.job_recovery_interval_seconds,
-    )
+    queue = job_queue(database, settings)
+    workers = worker_pool(settings, database, storage, queue, concurrency=concurrency)
     await workers.start()
     log.info("worker started: %d claim loops", concurrency)
     try:

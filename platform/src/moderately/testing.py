@@ -45,6 +45,7 @@ from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
 from moderately.ids import new_id
 from moderately.objects import open_object_store
+from moderately.runtime import prepare_queue
 from moderately.services import operator
 from moderately.services.operator import IssuedCredentials
 
@@ -154,6 +155,7 @@ def run_server(
             }
         )
         upgrade_to_head(settings)
+        prepare_queue(settings)
         _check_store(settings)
         issued = _run_in_session(settings, operator.admin_credentials)
     except BaseException:

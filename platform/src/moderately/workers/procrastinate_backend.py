@@ -1,0 +1,215 @@
+"""Jobs dispatched through procrastinate on the platform's PostgreSQL (setting
+`job_backend=procrastinate`; optional dependency `moderately[workers]`).
+
+* Producer: `ProcrastinateQueue.enqueue` defers a procrastinate job with plain SQL on the caller's
+  session (`procrastinate_defer_jobs_v1`), so the job exists exactly when the change that asked
+  for it commits; procrastinate's NOTIFY wakes the listening workers at once.
+* Workers: `run_procrastinate_worker` runs procrastinate's worker with one task that looks the
+  job's `kind` up and runs its handler (the same handlers as the database queue). A handler that
+  raises is retried by procrastinate while attempts remain; on the last attempt the kind's
+  `gave_up` runs. Workers send heartbeats; each worker also sweeps for jobs of workers whose
+  heartbeat stopped (SIGKILL, lost machine) and retries them, or gives up when spent.
+
+Only this module imports procrastinate: the engine and the services see `JobQueue` and `JobKind`
+(workers/base.py) and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from moderately.ids import new_id
+from moderately.workers.base import Job, JobKind, Recovered
+
+log = logging.getLogger("moderately.workers")
+
+QUEUE = "moderately"
+TASK = "moderately.run_job"
+RETRY_WAIT_SECONDS = 5
+
+_DEFER = text(
+    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL, "
+    "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1]))"
+)
+
+
+def conninfo(database_url: str) -> str:
+    """A libpq URL from a SQLAlchemy one (`postgresql+psycopg://` → `postgresql://`)."""
+    scheme, sep, rest = database_url.partition("://")
+    return f"{scheme.split('+', 1)[0]}{sep}{rest}"
+
+
+class ProcrastinateQueue:
+    """The producer side of `JobQueue` (workers claim through procrastinate, not through it)."""
+
+    def __init__(self, *, max_attempts: int = 3) -> None:
+        self.max_attempts = max_attempts
+
+    async def enqueue(
+        self,
+        session: AsyncSession,
+        kind: str,
+        payload: Mapping[str, Any],
+        *,
+        max_attempts: int | None = None,
+    ) -> str:
+        job_id = new_id()
+        args = {
+            "kind": kind,
+            "payload": dict(payload),
+            "job_id": job_id,
+            "max_attempts": max_attempts or self.max_attempts,
+        }
+        await session.execute(_DEFER, {"queue": QUEUE, "task": TASK, "args": json.dumps(args)})
+        return job_id
+
+    # Claims, leases and recovery belong to procrastinate's workers.
+    async def claim(
+        self, worker_id: str, kinds: Collection[str], *, now: datetime | None = None
+    ) -> Job | None:
+        raise NotImplementedError("procrastinate workers claim jobs themselves")
+
+    async def heartbeat(self, job: Job, *, now: datetime | None = None) -> bool:
+        return True
+
+    async def complete(self, job: Job, *, now: datetime | None = None) -> bool:
+        return True
+
+    async def fail(self, job: Job, error: str, *, now: datetime | None = None) -> bool:
+        raise NotImplementedError("procrastinate workers retry jobs themselves")
+
+    async def release(self, job: Job) -> None:
+        return None
+
+    async def recover(self, *, now: datetime | None = None) -> Recovered:
+        return Recovered()
+
+
+async def apply_schema(database_url: str) -> bool:
+    """Create procrastinate's tables and functions unless present; True when applied now."""
+    import procrastinate
+
+    app = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(conninfo=conninfo(database_url))
+    )
+    async with app.open_async():
+        present = await app.connector.execute_query_one_async(
+            "SELECT to_regclass('procrastinate_jobs') IS NOT NULL AS present"
+        )
+        if present["present"]:
+            return False
+        await app.schema_manager.apply_schema_async()
+        return True
+
+
+async def run_procrastinate_worker(
+    database_url: str,
+    kinds: Mapping[str, JobKind],
+    *,
+    concurrency: int,
+    stop: asyncio.Event,
+    stalled_after: float = 30.0,
+    sweep_interval: float = 5.0,
+) -> None:
+    """Run jobs until `stop` is set; a job cut short is retried by the stalled-job sweep."""
+    import procrastinate
+    from procrastinate.jobs import Status
+
+    app = procrastinate.App(
+        connector=procrastinate.PsycopgConnector(conninfo=conninfo(database_url))
+    )
+
+    @app.task(
+        name=TASK,
+        queue=QUEUE,
+        pass_context=True,
+        retry=procrastinate.RetryStrategy(max_attempts=100, wait=RETRY_WAIT_SECONDS),
+    )
+    async def run_job(
+        context: Any, kind: str, payload: dict[str, Any], job_id: str, max_attempts: int
+    ) -> None:
+        attempts = int(getattr(context.job, "attempts", 0) or 0) + 1
+        job = Job(job_id, kind, payload, attempts, max_attempts, worker_id=str(context.worker_name))
+        handler = kinds.get(kind)
+        if handler is None:
+            log.warning("job %s: no handler for kind %s", job_id, kind)
+            return
+        try:
+            await handler.run(job)
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            if attempts < max_attempts:
+                raise  # procrastinate retries it after RETRY_WAIT_SECONDS
+            await _give_up(handler, job, f"gave up after {attempts} attempts: {reason}")
+
+    async def sweep() -> None:
+        """Jobs of workers whose heartbeat stopped: retry them, or give up when spent."""
+        while True:
+            await asyncio.sleep(sweep_interval)
+            try:
+                stalled = await app.job_manager.get_stalled_jobs(
+                    queue=QUEUE, seconds_since_heartbeat=stalled_after
+                )
+                for found in stalled:
+                    args: dict[str, Any] = dict(found.task_kwargs)
+                    attempts = int(found.attempts or 0) + 1
+                    max_attempts = int(args.get("max_attempts", 1))
+                    if attempts < max_attempts:
+                        log.warning("job %s: its worker was lost; retrying", args.get("job_id"))
+                        await app.job_manager.retry_job(found)
+                        continue
+                    handler = kinds.get(str(args.get("kind")))
+                    await app.job_manager.finish_job_by_id_async(
+                        found.id or 0, status=Status.FAILED, delete_job=False
+                    )
+                    if handler is not None:
+                        job = Job(
+                            str(args.get("job_id")),
+                            str(args.get("kind")),
+                            dict(args.get("payload") or {}),
+                            attempts,
+                            max_attempts,
+                        )
+                        await _give_up(handler, job, "its workers were lost")
+                await app.job_manager.prune_stalled_workers(stalled_after)
+            except Exception:
+                log.warning("stalled-job sweep failed", exc_info=True)
+
+    async with app.open_async():
+        sweeper = asyncio.create_task(sweep())
+        worker = asyncio.create_task(
+            app.run_worker_async(
+                queues=[QUEUE],
+                concurrency=concurrency,
+                install_signal_handlers=False,
+                update_heartbeat_interval=max(stalled_after / 3, 0.5),
+                stalled_worker_timeout=stalled_after,
+                fetch_job_polling_interval=1.0,
+            )
+        )
+        try:
+            await stop.wait()
+        finally:
+            sweeper.cancel()
+            worker.cancel()
+            for task in (sweeper, worker):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+
+async def _give_up(handler: JobKind, job: Job, reason: str) -> None:
+    if handler.gave_up is None:
+        return
+    try:
+        await handler.gave_up(job, reason)
+    except Exception:
+        log.warning("job %s: the gave_up hook failed", job.job_id, exc_info=True)
