@@ -345,3 +345,31 @@ async def test_running_execution_with_an_expired_lease(tmp_path: Path, attempts_
         assert finished["status"] == "failed"
         assert finished["progressData"]["error_type"] == "worker_lost"
         assert finished["failedAt"]
+
+
+async def test_pause_and_resume(alice: Account, sleep_block: None) -> None:
+    """PATCH paused stops scheduling (the running block finishes, its output is kept); PATCH
+    running queues it again and the run continues where it stopped (pipelines.md 3.7)."""
+    version_id = await make_version(alice, sleep_chain(0.5), "pausable")
+    created = await alice.client.post(
+        "/pipeline-executions", json=run_body(version_id, {"in": "kept"})
+    )
+    execution_id = created.json()["pipelineExecutionId"]
+    deadline = time.monotonic() + 10
+    while "sleep_1" not in STARTED:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
+    paused = await alice.client.patch(
+        f"/pipeline-executions/{execution_id}", json={"status": "paused"}
+    )
+    assert paused.status_code == 200 and paused.json()["pausedAt"]
+    await asyncio.sleep(1.5)
+    record = (await alice.client.get(f"/pipeline-executions/{execution_id}")).json()
+    assert record["status"] == "paused" and STARTED == ["sleep_1"]
+    resumed = await alice.client.patch(
+        f"/pipeline-executions/{execution_id}", json={"status": "running"}
+    )
+    assert resumed.status_code == 200
+    done = await wait_terminal(alice.client, execution_id)
+    assert done["status"] == "completed" and done["pipelineOutput"] == {"result": "kept"}
+    assert STARTED == ["sleep_1", "sleep_2", "sleep_3"]

@@ -257,3 +257,7 @@ async def test_pdf_text_from_an_uploaded_file(alice: Member) -> None:
     result = json.loads(gzip.decompress(fetched.content))
     assert result["metadata"]["page_count"] == 9
     assert len(result["text"]) > 10_000 and "employ" in result["text"].lower()
+    # Deleting the pipeline deletes its executions' stored outputs too.
+    deleted = await alice.client.delete(f"/pipelines/{done['pipelineId']}")
+    assert deleted.status_code == 200
+    assert (await get(output["downloadUrl"])).status_code == 404

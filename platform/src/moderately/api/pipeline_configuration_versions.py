@@ -2,7 +2,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from moderately.api.deps import MultiValue, PrincipalDep, SessionDep, TeamIdsQuery, paging
+from moderately.api.deps import (
+    MultiValue,
+    PrincipalDep,
+    SessionDep,
+    StoreDep,
+    TeamIdsQuery,
+    paging,
+)
 from moderately.api.errors import error_responses
 from moderately.schemas.base import DeleteResult, Paginated
 from moderately.schemas.pipelines import (
@@ -109,10 +116,12 @@ async def update_pipeline_configuration_version(
     responses=error_responses(400, 403, 404),
 )
 async def delete_pipeline_configuration_version(
-    session: SessionDep, principal: PrincipalDep, version_id: VersionId
+    session: SessionDep, principal: PrincipalDep, storage: StoreDep, version_id: VersionId
 ) -> Any:
-    """The current version cannot be deleted (400): archive it first."""
-    await pipelines.delete_version(session, principal=principal, version_id=version_id)
+    """The current version cannot be deleted (400): archive it first. Its executions go too."""
+    await pipelines.delete_version(
+        session, principal=principal, storage=storage, version_id=version_id
+    )
     return DeleteResult(message="pipeline configuration version deleted")
 
 

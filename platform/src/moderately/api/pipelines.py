@@ -2,7 +2,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from moderately.api.deps import MultiValue, PrincipalDep, SessionDep, TeamIdsQuery, paging
+from moderately.api.deps import (
+    MultiValue,
+    PrincipalDep,
+    SessionDep,
+    StoreDep,
+    TeamIdsQuery,
+    paging,
+)
 from moderately.api.errors import error_responses
 from moderately.schemas.base import DeleteResult, Paginated
 from moderately.schemas.pipelines import (
@@ -85,8 +92,10 @@ async def update_pipeline(
     "/{pipelineId}", response_model=DeleteResult, responses=error_responses(400, 403, 404)
 )
 async def delete_pipeline(
-    session: SessionDep, principal: PrincipalDep, pipeline_id: PipelineId
+    session: SessionDep, principal: PrincipalDep, storage: StoreDep, pipeline_id: PipelineId
 ) -> Any:
-    """Its configuration versions and their executions go with it."""
-    await pipelines.delete_pipeline(session, principal=principal, pipeline_id=pipeline_id)
+    """Its configuration versions and their executions (and stored outputs) go with it."""
+    await pipelines.delete_pipeline(
+        session, principal=principal, storage=storage, pipeline_id=pipeline_id
+    )
     return DeleteResult(message="pipeline deleted")

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -34,8 +35,10 @@ from moderately.ids import is_plausible_id
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
 from moderately.services.scope import scoped, team_for_create, teams_to_show
+from moderately.services.transfers import Storage
 from moderately.timeutil import as_utc
 
+log = logging.getLogger("moderately.pipelines")
 DRAFT, CURRENT, ARCHIVED = "draft", "current", "archived"
 PIPELINE_SORT = {
     "name": Pipeline.name,
@@ -200,13 +203,44 @@ async def update_pipeline(
     return (await _with_metrics(session, [pipeline]))[0]
 
 
-async def delete_pipeline(session: AsyncSession, *, principal: Principal, pipeline_id: str) -> None:
-    """The pipeline, its versions and their executions (ON DELETE CASCADE)."""
+async def _stored_objects(session: AsyncSession, condition: Any) -> list[str]:
+    """Object-store keys of executions about to be deleted: stored outputs and checkpoints."""
+    rows = await session.execute(
+        select(
+            PipelineExecution.pipeline_execution_id,
+            PipelineExecution.output_storage_key,
+            PipelineExecution.status,
+        ).where(condition)
+    )
+    keys = []
+    for execution_id, output_key, status in rows.all():
+        if output_key:
+            keys.append(output_key)
+        if status == "paused":
+            keys.append(f"pipeline-executions/{execution_id}/checkpoint.json")
+    return keys
+
+
+async def _delete_objects(storage: Storage, keys: Sequence[str]) -> None:
+    for key in keys:
+        try:
+            await storage.store.delete(key)
+        except Exception:  # the rows are gone; an orphaned object is only space
+            log.warning("could not delete %s", key, exc_info=True)
+
+
+async def delete_pipeline(
+    session: AsyncSession, *, principal: Principal, storage: Storage, pipeline_id: str
+) -> None:
+    """The pipeline, its versions and their executions (ON DELETE CASCADE), and the stored
+    outputs of those executions."""
     pipeline = await find_pipeline(session, principal=principal, pipeline_id=pipeline_id)
     principal.require_write()
+    keys = await _stored_objects(session, PipelineExecution.pipeline_id == pipeline.pipeline_id)
     await session.execute(delete(Pipeline).where(Pipeline.pipeline_id == pipeline.pipeline_id))
     session.expunge(pipeline)
     await session.flush()
+    await _delete_objects(storage, keys)
 
 
 # ---- configuration versions ----
@@ -348,7 +382,10 @@ async def update_version(
     return version
 
 
-async def delete_version(session: AsyncSession, *, principal: Principal, version_id: str) -> None:
+async def delete_version(
+    session: AsyncSession, *, principal: Principal, storage: Storage, version_id: str
+) -> None:
+    """A non-current version and its executions (with their stored outputs)."""
     version = await get_version(session, principal=principal, version_id=version_id)
     principal.require_write()
     if version.status == CURRENT:
@@ -357,6 +394,11 @@ async def delete_version(session: AsyncSession, *, principal: Principal, version
             field="status",
             value=version.status,
         )
+    keys = await _stored_objects(
+        session,
+        PipelineExecution.pipeline_configuration_version_id
+        == version.pipeline_configuration_version_id,
+    )
     await session.execute(
         delete(Version).where(
             Version.pipeline_configuration_version_id == version.pipeline_configuration_version_id
@@ -364,6 +406,7 @@ async def delete_version(session: AsyncSession, *, principal: Principal, version
     )
     session.expunge(version)
     await session.flush()
+    await _delete_objects(storage, keys)
 
 
 async def clone_version(session: AsyncSession, *, principal: Principal, version_id: str) -> Version:
