@@ -82,3 +82,16 @@ def fresh(server: Any) -> Any:
 def outsider(server: Any) -> Any:
     """A user of another team, who must never see the admin team's data."""
     return server.create_user(f"outsider-{uuid.uuid4().hex[:8]}@example.com", team_name="Elsewhere")
+
+
+@pytest.fixture
+def slow_block(server: Any) -> Iterator[str]:
+    """The type name of a block that sleeps ``config.seconds`` (default 30) in the server."""
+    pytest.importorskip("moderately.engine.registry", reason="platform package missing")
+    from .pipeline_blocks import SLOW, register_slow_block, unregister_slow_block
+
+    register_slow_block()
+    try:
+        yield SLOW
+    finally:
+        unregister_slow_block()
