@@ -229,6 +229,12 @@ async def _delete_objects(storage: Storage, keys: Sequence[str]) -> None:
             log.warning("could not delete %s", key, exc_info=True)
 
 
+async def delete_team_objects(session: AsyncSession, *, storage: Storage, team_id: str) -> None:
+    """The stored outputs and checkpoints of a team that is being deleted."""
+    keys = await _stored_objects(session, PipelineExecution.team_id == team_id)
+    await _delete_objects(storage, keys)
+
+
 async def delete_pipeline(
     session: AsyncSession, *, principal: Principal, storage: Storage, pipeline_id: str
 ) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from moderately.db.models import Team, TeamUser
 from moderately.errors import NotFound
 from moderately.ids import is_plausible_id
-from moderately.services import datasets, files
+from moderately.services import datasets, files, pipelines
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import scoped, teams_to_show
@@ -102,5 +102,6 @@ async def delete_team(
     principal.require_admin(team.team_id)
     await files.delete_team_objects(session, storage=storage, team_id=team.team_id)
     await datasets.delete_team_objects(session, storage=storage, team_id=team.team_id)
+    await pipelines.delete_team_objects(session, storage=storage, team_id=team.team_id)
     await session.execute(delete(Team).where(Team.team_id == team.team_id))
     session.expunge(team)
