@@ -94,9 +94,66 @@ def dataset_roundtrip(client: ModeratelyAI) -> None:
 
         dataset.process(timeout=120)  # raises ProcessingError with the report if it fails
         print(f"processed: {dataset.processing_status}, {dataset.record_count} records")
+
+        pipeline_roundtrip(client, dataset.dataset_id)
     finally:
         dataset.delete()
     print(f"deleted dataset {dataset.name}")
+
+
+def pipeline_roundtrip(client: ModeratelyAI, dataset_id: str) -> None:
+    """Run a small offline pipeline over the dataset: rows -> transform -> template -> output."""
+    blocks = {
+        "prices": ("dataset", {"dataset_id": dataset_id}),
+        "top_three": (
+            "transform",
+            {
+                "operations": [
+                    {"type": "filter", "field": "in_stock", "operator": "eq", "value": True},
+                    {"type": "sort", "field": "unit_price", "direction": "desc"},
+                    {"type": "limit", "count": 3},
+                    {"type": "format", "template": "{{product}} ({{unit_price}})"},
+                    {"type": "join_text", "separator": ", "},
+                ]
+            },
+        ),
+        "heading": ("input", {"json_schema": {"type": "string"}}),
+        "sentence": ("string_template", {"template": "{{heading}}: {{data}}"}),
+        "result": ("output", {"name": "summary"}),
+    }
+    edges = [
+        ("prices", "data", "top_three", "data"),
+        ("top_three", "data", "sentence", "data"),
+        ("heading", "data", "sentence", "heading"),
+        ("sentence", "data", "result", "data"),
+    ]
+    configuration = {
+        "id": "quickstart_prices",
+        "name": "Most expensive items in stock",
+        "blocks": {key: {"id": key, "type": t, "config": c} for key, (t, c) in blocks.items()},
+        "connections": [
+            {"source_block_id": s, "source_port": sp, "target_block_id": t, "target_port": tp}
+            for s, sp, t, tp in edges
+        ],
+    }
+    pipeline = client.pipelines.create(name=f"quickstart-{uuid.uuid4().hex[:6]}")
+    try:
+        version = pipeline.create_configuration_version(configuration=configuration)
+        report = version.validate()
+        print(
+            f"configuration version {version.version} ({version.status}): valid={report['valid']}"
+        )
+        execution = version.execute(
+            pipeline_input={"heading": "Most expensive in stock"},
+            pipeline_input_summary="quickstart price list",
+            block=True,
+            timeout=60,
+            on_progress=lambda e: print(f"  {e.status}: {e.progress_message or ''}"),
+        )
+        print(f"pipeline output: {execution.get_output()}")
+    finally:
+        pipeline.delete()
+    print(f"deleted pipeline {pipeline.name}")
 
 
 if __name__ == "__main__":
