@@ -294,7 +294,7 @@ class SchemaVersionPublic(ResponseModel):
     updated_at: Timestamp
 
 
-_COLUMNS_ALIASES = AliasChoices("columns", "columnsJson", "columns_json")
+_COLUMNS_ALIASES = AliasChoices("columns", "columnsJson")
 _OPTIONS_ALIASES = AliasChoices("parsingOptions", "parsing_options")
 
 
