@@ -256,6 +256,49 @@ async def test_infer_from_a_file_and_a_data_version(alice: Member, bob: Member) 
     assert_error(await alice.client.post(infer, json=bad_options), 400)
 
 
+XLSX = b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml xl/workbook.xml junk\x00\x01"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"
+
+
+async def test_infer_refuses_binary_input(alice: Member) -> None:
+    infer = "/dataset-schema-versions/infer"
+    dataset_id = (await create_dataset(alice, "binary"))["datasetId"]
+    xlsx = await upload_data(alice, dataset_id, XLSX, fileType="xlsx", fileName="book.xlsx")
+    png = await upload(alice, PNG, fileName="a.png", mimeType="image/png")
+    nul = await upload(alice, b"a,b\n1,\x002\n", fileName="nul.csv")
+    for body, kind in (
+        ({"datasetDataVersionId": xlsx["datasetDataVersionId"]}, "an Excel workbook (.xlsx)"),
+        ({"fileId": png["fileId"]}, "a PNG image"),
+        ({"fileId": nul["fileId"], "parsingOptions": {"delimiter": ","}}, "binary data"),
+    ):
+        error = assert_error(await alice.client.post(infer, json=body), 400)
+        message = error["message"]
+        assert "only delimited text (CSV/TSV) can be inferred" in message, message
+        assert f"this file looks like {kind}" in message, message
+
+
+async def test_infer_sniffs_what_partial_options_leave_out(alice: Member) -> None:
+    infer = "/dataset-schema-versions/infer"
+    file = await upload(alice, b"x;y\n1;2\n", fileName="semi.csv")
+    for options in ({"headerRow": 1}, {"encoding": "utf-8"}, {"skipRows": 0}):
+        body = {"fileId": file["fileId"], "parsingOptions": options}
+        inferred = ok(await alice.client.post(infer, json=body))
+        assert inferred["parsingOptions"]["delimiter"] == ";", options
+        assert [c["name"] for c in inferred["columns"]] == ["x", "y"], options
+    given = {"fileId": file["fileId"], "parsingOptions": {"delimiter": ","}}
+    assert [c["name"] for c in ok(await alice.client.post(infer, json=given))["columns"]] == ["x;y"]
+
+
+async def test_processing_binary_data_fails_clearly(alice: Member) -> None:
+    dataset_id = (await create_dataset(alice, "binary processing"))["datasetId"]
+    await create_schema(alice, dataset_id, COLUMNS)
+    await upload_data(alice, dataset_id, PNG)  # declared csv, is a PNG
+    failed = await process(alice, dataset_id)
+    assert failed["processingStatus"] == "failed", failed
+    assert "not delimited text: it looks like a PNG image" in failed["processingError"]
+    assert "only delimited text (CSV/TSV) can be processed" in failed["processingError"]
+
+
 # ---- processing ----
 
 

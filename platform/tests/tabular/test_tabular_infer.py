@@ -12,7 +12,9 @@ import pytest
 
 from moderately.tabular import (
     Column,
+    NotDelimitedText,
     ParsingOptions,
+    binary_kind,
     infer,
     infer_schema,
     sniff_options,
@@ -205,3 +207,51 @@ def test_inferred_schema_validates_its_file(tmp_path: Path) -> None:
 def test_mixed_line_endings(write: Write) -> None:
     columns = infer_schema(write("a,b\r\n1,x\n2,y\r\n"))
     assert [(c.name, c.type) for c in columns] == [("a", "integer"), ("b", "string")]
+
+
+XLSX_HEAD = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml xl/workbook.xml"
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        (XLSX_HEAD + b"junk\x00", "an Excel workbook (.xlsx)"),
+        (b"PK\x03\x04junk\x00", "a ZIP archive"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "a PDF document"),
+        (b"a,b\n1,\x002\n", "binary data (it contains NUL bytes)"),
+    ],
+)
+def test_binary_input_is_refused(write: Write, content: bytes, kind: str) -> None:
+    path = write(content)
+    assert binary_kind(path) == kind
+    with pytest.raises(NotDelimitedText) as caught:
+        infer(path)
+    assert str(caught.value) == (
+        f"only delimited text (CSV/TSV) can be inferred; this file looks like {kind}"
+    )
+    with pytest.raises(ValueError):  # given options do not get past it either
+        infer(path, {"delimiter": ",", "encoding": "latin-1"})
+
+
+def test_wide_text_is_not_binary(write: Write) -> None:
+    assert binary_kind(write("a,b\n1,2\n", encoding="utf-16")) is None  # BOM
+    no_bom = write("a,b\n1,2\n", encoding="utf-16-le")
+    assert binary_kind(no_bom) is not None
+    assert binary_kind(no_bom, encoding="utf-16-le") is None
+    assert [c.name for c in infer_schema(no_bom, {"encoding": "utf-16-le"})] == ["a", "b"]
+
+
+def test_partial_options_sniff_the_rest(write: Write) -> None:
+    path = write("x;y\n1;2\n")
+    for given in ({"headerRow": 1}, {"encoding": "utf-8"}, {"skipRows": 0}, {}):
+        inferred = infer(path, given)
+        assert inferred.options.delimiter == ";", given
+        assert [c.name for c in inferred.columns] == ["x", "y"], given
+    cp = write("Note: caf\xe9\nx|y\n1|2\n", "cp.csv", encoding="cp1252")
+    inferred = infer(cp, {"headerRow": 2})
+    assert (inferred.options.delimiter, inferred.options.encoding) == ("|", "cp1252")
+    assert inferred.options.header_row == 2
+    kept = infer(cp, {"headerRow": 2, "encoding": "latin-1"})
+    assert (kept.options.delimiter, kept.options.encoding) == ("|", "iso8859-1")
+    assert [c.name for c in infer(path, {"delimiter": ","}).columns] == ["x;y"]  # given: kept

@@ -16,7 +16,8 @@ current data or a new current schema supersedes it):
   the first errors naming row, line, column and value; capped). The active versions stay those of
   the last successful run; no version changes status.
 
-Bad data is a processing result, never a job failure. A job fails (and is retried) only when
+Binary data (an xlsx, an image, NUL bytes: `tabular.binary_kind`) fails at once with what it looks
+like. Bad data is a processing result, never a job failure. A job fails (and is retried) only when
 something outside the data broke (object store unreachable, database lost); when its attempts
 are spent, `gave_up` marks the dataset failed with the reason.
 """
@@ -94,6 +95,16 @@ async def run(database: Database, storage: Storage, job: Job) -> None:
             problem = f"the bytes of data version {data.version_no} are missing from the store"
             await _finish(database, job, processing_status=FAILED, processing_error=problem)
             return
+        kind = await anyio.to_thread.run_sync(
+            functools.partial(tabular.binary_kind, path, encoding=_encoding(schema))
+        )
+        if kind is not None:
+            problem = (
+                f"data version {data.version_no} is not delimited text: it looks like {kind}; "
+                "only delimited text (CSV/TSV) can be processed"
+            )
+            await _finish(database, job, processing_status=FAILED, processing_error=problem)
+            return
         check = functools.partial(
             tabular.validate,
             path,
@@ -133,6 +144,12 @@ async def gave_up(database: Database, job: Job, reason: str) -> None:
     await _finish(
         database, job, processing_status=FAILED, processing_error=f"processing stopped: {reason}"
     )
+
+
+def _encoding(schema: DatasetSchemaVersion) -> str | None:
+    options = schema.parsing_options or {}
+    encoding = options.get("encoding") if isinstance(options, dict) else None
+    return encoding if isinstance(encoding, str) else None
 
 
 def _missing_input(dataset: Dataset) -> str | None:

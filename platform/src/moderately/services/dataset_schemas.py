@@ -214,7 +214,8 @@ async def infer_schema(
     sample_rows: int | None = None,
 ) -> tabular.InferredSchema:
     """Columns (types from the values, not the header) and parsing options (sniffed unless
-    given) of an uploaded file or data version, read with the server's engine."""
+    given; partial options keep what they give, the rest is sniffed) of an uploaded file or data
+    version, read with the server's engine. Binary input (xlsx, images, NUL bytes): 400."""
     if file_id is None and data_version_id is None:
         raise Invalid(
             "name the sample: fileId (an uploaded file) or datasetDataVersionId",
@@ -231,7 +232,8 @@ async def infer_schema(
         what, field = f"data version {data_version_id}", "datasetDataVersionId"
     if row.upload_status != COMPLETED:
         raise InvalidState(f"upload not completed: {what} is {row.upload_status}", field=field)
-    options = checked_options(parsing_options) if parsing_options is not None else None
+    if parsing_options is not None:
+        checked_options(parsing_options)  # 400 when invalid; what it leaves out is sniffed
     key = row.storage_key
     await session.commit()  # no transaction (no SQLite write lock) while reading the sample
     with tempfile.TemporaryDirectory(prefix="moderately-") as scratch:
@@ -241,8 +243,10 @@ async def infer_schema(
         except ObjectNotFound:
             raise InvalidState(f"the bytes of {what} are missing", field=field) from None
         rows = sample_rows or tabular.DEFAULT_SAMPLE_ROWS
-        run = functools.partial(tabular.infer, path, options, sample_rows=rows)
+        run = functools.partial(tabular.infer, path, parsing_options, sample_rows=rows)
         try:
             return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+        except tabular.NotDelimitedText as exc:
+            raise Invalid(f"{exc} ({what})", field=field) from None
         except ValueError as exc:
             raise Invalid(f"cannot infer a schema: {exc}", field=field) from None

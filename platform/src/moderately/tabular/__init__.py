@@ -8,12 +8,21 @@ uses its own in-memory DuckDB connection, so calls are independent and thread-sa
 * ``validate(path, columns, options, max_errors=100)``: a ``ValidationReport`` (never raises for bad
   data).
 * ``infer_schema(path, options=None, sample_rows=...)`` / ``infer(...)`` / ``sniff_options(path)``:
-  columns (and parsing options) from the data.
+  columns (and parsing options) from the data; ``binary_kind(path)``: what a non-text file looks
+  like (``infer`` raises ``NotDelimitedText`` on one).
 """
 
 from .coltypes import BOOL_FALSE, BOOL_TRUE
 from .counting import count_rows
-from .inference import DEFAULT_SAMPLE_ROWS, InferredSchema, infer, infer_schema, sniff_options
+from .inference import (
+    DEFAULT_SAMPLE_ROWS,
+    InferredSchema,
+    NotDelimitedText,
+    binary_kind,
+    infer,
+    infer_schema,
+    sniff_options,
+)
 from .options import (
     KNOWN_TYPES,
     Column,
@@ -29,6 +38,7 @@ __all__ = [
     "BOOL_TRUE",
     "DEFAULT_SAMPLE_ROWS",
     "KNOWN_TYPES",
+    "NotDelimitedText",
     "Column",
     "ColumnType",
     "InferredSchema",
@@ -36,6 +46,7 @@ __all__ = [
     "ParsingOptions",
     "ValidationIssue",
     "ValidationReport",
+    "binary_kind",
     "columns_from_wire",
     "count_rows",
     "infer",

@@ -18,12 +18,18 @@ its sample. Per column, over its non-blank values, the first rule that holds win
 
 ``nullable`` is true where the sample has a blank value. Names are the header's (stripped; blank
 names become ``column_<pos>``, repeats ``name_2``...), in header order.
+
+Options given as a mapping may be partial: what it leaves out of ``delimiter`` and ``encoding`` is
+sniffed (from its ``headerRow``/``skipRows``), what it gives is kept. Binary input (a known magic
+number such as a ZIP/xlsx, PNG or PDF, or NUL bytes in text that is not UTF-16/32) raises
+``NotDelimitedText`` (a ``ValueError``) instead of yielding junk columns; ``binary_kind`` tells.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import itertools
 from collections import Counter
@@ -70,8 +76,12 @@ def infer(
     *,
     sample_rows: int | None = DEFAULT_SAMPLE_ROWS,
 ) -> InferredSchema:
-    """Like ``infer_schema``, with the parsing options used (sniffed when ``options`` is None)."""
-    opts = sniff_options(path) if options is None else ParsingOptions.from_wire(options)
+    """Like ``infer_schema``, with the parsing options used (sniffed when ``options`` is None;
+    a mapping's missing ``delimiter``/``encoding`` are sniffed)."""
+    opts = _resolve_options(path, options)
+    kind = binary_kind(path, encoding=opts.encoding)
+    if kind is not None:
+        raise NotDelimitedText(kind)
     if sample_rows is not None and sample_rows < 1:
         raise ValueError("sample_rows must be >= 1 or None")
     with prepare(path, opts) as source:
@@ -88,6 +98,98 @@ def infer(
         for i, (name, s) in enumerate(zip(source.names, stats, strict=True))
     ]
     return InferredSchema(columns, opts, rows, sample_rows is None or rows < sample_rows)
+
+
+class NotDelimitedText(ValueError):
+    """The file is binary (a workbook, an image, ...), not delimited text."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__(
+            f"only delimited text (CSV/TSV) can be inferred; this file looks like {kind}"
+        )
+
+
+BINARY_SNIFF_BYTES: Final = 8 * 1024
+# (magic prefix, what the file looks like); ZIP is told apart by the entries it names.
+_MAGIC: Final = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an OLE2 file (e.g. an old .xls workbook)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ\x00", "an xz archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+    (b"PAR1", "a Parquet file"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x7fELF", "an executable (ELF)"),
+    (b"RIFF", "a RIFF media file"),
+)
+_WIDE_BOMS: Final = (
+    codecs.BOM_UTF16_LE,
+    codecs.BOM_UTF16_BE,
+    codecs.BOM_UTF32_LE,
+    codecs.BOM_UTF32_BE,
+)
+
+
+def binary_kind(path: str | Path, *, encoding: str | None = None) -> str | None:
+    """What a binary file looks like ("an Excel workbook (.xlsx)", "a PNG image", ...), or None
+    for text. NUL bytes count as binary unless the text is UTF-16/32 (a BOM or ``encoding``)."""
+    with Path(path).open("rb") as f:
+        head = f.read(BINARY_SNIFF_BYTES)
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        if b"xl/" in head:
+            return "an Excel workbook (.xlsx)"
+        if b"word/" in head:
+            return "a Word document (.docx)"
+        if b"ppt/" in head:
+            return "a PowerPoint presentation (.pptx)"
+        return "a ZIP archive"
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    wide = head.startswith(_WIDE_BOMS) or _is_wide(encoding)
+    if b"\x00" in head and not wide:
+        return "binary data (it contains NUL bytes)"
+    return None
+
+
+def _is_wide(encoding: str | None) -> bool:
+    try:
+        name = codecs.lookup(encoding).name if encoding else ""
+    except LookupError:
+        return False
+    return name.startswith(("utf-16", "utf-32"))
+
+
+def _resolve_options(
+    path: str | Path, options: ParsingOptions | Mapping[str, Any] | None
+) -> ParsingOptions:
+    if options is None:
+        return sniff_options(path)
+    given = ParsingOptions.from_wire(options)
+    if isinstance(options, ParsingOptions):
+        return given
+    has_delimiter = options.get("delimiter") is not None
+    has_encoding = options.get("encoding") is not None
+    if has_delimiter and has_encoding:
+        return given
+    skip = given.skip_rows if isinstance(given.skip_rows, int) else list(given.skip_rows)
+    sniffed = sniff_options(
+        path,
+        header_row=given.header_row,
+        skip_rows=skip,
+        encoding=given.encoding if has_encoding else None,
+    )
+    return dataclasses.replace(
+        given,
+        delimiter=given.delimiter if has_delimiter else sniffed.delimiter,
+        encoding=sniffed.encoding,
+    )
 
 
 # Per value, a bit mask of the types it satisfies (one CASE: the first matching branch wins, so
@@ -155,9 +257,13 @@ def _decide(s: Mapping[str, int]) -> str:
 
 
 def sniff_options(
-    path: str | Path, *, header_row: int = 1, skip_rows: int | list[int] = 0
+    path: str | Path,
+    *,
+    header_row: int = 1,
+    skip_rows: int | list[int] = 0,
+    encoding: str | None = None,
 ) -> ParsingOptions:
-    """Parsing options guessed from the start of the file: encoding and delimiter.
+    """Parsing options guessed from the start of the file: encoding (unless given) and delimiter.
 
     Encoding: a BOM decides (UTF-8/16/32); else UTF-8 if the sample decodes, else cp1252, else
     latin-1. Delimiter: of ``,`` tab ``;`` ``|``, the one that splits the first records (from the
@@ -172,7 +278,8 @@ def sniff_options(
         sample = f.read(SNIFF_BYTES + 1)
     truncated = len(sample) > SNIFF_BYTES
     sample = sample[:SNIFF_BYTES]
-    encoding = _sniff_encoding(sample, truncated)
+    if encoding is None:
+        encoding = _sniff_encoding(sample, truncated)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, not truncated)
     text = text.removeprefix("\ufeff")
     lines = text.split("\n")
