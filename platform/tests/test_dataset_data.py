@@ -434,6 +434,20 @@ async def test_expired_pending_data_uploads_are_failed_and_removed(
     good = await upload_data(alice, dataset_id, CSV)
     stale = await start_upload(alice, dataset_id)
     await put(stale["uploadUrl"], b"never completed")
+    # A PUT the store refuses (the size declared at create differs): no bytes, still pending.
+    refused = await start_upload(alice, dataset_id, status="current", fileSizeBytes=3)
+    assert (await put(refused["uploadUrl"], b"four")).status_code >= 400
+    refused_id = refused["dataVersion"]["datasetDataVersionId"]
+    listing = "/dataset-data-versions"
+    pending = ok(
+        await alice.client.get(
+            listing, params={"datasetIds": dataset_id, "uploadStatus": "pending"}
+        )
+    )
+    assert {v["datasetDataVersionId"] for v in pending["items"]} == {
+        stale["dataVersion"]["datasetDataVersionId"],
+        refused_id,
+    }
     settings = live_server.settings
     storage = Storage(
         store=store,
@@ -456,3 +470,21 @@ async def test_expired_pending_data_uploads_are_failed_and_removed(
     assert (await dataset_of(alice, dataset_id))["currentDataVersionId"] == good[
         "datasetDataVersionId"
     ]
+    gone = ok(await alice.client.get(f"/dataset-data-versions/{refused_id}"))
+    assert (gone["uploadStatus"], gone["status"]) == ("failed", "draft")  # never promoted
+    assert "expired" in gone["failureReason"]
+    by_status = {"datasetIds": dataset_id, "uploadStatus": "failed"}
+    failed_ids = {
+        v["datasetDataVersionId"]
+        for v in ok(await alice.client.get(listing, params=by_status))["items"]
+    }
+    assert failed_ids == {failed["datasetDataVersionId"], refused_id}
+    assert (
+        ok(await alice.client.get(listing, params={**by_status, "uploadStatus": "pending"}))[
+            "items"
+        ]
+        == []
+    )
+    # Failed versions keep their numbers: the next one is numbered after them.
+    latest = await upload_data(alice, dataset_id, CSV)
+    assert latest["versionNo"] == refused["dataVersion"]["versionNo"] + 1 == 4

@@ -20,6 +20,7 @@ from moderately.schemas.datasets import (
     DataVersionPublic,
     DataVersionUploadPublic,
     FileType,
+    UploadStatus,
     VersionSort,
     VersionStatus,
 )
@@ -74,6 +75,14 @@ async def list_data_versions(
     status: VersionStatus | None = None,
     version_no: Annotated[int | None, Query(alias="versionNo", ge=1, le=MAX_VERSION_NO)] = None,
     file_type: Annotated[FileType | None, Query(alias="fileType")] = None,
+    upload_status: Annotated[
+        UploadStatus | None,
+        Query(
+            alias="uploadStatus",
+            description="Extension: pending (not completed yet), completed, or failed (refused, "
+            "mismatched, or expired: swept once the upload URL and its grace period are over)",
+        ),
+    ] = None,
 ) -> Any:
     """Default order: createdAt ascending."""
     return await dataset_data.list_versions(
@@ -86,6 +95,7 @@ async def list_data_versions(
         status=status,
         version_no=version_no,
         file_type=file_type,
+        upload_status=upload_status,
     )
 
 

@@ -135,7 +135,11 @@ class DataVersionPublic(ResponseModel):
         description="Data records, counted by the server at complete (quoted line breaks, "
         "BOM, missing final newline; the current schema's parsingOptions); null for xlsx"
     )
-    upload_status: UploadStatus = Field(description="Extension: state of the bytes")
+    upload_status: UploadStatus = Field(
+        description="Extension: state of the bytes; pending until completed, failed when "
+        "refused or mismatched at complete, or when the upload URL expired (plus a grace "
+        "period) without a complete. A failed version is never promoted; its versionNo stays used"
+    )
     failure_reason: str | None = Field(
         default=None,
         exclude_if=lambda v: v is None,

@@ -10,6 +10,12 @@ temporary file to hash and count them, and records the row count the server coun
 A version created with status `current` becomes current when its upload completes: the previous
 current is archived and the dataset's pointers and counters follow (datasets.promote_data_version).
 Until then it shows `draft`. A `draft` changes nothing on the dataset.
+
+An upload that never completes (PUT refused or never sent) is failed by `expire_pending_uploads`
+(the app's periodic sweep, shared with files) once its URL expired plus the grace period: its
+bytes (if any) are removed and `uploadStatus` becomes `failed` with `failureReason`; it is never
+promoted and keeps `status` draft (or archived). The row stays, so its `versionNo` stays used and
+numbers only grow; lists filter on `uploadStatus` to hide or show such versions.
 """
 
 from __future__ import annotations
@@ -78,6 +84,7 @@ async def list_versions(
     status: str | None = None,
     version_no: int | None = None,
     file_type: str | None = None,
+    upload_status: str | None = None,
 ) -> Page[DatasetDataVersion]:
     model = DatasetDataVersion
     stmt = select(model).where(model.team_id.in_(teams_to_show(principal, team_ids)))
@@ -91,6 +98,8 @@ async def list_versions(
         stmt = stmt.where(model.version_no == version_no)
     if file_type is not None:
         stmt = stmt.where(model.file_type == file_type)
+    if upload_status is not None:
+        stmt = stmt.where(model.upload_status == upload_status)
     return await paginate(
         session, stmt, params=params, sort_columns=SORT, id_column=model.dataset_data_version_id
     )
