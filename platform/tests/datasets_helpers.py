@@ -57,6 +57,9 @@ async def download_version(who: Member, version_id: str) -> bytes:
     link = ok(await who.client.get(f"/dataset-data-versions/{version_id}/download"))
     response = await get(link["downloadUrl"])
     assert response.status_code == 200, response.text
+    # Extension: what the URL serves, so the SDK can check it without fetching the version.
+    assert link["fileSizeBytes"] == len(response.content)
+    assert link["fileHash"].lower().removeprefix("sha256:") == sha(response.content)
     return response.content
 
 

@@ -117,7 +117,8 @@ async def test_round_trip(alice: Member, size: int) -> None:
     assert await file_of(alice, file["fileId"]) == file
 
     link = await alice.client.get(f"/files/{file['fileId']}/download")
-    assert set(link.json()) == {"downloadUrl", "expiresAt"}
+    assert set(link.json()) == {"downloadUrl", "expiresAt", "fileHash", "fileSize"}
+    assert (link.json()["fileHash"], link.json()["fileSize"]) == (sha(data), size)  # extension
     fetched = await get(link.json()["downloadUrl"])
     assert fetched.status_code == 200
     assert fetched.content == data

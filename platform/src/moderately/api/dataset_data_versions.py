@@ -149,4 +149,9 @@ async def download_data_version(
     ticket = await dataset_data.download_url(
         session, principal=principal, storage=storage, version_id=version_id
     )
-    return DataVersionDownloadPublic(download_url=ticket.download_url, expires_at=ticket.expires_at)
+    return DataVersionDownloadPublic(
+        download_url=ticket.download_url,
+        expires_at=ticket.expires_at,
+        file_hash=ticket.file_hash,
+        file_size_bytes=ticket.file_size,
+    )

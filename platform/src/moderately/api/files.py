@@ -177,4 +177,9 @@ async def download_file(
     ticket = await files.download_url(
         session, principal=principal, storage=storage, file_id=file_id
     )
-    return FileDownloadPublic(download_url=ticket.download_url, expires_at=ticket.expires_at)
+    return FileDownloadPublic(
+        download_url=ticket.download_url,
+        expires_at=ticket.expires_at,
+        file_hash=ticket.file_hash,
+        file_size=ticket.file_size,
+    )

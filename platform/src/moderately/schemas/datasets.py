@@ -197,6 +197,14 @@ class DataVersionComplete(RequestModel):
 class DataVersionDownloadPublic(ResponseModel):
     download_url: str = Field(json_schema_extra={"format": "uri"})
     expires_at: Timestamp | None
+    file_hash: str | None = Field(
+        default=None,
+        description="Extension: SHA-256 of the stored bytes (as sent, else computed by the "
+        "server), to check the download against",
+    )
+    file_size_bytes: int | None = Field(
+        default=None, ge=0, description="Extension: the size in bytes of what the URL serves"
+    )
 
 
 # ---- schema versions ----

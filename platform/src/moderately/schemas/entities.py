@@ -386,3 +386,11 @@ class FileUpdate(RequestModel):
 class FileDownloadPublic(ResponseModel):
     download_url: str = Field(json_schema_extra={"format": "uri"})
     expires_at: Timestamp | None
+    file_hash: str | None = Field(
+        default=None,
+        description="Extension: the file's SHA-256 (as sent, else the verified hex digest), to "
+        "check the downloaded bytes against",
+    )
+    file_size: int | None = Field(
+        default=None, ge=0, description="Extension: the size in bytes of what the URL serves"
+    )

@@ -306,6 +306,8 @@ async def download_url(
         content_type=CONTENT_TYPES.get(version.file_type, "application/octet-stream"),
         what=f"data version {version.dataset_data_version_id}",
         field="dataVersion",
+        file_hash=version.file_hash or version.hash_hex,
+        file_size=version.file_size_bytes,
     )
 
 

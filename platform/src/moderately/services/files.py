@@ -304,5 +304,11 @@ async def download_url(
 ) -> DownloadTicket:
     file = await get_file(session, principal=principal, file_id=file_id)
     return await transfers.presign_download(
-        storage, file, content_type=file.mime_type, what=f"file {file.file_id}", field="file"
+        storage,
+        file,
+        content_type=file.mime_type,
+        what=f"file {file.file_id}",
+        field="file",
+        file_hash=file.file_hash or file.hash_hex,
+        file_size=file.file_size,
     )

@@ -70,6 +70,9 @@ class UploadUrl:
 class DownloadTicket:
     download_url: str
     expires_at: datetime
+    # What the URL serves (an extension: the client verifies the bytes without another GET).
+    file_hash: str | None = None
+    file_size: int | None = None
 
 
 # ---- hashes and sizes ----
@@ -135,7 +138,14 @@ async def presign_upload(
 
 
 async def presign_download(
-    storage: Storage, row: UploadTracked, *, content_type: str, what: str, field: str
+    storage: Storage,
+    row: UploadTracked,
+    *,
+    content_type: str,
+    what: str,
+    field: str,
+    file_hash: str | None = None,
+    file_size: int | None = None,
 ) -> DownloadTicket:
     """A GET URL; only for rows whose upload completed (400 naming `field` otherwise)."""
     if row.upload_status != COMPLETED:
@@ -147,7 +157,7 @@ async def presign_download(
         content_type=content_type,
         base_url=storage._route("download"),
     )
-    return DownloadTicket(request.url, request.expires_at)
+    return DownloadTicket(request.url, request.expires_at, file_hash, file_size)
 
 
 # ---- completing ----
