@@ -8,11 +8,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import Agent
-from moderately.errors import Conflict, NotFound
+from moderately.errors import NotFound
 from moderately.ids import is_plausible_id
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
-from moderately.services.scope import scoped, team_for_create, teams_to_show
+from moderately.services.scope import (
+    ensure_unique_name,
+    rename,
+    scoped,
+    team_for_create,
+    teams_to_show,
+)
 
 SORT = {"name": Agent.name, "createdAt": Agent.created_at, "updatedAt": Agent.updated_at}
 
@@ -45,16 +51,6 @@ async def get_agent(session: AsyncSession, *, principal: Principal, agent_id: st
     return agent
 
 
-async def _ensure_unique_name(
-    session: AsyncSession, *, team_id: str, name: str, agent_id: str | None = None
-) -> None:
-    stmt = select(Agent.agent_id).where(Agent.team_id == team_id, Agent.name == name)
-    if agent_id is not None:
-        stmt = stmt.where(Agent.agent_id != agent_id)
-    if await session.scalar(stmt) is not None:
-        raise Conflict(f"an agent named {name!r} already exists in this team")
-
-
 async def create_agent(
     session: AsyncSession,
     *,
@@ -66,7 +62,7 @@ async def create_agent(
 ) -> Agent:
     principal.require_write()
     team_id = team_for_create(principal, team_id=team_id, request_team_ids=request_team_ids)
-    await _ensure_unique_name(session, team_id=team_id, name=name)
+    await ensure_unique_name(session, Agent.agent_id, what="an agent", team_id=team_id, name=name)
     agent = Agent(team_id=team_id, name=name, description=description)
     session.add(agent)
     await session.flush()
@@ -78,12 +74,7 @@ async def update_agent(
 ) -> Agent:
     agent = await get_agent(session, principal=principal, agent_id=agent_id)
     principal.require_write()
-    name = changes.get("name")
-    if isinstance(name, str) and name != agent.name:
-        await _ensure_unique_name(
-            session, team_id=agent.team_id, name=name, agent_id=agent.agent_id
-        )
-        agent.name = name
+    await rename(session, agent, Agent.agent_id, changes.get("name"), what="an agent")
     if "description" in changes:
         agent.description = changes["description"]  # type: ignore[assignment]
     await session.flush()

@@ -21,12 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.dialect import for_update
 from moderately.db.models import Dataset, DatasetDataVersion, DatasetSchemaVersion
-from moderately.errors import Conflict, NotFound
+from moderately.errors import NotFound
 from moderately.ids import is_plausible_id
 from moderately.services import dataset_processing
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
-from moderately.services.scope import scoped, team_for_create, teams_to_show
+from moderately.services.scope import (
+    ensure_unique_name,
+    rename,
+    scoped,
+    team_for_create,
+    teams_to_show,
+)
 from moderately.services.transfers import Storage
 from moderately.workers.base import JobQueue
 
@@ -94,16 +100,6 @@ async def require_dataset(session: AsyncSession, *, team_id: str, dataset_id: st
         raise NotFound("dataset", dataset_id)
 
 
-async def _ensure_unique_name(
-    session: AsyncSession, *, team_id: str, name: str, dataset_id: str | None = None
-) -> None:
-    stmt = select(Dataset.dataset_id).where(Dataset.team_id == team_id, Dataset.name == name)
-    if dataset_id is not None:
-        stmt = stmt.where(Dataset.dataset_id != dataset_id)
-    if await session.scalar(stmt) is not None:
-        raise Conflict(f"a dataset named {name!r} already exists in this team")
-
-
 async def create_dataset(
     session: AsyncSession,
     *,
@@ -117,7 +113,9 @@ async def create_dataset(
 ) -> Dataset:
     principal.require_write()
     team_id = team_for_create(principal, team_id=team_id, request_team_ids=request_team_ids)
-    await _ensure_unique_name(session, team_id=team_id, name=name)
+    await ensure_unique_name(
+        session, Dataset.dataset_id, what="a dataset", team_id=team_id, name=name
+    )
     dataset = Dataset(team_id=team_id, name=name, description=description)
     session.add(dataset)
     await session.flush()
@@ -140,12 +138,7 @@ async def update_dataset(
     process = bool(changes.get("should_process"))
     dataset = await get_dataset(session, principal=principal, dataset_id=dataset_id, lock=process)
     principal.require_write()
-    name = changes.get("name")
-    if name is not None and name != dataset.name:
-        await _ensure_unique_name(
-            session, team_id=dataset.team_id, name=name, dataset_id=dataset.dataset_id
-        )
-        dataset.name = name
+    await rename(session, dataset, Dataset.dataset_id, changes.get("name"), what="a dataset")
     if "description" in changes:
         dataset.description = changes["description"]
     if process:

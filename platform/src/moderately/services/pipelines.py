@@ -34,7 +34,13 @@ from moderately.errors import Conflict, Invalid, InvalidState, NotFound
 from moderately.ids import is_plausible_id
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
-from moderately.services.scope import scoped, team_for_create, teams_to_show
+from moderately.services.scope import (
+    ensure_unique_name,
+    rename,
+    scoped,
+    team_for_create,
+    teams_to_show,
+)
 from moderately.services.transfers import Storage
 from moderately.timeutil import as_utc
 
@@ -157,16 +163,6 @@ async def get_pipeline(
     return (await _with_metrics(session, [pipeline]))[0]
 
 
-async def _ensure_unique_name(
-    session: AsyncSession, *, team_id: str, name: str, pipeline_id: str | None = None
-) -> None:
-    stmt = select(Pipeline.pipeline_id).where(Pipeline.team_id == team_id, Pipeline.name == name)
-    if pipeline_id is not None:
-        stmt = stmt.where(Pipeline.pipeline_id != pipeline_id)
-    if await session.scalar(stmt) is not None:
-        raise Conflict(f"a pipeline named {name!r} already exists in this team")
-
-
 async def create_pipeline(
     session: AsyncSession,
     *,
@@ -178,7 +174,9 @@ async def create_pipeline(
 ) -> PipelineView:
     principal.require_write()
     team_id = team_for_create(principal, team_id=team_id, request_team_ids=request_team_ids)
-    await _ensure_unique_name(session, team_id=team_id, name=name)
+    await ensure_unique_name(
+        session, Pipeline.pipeline_id, what="a pipeline", team_id=team_id, name=name
+    )
     pipeline = Pipeline(team_id=team_id, name=name, description=description)
     session.add(pipeline)
     await session.flush()
@@ -190,12 +188,7 @@ async def update_pipeline(
 ) -> PipelineView:
     pipeline = await find_pipeline(session, principal=principal, pipeline_id=pipeline_id)
     principal.require_write()
-    name = changes.get("name")
-    if isinstance(name, str) and name != pipeline.name:
-        await _ensure_unique_name(
-            session, team_id=pipeline.team_id, name=name, pipeline_id=pipeline.pipeline_id
-        )
-        pipeline.name = name
+    await rename(session, pipeline, Pipeline.pipeline_id, changes.get("name"), what="a pipeline")
     if "description" in changes:
         pipeline.description = changes["description"]
     await session.flush()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from moderately.errors import Forbidden, Invalid
+from moderately.errors import Conflict, Forbidden, Invalid
 from moderately.services.auth import Principal
 
 S = TypeVar("S", bound=Select[Any])
@@ -45,3 +46,46 @@ def team_for_create(
     if team_id not in principal.team_ids:
         raise Forbidden("you are not a member of this team")
     return team_id
+
+
+# ---- names unique per team (agents, datasets, pipelines) ----
+
+
+async def ensure_unique_name(
+    session: AsyncSession,
+    id_column: InstrumentedAttribute[str],
+    *,
+    what: str,
+    team_id: str,
+    name: str,
+    exclude_id: str | None = None,
+) -> None:
+    """409 when another row of `id_column`'s model in `team_id` is named `name`; `what` is the
+    article and noun of the message ("an agent")."""
+    model: Any = id_column.class_
+    stmt = select(id_column).where(model.team_id == team_id, model.name == name)
+    if exclude_id is not None:
+        stmt = stmt.where(id_column != exclude_id)
+    if await session.scalar(stmt) is not None:
+        raise Conflict(f"{what} named {name!r} already exists in this team")
+
+
+async def rename(
+    session: AsyncSession,
+    row: Any,
+    id_column: InstrumentedAttribute[str],
+    name: object,
+    *,
+    what: str,
+) -> None:
+    """Apply a PATCH's `name` (a str that differs) to `row`, unique within its team (409)."""
+    if isinstance(name, str) and name != row.name:
+        await ensure_unique_name(
+            session,
+            id_column,
+            what=what,
+            team_id=row.team_id,
+            name=name,
+            exclude_id=getattr(row, id_column.key),
+        )
+        row.name = name
