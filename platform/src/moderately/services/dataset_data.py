@@ -36,12 +36,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from moderately import tabular
 from moderately.db.models import DatasetDataVersion, DatasetSchemaVersion
 from moderately.db.session import Database
-from moderately.errors import InvalidState, NotFound
-from moderately.ids import is_plausible_id, new_id
+from moderately.errors import InvalidState
+from moderately.ids import new_id
 from moderately.services import datasets, transfers
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.scope import scoped, teams_to_show
 from moderately.services.transfers import EXPIRED_REASON, PENDING, DownloadTicket, Storage
 from moderately.timeutil import utcnow
 
@@ -87,15 +86,15 @@ async def list_versions(
     upload_status: str | None = None,
 ) -> Page[DatasetDataVersion]:
     model = DatasetDataVersion
-    stmt = select(model).where(model.team_id.in_(teams_to_show(principal, team_ids)))
-    if version_ids:
-        stmt = stmt.where(model.dataset_data_version_id.in_(version_ids))
-    if dataset_ids:
-        stmt = stmt.where(model.dataset_id.in_(dataset_ids))
-    if status is not None:
-        stmt = stmt.where(model.status == status)
-    if version_no is not None:
-        stmt = stmt.where(model.version_no == version_no)
+    stmt = datasets.versions_query(
+        model.dataset_data_version_id,
+        principal=principal,
+        team_ids=team_ids,
+        version_ids=version_ids,
+        dataset_ids=dataset_ids,
+        status=status,
+        version_no=version_no,
+    )
     if file_type is not None:
         stmt = stmt.where(model.file_type == file_type)
     if upload_status is not None:
@@ -108,18 +107,13 @@ async def list_versions(
 async def get_version(
     session: AsyncSession, *, principal: Principal, version_id: str
 ) -> DatasetDataVersion:
-    version = None
-    if is_plausible_id(version_id):
-        model = DatasetDataVersion
-        version = await session.scalar(
-            scoped(
-                select(model).where(model.dataset_data_version_id == version_id),
-                model.team_id,
-                principal,
-            )
-        )
-    if version is None:
-        raise NotFound("data version", version_id)
+    version: DatasetDataVersion = await datasets.find_version(
+        session,
+        DatasetDataVersion.dataset_data_version_id,
+        principal=principal,
+        version_id=version_id,
+        what="data version",
+    )
     return version
 
 

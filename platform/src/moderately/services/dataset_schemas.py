@@ -29,12 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately import tabular
 from moderately.db.models import DatasetSchemaVersion
-from moderately.errors import Invalid, InvalidState, NotFound
-from moderately.ids import is_plausible_id
+from moderately.errors import Invalid, InvalidState
 from moderately.services import dataset_data, datasets, files, transfers
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.scope import scoped, teams_to_show
 from moderately.services.transfers import COMPLETED, Storage
 from moderately.storage import ObjectNotFound
 
@@ -97,15 +95,15 @@ async def list_schema_versions(
     version_no: int | None = None,
 ) -> Page[DatasetSchemaVersion]:
     model = DatasetSchemaVersion
-    stmt = select(model).where(model.team_id.in_(teams_to_show(principal, team_ids)))
-    if version_ids:
-        stmt = stmt.where(model.dataset_schema_version_id.in_(version_ids))
-    if dataset_ids:
-        stmt = stmt.where(model.dataset_id.in_(dataset_ids))
-    if status is not None:
-        stmt = stmt.where(model.status == status)
-    if version_no is not None:
-        stmt = stmt.where(model.version_no == version_no)
+    stmt = datasets.versions_query(
+        model.dataset_schema_version_id,
+        principal=principal,
+        team_ids=team_ids,
+        version_ids=version_ids,
+        dataset_ids=dataset_ids,
+        status=status,
+        version_no=version_no,
+    )
     return await paginate(
         session, stmt, params=params, sort_columns=SORT, id_column=model.dataset_schema_version_id
     )
@@ -114,18 +112,13 @@ async def list_schema_versions(
 async def get_schema_version(
     session: AsyncSession, *, principal: Principal, version_id: str
 ) -> DatasetSchemaVersion:
-    version = None
-    if is_plausible_id(version_id):
-        model = DatasetSchemaVersion
-        version = await session.scalar(
-            scoped(
-                select(model).where(model.dataset_schema_version_id == version_id),
-                model.team_id,
-                principal,
-            )
-        )
-    if version is None:
-        raise NotFound("schema version", version_id)
+    version: DatasetSchemaVersion = await datasets.find_version(
+        session,
+        DatasetSchemaVersion.dataset_schema_version_id,
+        principal=principal,
+        version_id=version_id,
+        what="schema version",
+    )
     return version
 
 

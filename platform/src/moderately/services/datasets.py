@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from moderately.db.dialect import for_update
 from moderately.db.models import Dataset, DatasetDataVersion, DatasetSchemaVersion
@@ -180,7 +181,66 @@ async def delete_team_objects(session: AsyncSession, *, storage: Storage, team_i
         await storage.store.delete(key)
 
 
+# ---- versions (data and schema versions are numbered, scoped and promoted alike) ----
+
+
+def versions_query(
+    id_column: InstrumentedAttribute[str],
+    *,
+    principal: Principal,
+    team_ids: Sequence[str] = (),
+    version_ids: Sequence[str] = (),
+    dataset_ids: Sequence[str] = (),
+    status: str | None = None,
+    version_no: int | None = None,
+) -> Select[Any]:
+    """The versions (of `id_column`'s model) a list shows, narrowed by the common filters."""
+    model: Any = id_column.class_
+    stmt = select(model).where(model.team_id.in_(teams_to_show(principal, team_ids)))
+    if version_ids:
+        stmt = stmt.where(id_column.in_(version_ids))
+    if dataset_ids:
+        stmt = stmt.where(model.dataset_id.in_(dataset_ids))
+    if status is not None:
+        stmt = stmt.where(model.status == status)
+    if version_no is not None:
+        stmt = stmt.where(model.version_no == version_no)
+    return stmt
+
+
+async def find_version(
+    session: AsyncSession,
+    id_column: InstrumentedAttribute[str],
+    *,
+    principal: Principal,
+    version_id: str,
+    what: str,
+) -> Any:
+    """One version of the caller's teams; 404 (naming `what`) otherwise."""
+    version = None
+    if is_plausible_id(version_id):
+        model: Any = id_column.class_
+        version = await session.scalar(
+            scoped(select(model).where(id_column == version_id), model.team_id, principal)
+        )
+    if version is None:
+        raise NotFound(what, version_id)
+    return version
+
+
 # ---- promotions (the caller holds the dataset's lock) ----
+
+
+async def _archive_other_current(
+    session: AsyncSession, id_column: InstrumentedAttribute[str], dataset_id: str, keep: str
+) -> None:
+    model: Any = id_column.class_
+    await session.execute(
+        update(model)
+        .where(model.dataset_id == dataset_id, model.status == CURRENT, id_column != keep)
+        .values(status=ARCHIVED)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def promote_data_version(
@@ -188,15 +248,11 @@ async def promote_data_version(
 ) -> None:
     """`version` becomes the current data (the previous current is archived); the dataset's
     counters follow it and it needs processing again (api.md 6.4)."""
-    await session.execute(
-        update(DatasetDataVersion)
-        .where(
-            DatasetDataVersion.dataset_id == dataset.dataset_id,
-            DatasetDataVersion.status == CURRENT,
-            DatasetDataVersion.dataset_data_version_id != version.dataset_data_version_id,
-        )
-        .values(status=ARCHIVED)
-        .execution_options(synchronize_session=False)
+    await _archive_other_current(
+        session,
+        DatasetDataVersion.dataset_data_version_id,
+        dataset.dataset_id,
+        version.dataset_data_version_id,
     )
     version.status = CURRENT
     dataset.current_data_version_id = version.dataset_data_version_id
@@ -210,15 +266,11 @@ async def promote_schema_version(
     session: AsyncSession, dataset: Dataset, version: DatasetSchemaVersion
 ) -> None:
     """`version` becomes the current schema (the previous current is archived, api.md 6.6)."""
-    await session.execute(
-        update(DatasetSchemaVersion)
-        .where(
-            DatasetSchemaVersion.dataset_id == dataset.dataset_id,
-            DatasetSchemaVersion.status == CURRENT,
-            DatasetSchemaVersion.dataset_schema_version_id != version.dataset_schema_version_id,
-        )
-        .values(status=ARCHIVED)
-        .execution_options(synchronize_session=False)
+    await _archive_other_current(
+        session,
+        DatasetSchemaVersion.dataset_schema_version_id,
+        dataset.dataset_id,
+        version.dataset_schema_version_id,
     )
     version.status = CURRENT
     dataset.current_schema_version_id = version.dataset_schema_version_id
