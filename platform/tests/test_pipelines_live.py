@@ -11,19 +11,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from api_helpers import POSTGRES_ADMIN_URL
 from datasets_helpers import create_dataset, create_schema, upload_data
 from files_helpers import Member, get, member, upload
-from live_servers import BUCKET
+from live_servers import CONFIGURATIONS, start_live_server
 from pipelines_helpers import echo_configuration, graph, run_configuration
 
-from moderately.testing import (
-    RunningServer,
-    create_postgres_database,
-    drop_postgres_database,
-    run_server,
-)
-from moderately.testing_s3 import S3Endpoint
+from moderately.testing import RunningServer
 
 pytestmark = pytest.mark.anyio
 
@@ -33,31 +26,16 @@ if not PDF.exists():  # the engine tests keep a copy
     PDF = Path(__file__).parent / "engine" / "data" / "employment_agreement.pdf"
 
 
-@pytest.fixture(scope="module", params=["sqlite-local", "postgresql-s3"])
+@pytest.fixture(scope="module", params=CONFIGURATIONS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     """A live server with a small inline-output limit (so large outputs are cheap to make)."""
-    data_dir = Path(tmp_path_factory.mktemp("pipelines-live"))
     options = {"pipeline_inline_output_bytes": INLINE_LIMIT, "inprocess_workers": 2}
-    if request.param == "sqlite-local":
-        with run_server(data_dir=data_dir, **options) as running:
-            yield running
-        return
-    endpoint: S3Endpoint = request.getfixturevalue("seaweedfs")
-    url = create_postgres_database(POSTGRES_ADMIN_URL)
-    try:
-        with run_server(
-            data_dir=data_dir,
-            database_url=url,
-            storage_url=endpoint.storage_url(f"{BUCKET}/pipelines"),
-            s3_access_key=endpoint.access_key,
-            s3_secret_key=endpoint.secret_key,
-            **options,
-        ) as running:
-            yield running
-    finally:
-        drop_postgres_database(url)
+    with start_live_server(
+        request, tmp_path_factory, "pipelines-live", prefix="pipelines", **options
+    ) as running:
+        yield running
 
 
 @pytest.fixture

@@ -16,47 +16,24 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from api_helpers import POSTGRES_ADMIN_URL
 from hypothesis import HealthCheck, settings
-from live_servers import BUCKET
+from live_servers import CONFIGURATIONS, start_live_server
 
 from moderately.app import create_app
 from moderately.config import Settings
-from moderately.testing import (
-    RunningServer,
-    create_postgres_database,
-    drop_postgres_database,
-    run_server,
-)
-from moderately.testing_s3 import S3Endpoint
+from moderately.testing import RunningServer
 
 OPERATIONS = 67  # keep in step with the routers: a new route must show up here
 
 
-@pytest.fixture(scope="module", params=["sqlite-local", "postgresql-s3"])
+@pytest.fixture(scope="module", params=CONFIGURATIONS)
 def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     """Its own server (the cases change things at random), with the same pairs of database and
     object store as `live_server`."""
-    data_dir = Path(tmp_path_factory.mktemp("schemathesis"))
-    if request.param == "sqlite-local":
-        with run_server(data_dir=data_dir) as running:
-            yield running
-        return
-    endpoint: S3Endpoint = request.getfixturevalue("seaweedfs")
-    url = create_postgres_database(POSTGRES_ADMIN_URL)
-    try:
-        with run_server(
-            data_dir=data_dir,
-            database_url=url,
-            storage_url=endpoint.storage_url(f"{BUCKET}/schemathesis"),
-            s3_access_key=endpoint.access_key,
-            s3_secret_key=endpoint.secret_key,
-        ) as running:
-            yield running
-    finally:
-        drop_postgres_database(url)
+    with start_live_server(request, tmp_path_factory, "schemathesis") as running:
+        yield running
 
 
 def served_document() -> dict[str, Any]:
