@@ -343,6 +343,36 @@ def test_update_pauses_a_running_execution(admin: Any, slow_block: str) -> None:
         pipeline.delete()
 
 
+# Server bug (issue 5): services/pipeline_runner.py cancels its progress watcher after the run,
+# but ServerRunContext.watch waits with asyncio.wait_for, which on Python 3.11 swallows a
+# cancellation arriving just after the event it waits for is set (a failed block sets it), so
+# `watcher` hangs and the execution stays `running` (holding a worker) until the server
+# stops. Skipped, not xfailed: the stuck runs would starve the shared server's workers.
+@pytest.mark.skip(reason="server bug: a failed block leaves its execution running")
+def test_a_failing_block_fails_the_execution(admin: Any) -> None:
+    failing = graph(
+        {
+            "in": ("input", {"json_schema": {"type": "string"}}),
+            "groups": ("transform", {"operations": [{"type": "group_by", "field": "a"}]}),
+            "out": ("output", {"name": "groups"}),
+        },
+        [("in", "data", "groups", "data"), ("groups", "data", "out", "data")],
+    )
+    with connect(admin) as client:
+        pipeline = client.pipelines.create(name=unique("failing"))
+        version = pipeline.create_configuration_version(configuration=failing)
+        with pytest.raises(PipelineExecutionFailedError) as caught:
+            version.execute(pipeline_input={"in": "not a list"}, block=True, timeout=5)
+        error = caught.value
+        assert error.failed_block == "groups" and error.error_type == "transform_type_error"
+        assert "group_by needs a list" in str(error) and error.errors
+        execution = error.execution
+        assert execution.is_failed and execution.failed_at and execution.failed_block == "groups"
+        with pytest.raises(NotFoundError):
+            execution.get_output()
+        pipeline.delete()
+
+
 def test_large_output_is_stored_and_fetched(admin: Any) -> None:
     big = "x" * (1024 * 1024 + 4096)  # above the 1 MiB inline limit
     with connect(admin) as client:
@@ -542,3 +572,34 @@ def test_cancel_sends_the_reason_and_empty_ids_are_refused() -> None:
         with pytest.raises(ValueError):
             client.pipeline_configuration_versions.clone("")
     assert [json.loads(r.content) for r in requests] == [{"reason": "because"}, {}]
+
+
+def test_list_queries_on_the_wire() -> None:
+    requests: List[httpx.Request] = []
+    empty = {"items": [], "pagination": {"page": 1, "pageSize": 1, "totalItems": 0}}
+    pipeline_body = {"pipelineId": "pip_1", "teamId": "t", "name": "p"}
+    with scripted_client([empty], requests) as client:
+        client.pipelines.list(pipeline_ids=["a", "b"], name_like="x")
+        client.pipeline_executions.list(statuses=["running", "paused"], status="running")
+        pipeline = client._cast(PipelineModel, pipeline_body)
+        assert pipeline.get_latest_execution() is None
+        assert pipeline.list_configuration_versions() == []
+    queries = [dict(r.url.params) for r in requests]
+    assert queries[0] == {
+        "teamIds": "t",
+        "page": "1",
+        "pageSize": "10",
+        "orderDirection": "asc",
+        "pipelineIds": "a,b",
+        "nameLike": "x",
+    }
+    assert queries[1]["statuses"] == "running,paused" and queries[1]["status"] == "running"
+    assert "orderBy" not in queries[1]
+    assert {k: queries[2][k] for k in ("pipelineIds", "pageSize", "orderBy", "orderDirection")} == {
+        "pipelineIds": "pip_1",
+        "pageSize": "1",
+        "orderBy": "createdAt",
+        "orderDirection": "desc",
+    }
+    assert requests[3].url.path == "/pipeline-configuration-versions"
+    assert queries[3]["orderBy"] == "version" and queries[3]["orderDirection"] == "desc"
