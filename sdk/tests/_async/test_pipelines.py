@@ -612,3 +612,32 @@ async def test_list_queries_on_the_wire() -> None:
     }
     assert requests[3].url.path == "/pipeline-configuration-versions"
     assert queries[3]["orderBy"] == "version" and queries[3]["orderDirection"] == "desc"
+
+
+async def test_show_progress_prints_only_when_asked(
+    sleeps: List[float], capsys: pytest.CaptureFixture[str]
+) -> None:
+    requests: List[httpx.Request] = []
+    version_body = {"pipelineConfigurationVersionId": "ver_1", "pipelineId": "pip_1"}
+    done = execution_body("completed", currentStep=2, totalSteps=2)
+    done["progressData"] = {"message": "Completed in 0.1 s"}
+    async with scripted_client([done], requests) as client:
+        version = client._cast(PipelineConfigurationVersionAsyncModel, version_body)
+        await version.execute(pipeline_input={"a": 1}, block=True)
+        assert capsys.readouterr().out == ""
+        await version.execute(pipeline_input={"a": 1}, block=True, show_progress=True)
+        assert capsys.readouterr().out == (
+            "Pipeline execution completed (100%): Completed in 0.1 s\n"
+        )
+    created = [json.loads(r.content) for r in requests if r.method == "POST"]
+    assert (
+        created
+        == [
+            {
+                "pipelineConfigurationVersionId": "ver_1",
+                "pipelineInput": {"a": 1},
+                "pipelineInputSummary": "Execution started from the SDK",
+            }
+        ]
+        * 2
+    )
