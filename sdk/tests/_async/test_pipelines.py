@@ -350,12 +350,6 @@ async def test_update_pauses_a_running_execution(admin: Any, slow_block: str) ->
         await pipeline.delete()
 
 
-# Server bug (issue 5): services/pipeline_runner.py cancels its progress watcher after the run,
-# but ServerRunContext.watch waits with asyncio.wait_for, which on Python 3.11 swallows a
-# cancellation arriving just after the event it waits for is set (a failed block sets it), so
-# `await watcher` hangs and the execution stays `running` (holding a worker) until the server
-# stops. Skipped, not xfailed: the stuck runs would starve the shared server's workers.
-@pytest.mark.skip(reason="server bug: a failed block leaves its execution running")
 async def test_a_failing_block_fails_the_execution(admin: Any) -> None:
     failing = graph(
         {

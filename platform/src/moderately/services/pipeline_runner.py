@@ -222,8 +222,12 @@ class ServerRunContext:
     async def watch(self) -> None:
         """Refresh the cancel/pause flags from the row and write throttled progress."""
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that arrives just after the event is set (a failing block sets it right before the
+            # run returns), and the watcher would then never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._urgent.wait(), self.settings.watch_interval)
+                async with asyncio.timeout(self.settings.watch_interval):
+                    await self._urgent.wait()
             urgent = self._urgent.is_set()
             self._urgent.clear()
             try:
