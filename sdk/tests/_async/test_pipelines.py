@@ -635,3 +635,68 @@ async def test_show_progress_prints_only_when_asked(
         ]
         * 2
     )
+
+
+async def test_join_of_datasets_made_through_the_sdk(admin: Any) -> None:
+    """Two datasets uploaded and typed through the SDK, joined by a pipeline (issue 5)."""
+    async with connect(admin) as client:
+        customers = await client.datasets.create(name=unique("customers"))
+        await customers.upload_data(b"id,name\n1,Ada\n2,Grace\n3,Linus\n", filename="c.csv")
+        await customers.create_schema(
+            [{"name": "id", "type": "int"}, {"name": "name", "type": "string"}],
+            status="current",
+        )
+        orders = await client.datasets.create(name=unique("orders"))
+        await orders.upload_data(b"customer_id,amount\n1,9.5\n1,3\n2,7.25\n", filename="o.csv")
+        await orders.create_schema(
+            [{"name": "customer_id", "type": "int"}, {"name": "amount", "type": "float"}],
+            status="current",
+        )
+        dataset_input = {"json_schema": {"type": "string", "format": "dataset"}}
+        join = {
+            "base_dataset": "customers",
+            "joins": [
+                {
+                    "dataset": "orders",
+                    "left_key": "customers.id",
+                    "right_key": "customer_id",
+                    "join_type": "left",
+                }
+            ],
+            "output_columns": [
+                {"name": "name", "source": "customers.name", "type": "string"},
+                {"name": "amount", "source": "orders.amount", "type": "number", "nullable": True},
+            ],
+        }
+        configuration = graph(
+            {
+                "customers": ("input", dataset_input),
+                "orders": ("input", dataset_input),
+                "joined": ("join", join),
+                "out": ("output", {"name": "rows"}),
+            },
+            [
+                ("customers", "data", "joined", "customers"),
+                ("orders", "data", "joined", "orders"),
+                ("joined", "data", "out", "data"),
+            ],
+            name="join",
+        )
+        pipeline = await client.pipelines.create(name=unique("join"))
+        version = await pipeline.create_configuration_version(configuration=configuration)
+        execution = await version.execute(
+            pipeline_input={"customers": customers.dataset_id, "orders": orders.dataset_id},
+            block=True,
+            **FAST,
+        )
+        assert await execution.get_output() == {
+            "rows": [
+                {"name": "Ada", "amount": 9.5},
+                {"name": "Ada", "amount": 3.0},
+                {"name": "Grace", "amount": 7.25},
+                {"name": "Linus", "amount": None},
+            ]
+        }
+        await pipeline.delete()
+        await customers.delete()
+        await orders.delete()
