@@ -19,6 +19,7 @@ from engine_helpers import (
     probe,
     run,
 )
+from pipelines_helpers import echo_configuration
 
 from moderately.engine import (
     InvalidPipelineInput,
@@ -35,42 +36,15 @@ pytestmark = pytest.mark.anyio
 MESSAGE = "Hello from the Moderately AI SDK pipeline example!"
 
 
-def echo_document(suffix: str = "") -> dict[str, Any]:
-    """pipelines.md 4.2 (example 03)."""
-    return {
-        "id": f"echo_demo{suffix}",
-        "name": "Echo Demo Pipeline",
-        "description": "Simple pipeline that echoes input",
-        "blocks": {
-            "user_input": {
-                "id": "user_input",
-                "type": "input",
-                "config": {"json_schema": {"type": "string"}},
-            },
-            "echo_result": {
-                "id": "echo_result",
-                "type": "output",
-                "config": {"name": "echoed_message"},
-            },
-        },
-        "connections": [
-            {
-                "source_block_id": "user_input",
-                "source_port": "data",
-                "target_block_id": "echo_result",
-                "target_port": "data",
-            }
-        ],
-    }
-
-
 # -- the echo pipeline ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("suffix", ["", "_async"])
 async def test_echo_pipeline_end_to_end(suffix: str) -> None:
     ctx = InMemoryContext(keep_snapshots=True)
-    result = await run_pipeline(echo_document(suffix), {"user_input": MESSAGE}, ctx)
+    result = await run_pipeline(
+        echo_configuration(f"echo_demo{suffix}"), {"user_input": MESSAGE}, ctx
+    )
     assert_completed(result)
     assert result.output == {"echoed_message": MESSAGE}
     assert result.output_summary == f"echoed_message: {MESSAGE}"
@@ -102,7 +76,7 @@ async def test_echo_pipeline_end_to_end(suffix: str) -> None:
 
 
 async def test_a_plan_is_reusable() -> None:
-    plan = compile_pipeline(echo_document())
+    plan = compile_pipeline(echo_configuration())
     first = await run_pipeline(plan, {"user_input": "one"}, InMemoryContext())
     second = await run_pipeline(plan, {"user_input": "two"}, InMemoryContext())
     assert (first.output, second.output) == ({"echoed_message": "one"}, {"echoed_message": "two"})
@@ -545,7 +519,7 @@ def test_formats_are_not_asserted_by_the_schema_check() -> None:
 
 
 async def test_invalid_input_fails_the_run_without_running_blocks() -> None:
-    result = await run(echo_document(), {"user_input": 5})
+    result = await run(echo_configuration(), {"user_input": 5})
     assert result.status == "failed"
     assert result.error_type == "invalid_pipeline_input"
     assert result.error == "Invalid pipeline input: user_input: 5 is not of type 'string'"
@@ -607,7 +581,7 @@ async def test_a_failing_progress_writer_does_not_stop_the_run() -> None:
         raise OSError("database is gone")
 
     ctx.on_progress = broken
-    result = await run_pipeline(echo_document(), {"user_input": "x"}, ctx)
+    result = await run_pipeline(echo_configuration(), {"user_input": "x"}, ctx)
     assert_completed(result)
 
 
