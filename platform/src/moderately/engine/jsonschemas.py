@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
+from pydantic import BaseModel, Field, PrivateAttr
 
 ReferenceKind = Literal["file", "dataset"]
 
@@ -33,6 +34,23 @@ def schema_problems(schema: Any) -> list[str]:
 
 def validator_for(schema: dict[str, Any] | bool) -> Draft7Validator:
     return Draft7Validator(schema)
+
+
+class SchemaCheckedConfig(BaseModel):
+    """Block config with an optional `json_schema` its value must satisfy (output, artifact);
+    the validator is built once per config, not once per value."""
+
+    json_schema: dict[str, Any] | None = Field(
+        default=None, description="Draft 7 JSON Schema the value must satisfy"
+    )
+    _validator: Draft7Validator | None = PrivateAttr(default=None)
+
+    def validator(self) -> Draft7Validator | None:
+        if self.json_schema is None:
+            return None
+        if self._validator is None:
+            self._validator = validator_for(self.json_schema)
+        return self._validator
 
 
 def value_problems(

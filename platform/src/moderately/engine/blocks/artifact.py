@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any, Final
 
-from jsonschema import Draft7Validator
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field
 
 from ...timeutil import format_timestamp, utcnow
 from ..context import BlockContext
 from ..errors import BlockError
-from ..jsonschemas import describe_problems, validator_for, value_problems
+from ..jsonschemas import SchemaCheckedConfig, describe_problems, value_problems
 from ..ports import Port
 from ..registry import BlockType, block
 from ..values import copy_value
@@ -24,25 +23,14 @@ from ..values import copy_value
 INLINE_LIMIT: Final = 64 * 1024
 
 
-class ArtifactConfig(BaseModel):
+class ArtifactConfig(SchemaCheckedConfig):
     model_config = ConfigDict(extra="allow")
 
-    json_schema: dict[str, Any] | None = Field(
-        default=None, description="Draft 7 JSON Schema the value must satisfy"
-    )
     name: str = Field(default="artifact", description="Key under progressData.artifacts")
     description: str | None = None
     include_metadata: bool = Field(
         default=True, description="Record the full envelope, or only the value"
     )
-    _validator: Draft7Validator | None = PrivateAttr(default=None)
-
-    def validator(self) -> Draft7Validator | None:
-        if self.json_schema is None:
-            return None
-        if self._validator is None:
-            self._validator = validator_for(self.json_schema)
-        return self._validator
 
 
 @block("artifact")

@@ -7,31 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import Draft7Validator
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field
 
 from ..context import BlockContext
 from ..errors import BlockError
-from ..jsonschemas import describe_problems, validator_for, value_problems
+from ..jsonschemas import SchemaCheckedConfig, describe_problems, value_problems
 from ..ports import Port
 from ..registry import BlockType, block
 
 
-class OutputConfig(BaseModel):
+class OutputConfig(SchemaCheckedConfig):
     model_config = ConfigDict(extra="allow")
 
     name: str = Field(default="output", description="Key of the value in pipelineOutput")
-    json_schema: dict[str, Any] | None = Field(
-        default=None, description="Draft 7 JSON Schema the value must satisfy"
-    )
-    _validator: Draft7Validator | None = PrivateAttr(default=None)
-
-    def validator(self) -> Draft7Validator | None:
-        if self.json_schema is None:
-            return None
-        if self._validator is None:
-            self._validator = validator_for(self.json_schema)
-        return self._validator
 
 
 @block("output")
