@@ -16,6 +16,7 @@ def test_exports_match_public_names() -> None:
         "errors",
         "execute",
         "jsonschemas",
+        "patterns",
         "plan",
         "ports",
         "progress",

@@ -6,14 +6,14 @@ receives a list applies to every element (`get` with a leading digit segment ind
 itself). Wrong kinds of values fail with `transform_type_error`, naming the operation index.
 
 Comparisons (`filter`, `sort`): numbers numerically, strings lexically, booleans as booleans,
-mixed kinds by their text forms; `null` sorts last and matches only `eq null` / `ne`.
+mixed kinds by their text forms; `null` sorts last and matches only `eq null` / `ne`. The `regex`
+filter runs on RE2 (`patterns.py`): linear time, no backreferences or lookaround.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, Self
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..context import BlockContext
 from ..errors import BlockError
+from ..patterns import pattern_problem, search
 from ..ports import Port
 from ..registry import BlockType, block
 from ..templating import render_text
@@ -98,10 +99,9 @@ class FilterOp(_Op):
         if self.operator == "regex":
             if not isinstance(self.value, str):
                 raise ValueError("operator 'regex' needs a string value")
-            try:
-                re.compile(self.value)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression: {exc}") from None
+            problem = pattern_problem(self.value)  # RE2: linear time, whatever the pattern
+            if problem is not None:
+                raise ValueError(problem)
         return self
 
 
@@ -285,7 +285,7 @@ def _matches(op: FilterOp, element: Any) -> bool:
     if operator == "not_contains":
         return not _contains(subject, value)
     # regex
-    return subject is not None and re.search(value, to_text(subject)) is not None
+    return subject is not None and search(value, to_text(subject))
 
 
 # -- operations -----------------------------------------------------------------------------
