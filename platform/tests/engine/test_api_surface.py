@@ -11,8 +11,10 @@ def test_exports_match_public_names() -> None:
     public = {name for name in vars(engine) if not name.startswith("_")}
     modules = {
         "blocks",
+        "budgets",
         "config",
         "context",
+        "cooperative",
         "errors",
         "execute",
         "jsonschemas",

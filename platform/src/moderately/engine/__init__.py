@@ -7,8 +7,10 @@ No database, storage or API imports: the server provides a `RunContext` per exec
     plan = compile_pipeline(document)                  # raises InvalidConfiguration (400)
     values = prepare_inputs(plan, pipeline_input)      # raises InvalidPipelineInput (400)
     result = await run_pipeline(plan, pipeline_input, ctx)   # a RunResult, never raises
+    result = await run_pipeline(plan, pipeline_input, ctx, budgets=Budgets(...))  # job limits
 """
 
+from .budgets import Budgets, ResourceLimitError
 from .config import BlockEntry, Connection, PipelineConfiguration, normalize_for_storage
 from .context import BlockContext, DatasetInfo, DatasetRows, FileInfo, RunContext
 from .errors import BlockError, InvalidConfiguration, InvalidPipelineInput
@@ -37,6 +39,7 @@ __all__ = [
     "BlockIssue",
     "BlockPorts",
     "BlockType",
+    "Budgets",
     "ConfigIssue",
     "Connection",
     "ConnectionIssue",
@@ -50,6 +53,7 @@ __all__ = [
     "Plan",
     "Port",
     "ProgressEvent",
+    "ResourceLimitError",
     "RunContext",
     "RunResult",
     "ValidationReport",

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from .budgets import DEFAULT_BUDGETS, Budgets, format_bytes, json_size, text_bytes
 from .errors import BlockError
 from .progress import ExecutionProgress
 from .values import dataset_ref_of, file_id_of
@@ -123,19 +124,56 @@ class RunContext(Protocol):
 class RunState:
     """Engine-owned state of one run that block contexts share."""
 
-    __slots__ = ("context", "input_values", "progress", "published", "stopping")
+    __slots__ = (
+        "budgets",
+        "context",
+        "input_values",
+        "progress",
+        "published",
+        "published_bytes",
+        "stopping",
+    )
 
     def __init__(
         self,
         context: RunContext,
         progress: ExecutionProgress,
         input_values: Mapping[str, Any],
+        budgets: Budgets = DEFAULT_BUDGETS,
     ) -> None:
         self.context = context
         self.progress = progress
         self.input_values = input_values
+        self.budgets = budgets
         self.published: dict[str, Any] = {}  # output name -> value
+        self.published_bytes = 2  # estimated JSON size of `published` (the braces so far)
         self.stopping = False  # set by the engine on failure, cancel or timeout
+
+    def publish(self, name: str, value: Any) -> None:
+        """Record `pipelineOutput[name]`; a `resource_limit` error once the output as a whole
+        passes `max_output_bytes` (measured as it grows, so the walk stops at the budget)."""
+        limit = self.budgets.max_output_bytes
+        base = self.published_bytes
+        entry = text_bytes(name) + 4  # quotes, colon, comma
+        if name in self.published:  # output names are unique; kept exact all the same
+            base -= entry + json_size(self.published[name])
+        room = max(limit - base - entry, 0)
+        size = json_size(value, room)
+        if size > room:
+            raise self.budgets.exceeded(
+                "max_output_bytes",
+                f"with output '{name}' the pipeline output is at least "
+                f"{format_bytes(base + entry + size)}",
+            )
+        self.published[name] = value
+        self.published_bytes = base + entry + size
+
+    def restore_published(self, published: Mapping[str, Any]) -> None:
+        """Outputs published before a pause, counted without a check (they passed it then)."""
+        for name, value in published.items():
+            if name not in self.published:
+                self.published_bytes += text_bytes(name) + 4 + json_size(value)
+            self.published[name] = value
 
 
 class BlockContext:
@@ -154,6 +192,11 @@ class BlockContext:
     @property
     def run(self) -> RunContext:
         return self._state.context
+
+    @property
+    def budgets(self) -> Budgets:
+        """The limits of this run (`resource_limit` errors name them)."""
+        return self._state.budgets
 
     @property
     def execution_id(self) -> str:
@@ -197,7 +240,8 @@ class BlockContext:
             ) from None
 
     def publish_output(self, name: str, value: Any) -> None:
-        self._state.published[name] = value
+        """Set `pipelineOutput[name]`; `resource_limit` once the output passes its budget."""
+        self._state.publish(name, value)
 
     def record_artifact(self, name: str, envelope: dict[str, Any]) -> None:
         self._state.progress.artifacts[name] = envelope

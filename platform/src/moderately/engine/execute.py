@@ -16,6 +16,11 @@
   `paused` with a JSON-serialisable `checkpoint` that `run_pipeline(..., resume=...)` continues.
 * Failure: the first failing block fails the run; running blocks are cancelled; `error`,
   `errors`, `failed_block`, `error_type` and `not_run_blocks` go to `progressData`.
+* Budgets (`budgets.Budgets`, defaults when None): every output value a block passes on is
+  measured (`json_size`, stopping at the limit) against `max_value_bytes`, the pipeline output
+  against `max_output_bytes` as it is published; blocks check their own budgets (map items,
+  template output, PDF pages/text/inflation, join rows). A budget passed fails the block with
+  `error_type` `resource_limit` and a message naming the budget's setting.
 * The result always has a terminal status (or `paused`): no block is left `running`.
 """
 
@@ -31,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
+from .budgets import DEFAULT_BUDGETS, Budgets, ResourceLimitError, format_bytes, json_size
 from .context import BlockContext, RunContext, RunState
 from .errors import BlockError, InvalidConfiguration, InvalidPipelineInput
 from .jsonschemas import validator_for, value_problems
@@ -170,8 +176,12 @@ async def run_pipeline(
     timeout: float | None = None,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     resume: Mapping[str, Any] | None = None,
+    budgets: Budgets | None = None,
 ) -> RunResult:
     """Execute a configuration (or a compiled `Plan`) on `pipeline_input` through `ctx`.
+
+    `budgets` bounds what the run may produce (`Budgets()` when None); a block that goes over
+    one fails the run with `error_type` `resource_limit`.
 
     Never raises for pipeline problems: an invalid configuration or input, a failing block, a
     timeout, a cancellation all come back as a `RunResult`. Cancelling the task that awaits
@@ -188,7 +198,15 @@ async def run_pipeline(
     except InvalidPipelineInput as exc:
         messages = [f"{detail['field']}: {detail['message']}" for detail in exc.details]
         return _early_failure(started, "invalid_pipeline_input", messages, plan)
-    runner = _Runner(plan, values, ctx, max(1, max_parallel_blocks), timeout, poll_interval)
+    runner = _Runner(
+        plan,
+        values,
+        ctx,
+        max(1, max_parallel_blocks),
+        timeout,
+        poll_interval,
+        budgets if budgets is not None else DEFAULT_BUDGETS,
+    )
     return await runner.run(resume)
 
 
@@ -230,6 +248,7 @@ class _Runner:
         limit: int,
         timeout: float | None,
         poll_interval: float,
+        budgets: Budgets,
     ) -> None:
         self.plan = plan
         self.ctx = ctx
@@ -239,7 +258,7 @@ class _Runner:
         self.progress = ExecutionProgress(
             [(node.block_id, node.type_name, node.name) for node in plan.nodes]
         )
-        self.state = RunState(ctx, self.progress, values)
+        self.state = RunState(ctx, self.progress, values, budgets)
         # outputs[node index] = {port: value}, dropped once every consumer has its copy
         self.outputs: dict[int, dict[str, Any]] = {}
         self.remaining: dict[tuple[int, str], int] = {}  # consumers still to be served
@@ -381,12 +400,29 @@ class _Runner:
                 exc = BlockError(
                     "internal_error", f"run() returned {describe(result)}, not an object"
                 )
+            elif (oversized := self._oversized(node, result)) is not None:
+                exc = oversized
             else:
                 self.outputs[node.index] = result
                 self.progress.block_completed(node.block_id)
                 return True
         self._failed(node, exc)
         return False
+
+    def _oversized(self, node: Node, result: dict[str, Any]) -> ResourceLimitError | None:
+        """The error for the first output a consumer would get that is over `max_value_bytes`
+        (outputs nothing consumes are not measured)."""
+        budgets = self.state.budgets
+        limit = budgets.max_value_bytes
+        for port in node.consumers:
+            if port not in result:
+                continue
+            size = json_size(result[port], limit)
+            if size > limit:
+                return budgets.exceeded(
+                    "max_value_bytes", f"output '{port}' is at least {format_bytes(size)}"
+                )
+        return None
 
     def _failed(self, node: Node, exc: BaseException) -> None:
         if isinstance(exc, BlockError):
@@ -533,7 +569,7 @@ class _Runner:
             index = plan.by_id.get(block_id)
             if index is not None:
                 self.outputs[index] = dict(outputs)
-        self.state.published.update(checkpoint.get("published", {}))
+        self.state.restore_published(checkpoint.get("published", {}))
         self.progress.artifacts.update(checkpoint.get("artifacts", {}))
         self.progress.warnings.extend(checkpoint.get("warnings", []))
         for index in done:

@@ -15,16 +15,23 @@
 * Projection: `output_columns[].source` is `T.col` or a bare (possibly renamed) name; values are
   converted to `type`; a failed conversion or a null in a non-nullable column fails the block
   (`join_type_error`, naming row and column). A blank string counts as null for non-string types.
+* Budgets: every intermediate result and the output are bounded by `join_max_rows` (checked
+  before a left row's matches are added, so two 10k-row tables matching on one key stop at the
+  budget instead of building 100M rows), and their estimated size (rows times the average row
+  size of the tables joined so far) by `max_value_bytes`. The loops yield to the event loop every
+  `YIELD_EVERY` rows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, Self
+from typing import Any, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..budgets import Budgets, format_bytes, json_size
 from ..context import BlockContext, DatasetRows
 from ..errors import BlockError
 from ..ports import BlockPorts, Port
@@ -32,6 +39,8 @@ from ..registry import BlockType, ConfigIssue, block
 from ..values import compact_json, parse_bool
 
 ColumnType = Literal["string", "integer", "number", "boolean", "null", "object"]
+
+YIELD_EVERY: Final = 2048  # rows handled between two turns of the event loop
 
 
 class JoinSpec(BaseModel):
@@ -164,7 +173,7 @@ class Join(BlockType[JoinConfig]):
             else:
                 dataset_id = (config.dataset_names or {}).get(name, name)
                 loaded[name] = await ctx.load_dataset(dataset_id)
-        return {"data": _Joiner(config, loaded).run()}
+        return {"data": await _Joiner(config, loaded, ctx.budgets).run()}
 
 
 def _key(value: Any) -> Any:
@@ -188,19 +197,53 @@ def _fail(message: str) -> BlockError:
 
 
 class _Joiner:
-    def __init__(self, config: JoinConfig, tables: dict[str, DatasetRows]) -> None:
+    def __init__(
+        self, config: JoinConfig, tables: dict[str, DatasetRows], budgets: Budgets
+    ) -> None:
         self.config = config
         self.tables = tables
+        self.budgets = budgets
         self.columns = {name: rows.column_names() for name, rows in tables.items()}
+        self.row_bytes = {name: self._row_bytes(name) for name in tables}
 
-    def run(self) -> list[dict[str, Any]]:
+    def _row_bytes(self, name: str) -> int:
+        """Estimated JSON size of one joined row of table `name`: its rows' average (a bounded
+        walk), at least 8 bytes per column (every row gets every column, null if absent)."""
+        rows = self.tables[name].rows
+        floor = max(2, 8 * len(self.columns[name]))
+        if not rows:
+            return floor
+        limit = self.budgets.max_value_bytes
+        size = json_size(rows, limit)
+        if size > limit:
+            raise self.budgets.exceeded(
+                "max_value_bytes", f"table '{name}' is at least {format_bytes(size)}"
+            )
+        return max(floor, size // len(rows))
+
+    def _check(self, rows: int, row_bytes: int) -> None:
+        """Fail when `rows` joined rows of about `row_bytes` each pass a budget."""
+        budgets = self.budgets
+        if rows > budgets.join_max_rows:
+            raise budgets.exceeded("join_max_rows", f"the join would have {rows:,} rows or more")
+        if rows * row_bytes > budgets.max_value_bytes:
+            raise budgets.exceeded(
+                "max_value_bytes",
+                f"the join would be about {format_bytes(rows * row_bytes)} or more "
+                f"({rows:,} rows of about {format_bytes(row_bytes)})",
+            )
+
+    async def run(self) -> list[dict[str, Any]]:
         base = self.config.base_dataset
+        row_bytes = self.row_bytes[base]
+        self._check(len(self.tables[base].rows), row_bytes)
         acc = [self._qualified(base, row) for row in self.tables[base].rows]
         left_tables = [base]
         for join in self.config.joins:
-            acc = self._join(acc, left_tables, join)
+            row_bytes += self.row_bytes[join.dataset]
+            acc = await self._join(acc, left_tables, join, row_bytes)
             left_tables.append(join.dataset)
-        return self._project(acc)
+        return await self._project(acc)
 
     def _qualified(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
         return {f"{table}.{column}": row.get(column) for column in self.columns[table]}
@@ -225,8 +268,8 @@ class _Joiner:
             raise _fail(f"right_key '{key}' is not a column of '{table}'")
         return bare
 
-    def _join(
-        self, acc: list[dict[str, Any]], left_tables: list[str], join: JoinSpec
+    async def _join(
+        self, acc: list[dict[str, Any]], left_tables: list[str], join: JoinSpec, row_bytes: int
     ) -> list[dict[str, Any]]:
         table = join.dataset
         left_key = self._left_key(join.left_key, left_tables)
@@ -242,18 +285,23 @@ class _Joiner:
         keep_right = join.join_type in ("right", "full")
         matched = [False] * len(right_rows)
         result: list[dict[str, Any]] = []
-        for row in acc:
+        for number, row in enumerate(acc, start=1):
             key = _key(row.get(left_key))
             positions = index.get(key, []) if key is not None else []
+            self._check(len(result) + (len(positions) or 1), row_bytes)
             for position in positions:
                 matched[position] = True
                 result.append({**row, **self._qualified(table, right_rows[position])})
             if not positions and keep_left:
                 result.append({**row, **right_null})
+            if number % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
         if keep_right:
             left_null = {
                 f"{name}.{column}": None for name in left_tables for column in self.columns[name]
             }
+            unmatched = matched.count(False)
+            self._check(len(result) + unmatched, row_bytes)
             for position, row in enumerate(right_rows):
                 if not matched[position]:
                     result.append({**left_null, **self._qualified(table, row)})
@@ -283,7 +331,7 @@ class _Joiner:
                 names.setdefault(renamed, f"{table}.{column}")
         return names
 
-    def _project(self, acc: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def _project(self, acc: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not acc:  # nothing to project (and columns of empty tables may be unknown)
             return []
         bare = self._bare_names()
@@ -312,6 +360,8 @@ class _Joiner:
                     for column, source in sources
                 }
             )
+            if number % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
         return rows
 
 

@@ -3,6 +3,7 @@
 Every string of the template is rendered with the variables of `string_template`; a string that
 is exactly one placeholder becomes the variable's value with its JSON type. Object keys are not
 rendered. With no connected input, the template is emitted unchanged (and nothing is warned).
+The result (as compact JSON) is bounded by `template_max_output_bytes`, checked while it is built.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..context import BlockContext
 from ..ports import Port
 from ..registry import BlockType, block
-from ..templating import render_json, template_variables
+from ..templating import RenderMeter, render_json, template_variables
 from ..values import copy_value
 from .string_template import warn_missing
 
@@ -39,6 +40,7 @@ class JsonTemplate(BlockType[JsonTemplateConfig]):
         if not inputs:
             return {"data": copy_value(config.template)}
         missing: list[str] = []
-        value = render_json(config.template, template_variables(inputs), missing)
+        meter = RenderMeter(ctx.budgets.template_max_output_bytes, what="rendered value")
+        value = render_json(config.template, template_variables(inputs), missing, meter)
         warn_missing(ctx, missing)
         return {"data": value}

@@ -6,16 +6,23 @@ broadcast port: an input port of the target type, whose value every item receive
 are named `<map id>[<i>]`. The first failing item fails the map (`map_item_failed`): no further
 item starts and running ones are cancelled. Items are taken from a shared counter by at most
 `max_concurrency` workers, so exactly that many run at once, whatever the array's size.
+
+Budgets: an array longer than `map_max_items` fails the map before any item starts; the
+concurrency is at most `map_max_concurrency`; the results together are bounded by
+`max_value_bytes` as they arrive; an item that passes a budget fails the map with that
+`resource_limit` error (prefixed with the item). Workers yield to the event loop every
+`YIELD_EVERY` items, so cancellation reaches a map of fast synchronous items too.
 """
 
 from __future__ import annotations
 
 import asyncio
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..budgets import ResourceLimitError, format_bytes, json_size
 from ..context import BlockContext
 from ..errors import BlockError
 from ..ports import BlockPorts, Port
@@ -38,6 +45,8 @@ class MapConfig(BaseModel):
     )
     max_concurrency: float = Field(default=5, ge=1, description="Items run at once (floored)")
 
+
+YIELD_EVERY: Final = 32  # items a worker runs between two turns of the event loop
 
 _OUTPUTS = (Port("data", primary=True, kind="array"),)
 _DATA = Port("data", required=True, primary=True, kind="array")
@@ -102,6 +111,9 @@ class Map(BlockType[MapConfig]):
                 "map_input_not_array", f"'data' must be an array, got {describe(items)}"
             )
         count = len(items)
+        budgets = ctx.budgets
+        if count > budgets.map_max_items:
+            raise budgets.exceeded("map_max_items", f"the input array has {count:,} items")
         await ctx.items_progress(total=count, completed=0)
         if count == 0:
             return {"data": []}
@@ -117,9 +129,12 @@ class Map(BlockType[MapConfig]):
         results: list[Any] = [None] * count
         cursor = 0
         completed = 0
+        value_limit = budgets.max_value_bytes
+        results_bytes = 1 + count  # brackets and commas of the result array
 
         async def worker() -> None:
-            nonlocal cursor, completed
+            nonlocal cursor, completed, results_bytes
+            ran = 0
             while cursor < count:
                 if ctx.cancelled():
                     raise asyncio.CancelledError
@@ -130,6 +145,8 @@ class Map(BlockType[MapConfig]):
                 item_inputs[primary_in.name] = items[index]
                 try:
                     outputs = await target.run(item_ctx, target_config, item_inputs)
+                except ResourceLimitError as exc:
+                    raise exc.within(f"item {index} ({item_ctx.block_id})") from exc
                 except BlockError as exc:
                     raise BlockError(
                         "map_item_failed",
@@ -144,13 +161,28 @@ class Map(BlockType[MapConfig]):
                         f"item {index} ({item_ctx.block_id}) failed: internal_error: "
                         f"{type(exc).__name__}: {exc}",
                     ) from exc
-                results[index] = outputs.get(primary_out.name) if primary_out else None
+                result = outputs.get(primary_out.name) if primary_out else None
+                room = value_limit - results_bytes
+                size = json_size(result, max(room, 0))
+                results_bytes += size
+                if size > room:
+                    raise budgets.exceeded(
+                        "max_value_bytes",
+                        f"the results are at least {format_bytes(results_bytes)} after "
+                        f"{completed + 1:,} of {count:,} items",
+                    )
+                results[index] = result
                 completed += 1
                 await ctx.items_progress(completed=completed)
+                ran += 1
+                if ran % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
 
         workers = [
             asyncio.create_task(worker(), name=f"{ctx.block_id}:worker{number}")
-            for number in range(min(floor_at_least_one(config.max_concurrency), count))
+            for number in range(
+                min(floor_at_least_one(config.max_concurrency), budgets.map_max_concurrency, count)
+            )
         ]
         try:
             await _first_failure(workers)

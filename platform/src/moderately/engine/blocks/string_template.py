@@ -2,7 +2,8 @@
 
 Variables: the keys of an object on `data` (or that value as `data`), then every other connected
 port by name. Strings are inserted as they are, other values as compact JSON. An unresolved
-placeholder stays verbatim and adds a warning to `progressData.warnings`.
+placeholder stays verbatim and adds a warning to `progressData.warnings`. The rendered text is
+bounded by the `template_max_output_bytes` budget, checked while it is built.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..context import BlockContext
 from ..ports import Port
 from ..registry import BlockType, block
-from ..templating import render_text, template_variables
+from ..templating import RenderMeter, render_text, template_variables
 
 
 class StringTemplateConfig(BaseModel):
@@ -41,6 +42,7 @@ class StringTemplate(BlockType[StringTemplateConfig]):
         self, ctx: BlockContext, config: StringTemplateConfig, inputs: dict[str, Any]
     ) -> dict[str, Any]:
         missing: list[str] = []
-        text = render_text(config.template, template_variables(inputs), missing)
+        meter = RenderMeter(ctx.budgets.template_max_output_bytes)
+        text = render_text(config.template, template_variables(inputs), missing, meter)
         warn_missing(ctx, missing)
         return {"data": text.strip() if config.strip_whitespace else text}

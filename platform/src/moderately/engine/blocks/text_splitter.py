@@ -11,15 +11,24 @@ Input `text`: a string, a list of strings, or a list of objects with `text` (e.g
 the chunk's offsets in its source, tracked through the splitting (so a repeated passage gets its
 own position, which the spec's "first occurrence after the previous chunk's start" also gives
 whenever that occurrence is the chunk itself).
+
+The splitting is lazy (spans are generated, never a list of every piece), so memory follows the
+output; the output is bounded by `max_value_bytes` (chunk_details, the larger output, measured as
+chunks are made: overlapping chunks repeat text, so chunk_size 200 with overlap 199 would copy
+the input 200 times), and the block yields to the event loop every `YIELD_EVERY` chunks.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from collections import deque
+from collections.abc import Iterable, Iterator
 from typing import Any, Final, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..budgets import format_bytes, json_size
 from ..context import BlockContext
 from ..errors import BlockError
 from ..ports import Port
@@ -27,6 +36,7 @@ from ..registry import BlockType, block
 from ..values import describe
 
 DEFAULT_SEPARATORS: Final = ("\n\n", "\n", " ", "")
+YIELD_EVERY: Final = 256  # chunks made between two turns of the event loop
 
 
 class TextSplitterConfig(BaseModel):
@@ -64,16 +74,18 @@ class Splitter:
 
     def spans(self, text: str) -> list[Span]:
         """Chunk spans, stripped, empty chunks dropped."""
-        result: list[Span] = []
+        return list(self.iter_spans(text))
+
+    def iter_spans(self, text: str) -> Iterator[Span]:
+        """`spans`, generated one chunk at a time."""
         for start, end in self._split(text, 0, len(text), self.separators):
             chunk = text[start:end]
             stripped = chunk.strip()
             if stripped:
                 lead = len(chunk) - len(chunk.lstrip())
-                result.append((start + lead, start + lead + len(stripped)))
-        return result
+                yield (start + lead, start + lead + len(stripped))
 
-    def _split(self, text: str, start: int, end: int, separators: list[str]) -> list[Span]:
+    def _split(self, text: str, start: int, end: int, separators: list[str]) -> Iterator[Span]:
         separator = ""
         rest: list[str] = []
         found = False
@@ -81,58 +93,50 @@ class Splitter:
             if candidate == "" or text.find(candidate, start, end) >= 0:
                 separator, rest, found = candidate, separators[position + 1 :], True
                 break
-        pieces = _pieces(text, start, end, separator) if found else [(start, end)]
-        chunks: list[Span] = []
-        good: list[Span] = []
-        for piece in pieces:
-            if piece[1] - piece[0] <= self.size:
-                good.append(piece)
+        pieces = _pieces(text, start, end, separator) if found else iter([(start, end)])
+        # runs of pieces that fit are merged; a longer piece is split again (or hard-sliced)
+        for fits, run in itertools.groupby(
+            pieces, key=lambda piece: piece[1] - piece[0] <= self.size
+        ):
+            if fits:
+                yield from self._merge(run, len(separator))
                 continue
-            if good:
-                chunks.extend(self._merge(good, len(separator)))
-                good = []
-            if rest:
-                chunks.extend(self._split(text, piece[0], piece[1], rest))
-            else:
-                chunks.extend(
-                    (at, min(at + self.size, piece[1]))
-                    for at in range(piece[0], piece[1], self.size)
-                )
-        if good:
-            chunks.extend(self._merge(good, len(separator)))
-        return chunks
+            for piece in run:
+                if rest:
+                    yield from self._split(text, piece[0], piece[1], rest)
+                else:
+                    for at in range(piece[0], piece[1], self.size):
+                        yield (at, min(at + self.size, piece[1]))
 
-    def _merge(self, pieces: list[Span], step: int) -> list[Span]:
+    def _merge(self, pieces: Iterable[Span], step: int) -> Iterator[Span]:
         """Pieces joined by their separator (a contiguous span of the source) into chunks."""
-        chunks: list[Span] = []
         window: deque[Span] = deque()
         total = 0  # length of the window's text, separators included
         for piece in pieces:
             size = piece[1] - piece[0]
             if window and total + step + size > self.size:
-                chunks.append((window[0][0], window[-1][1]))
+                yield (window[0][0], window[-1][1])
                 while window and (total > self.overlap or total + step + size > self.size):
                     first = window.popleft()
                     total -= first[1] - first[0] + (step if window else 0)
             total += size + (step if window else 0)
             window.append(piece)
         if window:
-            chunks.append((window[0][0], window[-1][1]))
-        return chunks
+            yield (window[0][0], window[-1][1])
 
 
-def _pieces(text: str, start: int, end: int, separator: str) -> list[Span]:
+def _pieces(text: str, start: int, end: int, separator: str) -> Iterator[Span]:
     """Spans of `text[start:end]` cut on `separator` (per character when it is empty)."""
     if not separator:
-        return [(at, at + 1) for at in range(start, end)]
-    pieces: list[Span] = []
+        yield from ((at, at + 1) for at in range(start, end))
+        return
     at = start
     while True:
         found = text.find(separator, at, end)
         if found < 0:
-            pieces.append((at, end))
-            return pieces
-        pieces.append((at, found))
+            yield (at, end)
+            return
+        yield (at, found)
         at = found + len(separator)
 
 
@@ -174,10 +178,13 @@ class TextSplitter(BlockType[TextSplitterConfig]):
             list(config.separators) if config.separators is not None else list(DEFAULT_SEPARATORS)
         )
         splitter = Splitter(config.chunk_size, config.chunk_overlap, separators)
+        budgets = ctx.budgets
+        limit = budgets.max_value_bytes
+        details_bytes = 2  # estimated compact JSON size of chunk_details so far
         chunks: list[str] = []
         details: list[dict[str, Any]] = []
         for source_index, (text, page) in enumerate(_sources(inputs.get("text"))):
-            for start, end in splitter.spans(text):
+            for start, end in splitter.iter_spans(text):
                 detail: dict[str, Any] = {
                     "index": len(chunks),
                     "text": text[start:end],
@@ -187,6 +194,15 @@ class TextSplitter(BlockType[TextSplitterConfig]):
                 }
                 if page is not None:
                     detail["page"] = page
+                details_bytes += json_size(detail) + 1
+                if details_bytes > limit:
+                    raise budgets.exceeded(
+                        "max_value_bytes",
+                        f"chunk_details is at least {format_bytes(details_bytes)} after "
+                        f"{len(details) + 1:,} chunks",
+                    )
                 chunks.append(detail["text"])
                 details.append(detail)
+                if len(details) % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
         return {"chunks": chunks, "chunk_details": details}

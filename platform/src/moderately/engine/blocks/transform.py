@@ -20,12 +20,14 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..budgets import Budgets, ResourceLimitError, format_bytes, json_size
 from ..context import BlockContext
+from ..cooperative import run_step
 from ..errors import BlockError
 from ..patterns import pattern_problem, search
 from ..ports import Port
 from ..registry import BlockType, block
-from ..templating import render_text
+from ..templating import RenderMeter, render_text
 from ..values import MISSING, compact_json, copy_value, describe, get_path, set_path, to_text
 
 
@@ -404,11 +406,18 @@ def _split_text(op: SplitTextOp, value: Any) -> Any:
     raise _TypeError(f"split_text needs a string, got {describe(value)}")
 
 
-def _format(op: FormatOp, value: Any, missing: list[str]) -> Any:
+def _format(op: FormatOp, value: Any, missing: list[str], budgets: Budgets | None = None) -> Any:
+    total: RenderMeter | None = None
+    if budgets is not None:
+        total = RenderMeter(budgets.max_value_bytes, budget="max_value_bytes", what="format text")
+
     def render(item: Any) -> str:
         variables = dict(item) if isinstance(item, dict) else {}
         variables["item"] = item
-        return render_text(op.template, variables, missing)
+        meter: RenderMeter | None = None
+        if budgets is not None:
+            meter = RenderMeter(budgets.template_max_output_bytes, parent=total)
+        return render_text(op.template, variables, missing, meter)
 
     if isinstance(value, list):
         return [render(item) for item in value]
@@ -424,8 +433,11 @@ def _parse_json(value: Any) -> Any:
         raise _TypeError(f"parse_json: invalid JSON ({exc})") from None
 
 
-def apply_operation(op: BaseModel, value: Any, missing: list[str]) -> Any:
-    """One operation on `value` (never mutated); raises `_TypeError` for a wrong kind."""
+def apply_operation(
+    op: BaseModel, value: Any, missing: list[str], budgets: Budgets | None = None
+) -> Any:
+    """One operation on `value` (never mutated); raises `_TypeError` for a wrong kind, and
+    `ResourceLimitError` when `format` passes a budget."""
     if isinstance(op, GetOp):
         return _get(op, value)
     if isinstance(op, SetOp):
@@ -469,7 +481,7 @@ def apply_operation(op: BaseModel, value: Any, missing: list[str]) -> Any:
     if isinstance(op, SplitTextOp):
         return _split_text(op, value)
     if isinstance(op, FormatOp):
-        return _format(op, value, missing)
+        return _format(op, value, missing, budgets)
     if isinstance(op, ToJsonOp):
         return compact_json(value)
     if isinstance(op, ParseJsonOp):
@@ -488,15 +500,52 @@ class Transform(BlockType[TransformConfig]):
     async def run(
         self, ctx: BlockContext, config: TransformConfig, inputs: dict[str, Any]
     ) -> dict[str, Any]:
+        # Budgets: format renders under template_max_output_bytes per text and max_value_bytes
+        # for all; set/merge/default fail before copying into every element when that would
+        # pass max_value_bytes; growing operations are measured after they run. A step on a
+        # large value runs in a worker thread, so the run stays cancellable (`run_step`).
         value = inputs.get("data")
         missing: list[str] = []
+        budgets = ctx.budgets
         for index, op in enumerate(config.operations):
             try:
-                value = apply_operation(op, value, missing)
+                _check_growth(op, value, budgets)
+                step = functools.partial(apply_operation, op, value, missing, budgets)
+                value = await run_step(step, value)
+                if isinstance(op, _GROWING):
+                    size = json_size(value, budgets.max_value_bytes)
+                    if size > budgets.max_value_bytes:
+                        raise budgets.exceeded(
+                            "max_value_bytes", f"the result is at least {format_bytes(size)}"
+                        )
             except _TypeError as exc:
                 raise BlockError(
                     "transform_type_error", f"operation {index} ({op.type}): {exc}"
                 ) from None
+            except ResourceLimitError as exc:
+                raise exc.within(f"operation {index} ({op.type})") from None
         for path in dict.fromkeys(missing):
             ctx.warn(f"unresolved placeholder {{{{{path}}}}} left as is")
         return {"data": value}
+
+
+# Operations whose result can be larger than their input (measured after they run).
+_GROWING = (SetOp, MergeOp, DefaultOp, SplitTextOp, ToJsonOp, ParseJsonOp, FormatOp, JoinTextOp)
+
+
+def _check_growth(op: BaseModel, value: Any, budgets: Budgets) -> None:
+    """Fail before `set`/`merge`/`default` copy their value into every element of a list when
+    the copies alone would pass `max_value_bytes`."""
+    if not isinstance(value, list) or not isinstance(op, SetOp | MergeOp | DefaultOp):
+        return
+    count = len(value) if not isinstance(op, DefaultOp) else value.count(None)
+    if count == 0:
+        return
+    limit = budgets.max_value_bytes
+    each = json_size(op.value, limit // count)
+    if each * count > limit:
+        raise budgets.exceeded(
+            "max_value_bytes",
+            f"copying its value ({format_bytes(each)} or more) into {count:,} elements makes "
+            f"at least {format_bytes(each * count)}",
+        )

@@ -5,18 +5,27 @@ Inputs are ordered by their connections' positions. Scalar mode (no input is an 
 (later keys win), a non-object `v` on port `p` contributing `{p: v}`. Array mode (some input is an
 array): every array input must have the same length n (`zip_length_mismatch`), other inputs are
 repeated, and element i is the scalar-mode combination of the i-th elements.
+
+Repeating a value n times can multiply its size (as JSON; in memory too with `merge_objects`,
+whose objects are copied): when n times the repeated inputs' size passes `max_value_bytes`, the
+block fails with `resource_limit` before building anything. It yields to the event loop every
+`YIELD_EVERY` elements.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import asyncio
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..budgets import format_bytes, json_size
 from ..context import BlockContext
 from ..errors import BlockError
 from ..ports import Port
 from ..registry import BlockType, block
+
+YIELD_EVERY: Final = 4096  # elements combined between two turns of the event loop
 
 
 class ZipConfig(BaseModel):
@@ -59,8 +68,20 @@ class Zip(BlockType[ZipConfig]):
             shown = ", ".join(f"{port}: {length}" for port, length in lengths.items())
             raise BlockError("zip_length_mismatch", f"array inputs differ in length ({shown})")
         count = next(iter(lengths.values()))
-        return {
-            "data": [
+        repeated = [value for _, value in items if not isinstance(value, list)]
+        if count and repeated:
+            budgets = ctx.budgets
+            room = budgets.max_value_bytes // count
+            each = json_size(repeated, room)
+            if each > room:
+                raise budgets.exceeded(
+                    "max_value_bytes",
+                    f"repeating the non-array inputs ({format_bytes(each)} or more) for "
+                    f"{count:,} elements makes at least {format_bytes(each * count)}",
+                )
+        data = []
+        for index in range(count):
+            data.append(
                 combine(
                     config.combine_strategy,
                     [
@@ -68,6 +89,7 @@ class Zip(BlockType[ZipConfig]):
                         for port, value in items
                     ],
                 )
-                for index in range(count)
-            ]
-        }
+            )
+            if index % YIELD_EVERY == YIELD_EVERY - 1:
+                await asyncio.sleep(0)
+        return {"data": data}
