@@ -23,7 +23,14 @@ from moderately.schemas.base import (
     document_snake_aliases,
 )
 from moderately.schemas.entities import FileHash
-from moderately.tabular import InferredSchema
+from moderately.tabular import (
+    MAX_COLUMNS,
+    MAX_HEADER_ROW,
+    MAX_LINE_INDEX,
+    MAX_SKIP_ROW_LINES,
+    MAX_SKIP_ROWS,
+    InferredSchema,
+)
 
 VersionStatus = Literal["draft", "current", "archived"]
 FileType = Literal["csv", "xlsx"]
@@ -229,7 +236,7 @@ class ColumnSpec(BaseModel):
 
     model_config = ConfigDict(extra="allow", json_schema_extra=_no_extras)
 
-    pos: int | None = Field(default=None, ge=1)
+    pos: int | None = Field(default=None, ge=1, le=MAX_COLUMNS)
     name: ColumnText
     source: Annotated[str, Field(max_length=255, pattern=NO_NUL)] | None = None
     type: ColumnText = Field(
@@ -265,10 +272,17 @@ class ParsingOptionsIn(RequestModel):
     delimiter: Annotated[str, Field(min_length=1, max_length=16, pattern=NO_NUL)] | None = Field(
         default=None, description='One character; also "\\t", "tab", "comma", "semicolon", "pipe"'
     )
-    header_row: int | None = Field(default=None, ge=1, description="1-based; default 1")
-    skip_rows: Annotated[int, Field(ge=0)] | list[Annotated[int, Field(ge=0)]] | None = Field(
-        default=None, description="Lines to drop: the first N, or these 0-based lines"
+    header_row: int | None = Field(
+        default=None, ge=1, le=MAX_HEADER_ROW, description="1-based; default 1"
     )
+    skip_rows: (
+        Annotated[int, Field(ge=0, le=MAX_SKIP_ROWS)]
+        | Annotated[
+            list[Annotated[int, Field(ge=0, le=MAX_LINE_INDEX)]],
+            Field(max_length=MAX_SKIP_ROW_LINES),
+        ]
+        | None
+    ) = Field(default=None, description="Lines to drop: the first N, or these 0-based lines")
     encoding: Annotated[str, Field(min_length=1, max_length=64, pattern=NO_NUL)] | None = None
     quote: Annotated[str, Field(max_length=1, pattern=NO_NUL)] | None = Field(
         default=None,
@@ -312,7 +326,9 @@ _OPTIONS_ALIASES = AliasChoices("parsingOptions", "parsing_options")
 
 class SchemaVersionCreate(RequestModel):
     dataset_id: IdRef
-    columns: list[ColumnSpec] = Field(min_length=1, validation_alias=_COLUMNS_ALIASES)
+    columns: list[ColumnSpec] = Field(
+        min_length=1, max_length=MAX_COLUMNS, validation_alias=_COLUMNS_ALIASES
+    )
     status: VersionStatus = "draft"
     parsing_options: ParsingOptionsIn | None = Field(
         default=None, validation_alias=_OPTIONS_ALIASES
@@ -322,7 +338,7 @@ class SchemaVersionCreate(RequestModel):
 class SchemaVersionUpdate(RequestModel):
     status: VersionStatus | None = None
     columns: list[ColumnSpec] | None = Field(
-        default=None, min_length=1, validation_alias=_COLUMNS_ALIASES
+        default=None, min_length=1, max_length=MAX_COLUMNS, validation_alias=_COLUMNS_ALIASES
     )
     parsing_options: ParsingOptionsIn | None = Field(
         default=None, validation_alias=_OPTIONS_ALIASES

@@ -41,7 +41,7 @@ SORT = {
     "updatedAt": DatasetSchemaVersion.updated_at,
     "versionNo": DatasetSchemaVersion.version_no,
 }
-MAX_COLUMNS = 10_000
+MAX_COLUMNS = tabular.MAX_COLUMNS
 
 
 # ---- checking what clients send ----

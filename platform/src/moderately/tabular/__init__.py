@@ -10,8 +10,14 @@ uses its own in-memory DuckDB connection, so calls are independent and thread-sa
 * ``infer_schema(path, options=None, sample_rows=...)`` / ``infer(...)`` / ``sniff_options(path)``:
   columns (and parsing options) from the data; ``binary_kind(path)``: what a non-text file looks
   like (``infer`` raises ``NotDelimitedText`` on one).
+
+Inputs are bounded (``options.MAX_*``): options beyond them raise ``ValueError``; a header row
+wider than ``MAX_COLUMNS`` fields or longer than ``MAX_HEADER_CHARS`` characters is read no
+further: ``count_rows`` and ``infer`` raise ``HeaderTooLarge`` (a ``ValueError``), ``validate``
+reports it.
 """
 
+from ._source import HeaderTooLarge
 from .coltypes import BOOL_FALSE, BOOL_TRUE
 from .counting import count_rows
 from .inference import (
@@ -25,6 +31,12 @@ from .inference import (
 )
 from .options import (
     KNOWN_TYPES,
+    MAX_COLUMNS,
+    MAX_HEADER_CHARS,
+    MAX_HEADER_ROW,
+    MAX_LINE_INDEX,
+    MAX_SKIP_ROW_LINES,
+    MAX_SKIP_ROWS,
     Column,
     ColumnType,
     ParsingOptions,
@@ -38,6 +50,13 @@ __all__ = [
     "BOOL_TRUE",
     "DEFAULT_SAMPLE_ROWS",
     "KNOWN_TYPES",
+    "MAX_COLUMNS",
+    "MAX_HEADER_CHARS",
+    "MAX_HEADER_ROW",
+    "MAX_LINE_INDEX",
+    "MAX_SKIP_ROWS",
+    "MAX_SKIP_ROW_LINES",
+    "HeaderTooLarge",
     "NotDelimitedText",
     "Column",
     "ColumnType",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from .options import ParsingOptions
+from .options import MAX_COLUMNS, MAX_HEADER_CHARS, ParsingOptions
 
 CHUNK = 1 << 20
 # csv's default field limit (128 KiB) is below what a text-heavy CSV holds; DuckDB's max line size
@@ -110,33 +110,68 @@ def _open_from_line(path: Path, line_index: int) -> Iterator[IO[str]]:
 
 
 def dedupe_names(fields: list[str]) -> list[str]:
-    """Header names as columns: stripped; blank -> ``column_<pos>``; repeats -> ``name_2``, ..."""
+    """Header names as columns: stripped; blank -> ``column_<pos>``; repeats -> ``name_2``, ...
+
+    Linear time however often a name repeats: each name remembers the suffix where its last
+    search ended, and a taken candidate stays taken, so no suffix is tried twice.
+    """
     names: list[str] = []
     taken: set[str] = set()
+    next_suffix: dict[str, int] = {}
     stripped = [f.strip() for f in fields]
     reserved = {s for s in stripped if s}
     for pos, name in enumerate(stripped, start=1):
         base = name or f"column_{pos}"
         candidate = base
-        n = 2
+        n = next_suffix.get(base, 2)
         while candidate in taken or (not name and candidate in reserved):
             candidate = f"{base}_{n}"
             n += 1
+        if name:
+            # (A blank's base is unique to its position; a suffix it skipped for being
+            # reserved may still suit a named column, so only named searches are remembered.)
+            next_suffix[base] = n
         taken.add(candidate)
         names.append(candidate)
     return names
 
 
+class HeaderTooLarge(ValueError):
+    """The header row is wider or longer than the engine reads (``MAX_COLUMNS``,
+    ``MAX_HEADER_CHARS``)."""
+
+
+def _capped_lines(text: IO[str], limit: int) -> Iterator[str]:
+    """The lines of ``text``, raising ``HeaderTooLarge`` once more than ``limit`` characters
+    were read (never holding more than that: a line is read in bounded pieces)."""
+    used = 0
+    while line := text.readline(limit - used + 1):
+        used += len(line)
+        if used > limit:
+            raise HeaderTooLarge(f"the header row is longer than {limit} characters")
+        yield line
+
+
 def read_header(path: Path, options: ParsingOptions, header_index: int) -> list[str] | None:
+    """The header record's raw fields; None when the file ends before it (or it is not CSV).
+
+    Raises ``HeaderTooLarge`` for a header of more than ``MAX_COLUMNS`` fields or
+    ``MAX_HEADER_CHARS`` characters (read in bounded pieces, never whole)."""
     raise_field_limit()
     with _open_from_line(path, header_index) as text:
-        reader = csv.reader(text, **csv_kwargs(options))  # type: ignore[arg-type]
+        lines = _capped_lines(text, MAX_HEADER_CHARS)
+        reader = csv.reader(lines, **csv_kwargs(options))  # type: ignore[arg-type]
         try:
-            return next(reader)
+            fields = next(reader)
         except StopIteration:
             return None
         except csv.Error:
             return None
+    if len(fields) > MAX_COLUMNS:
+        raise HeaderTooLarge(
+            f"the header row has {len(fields)} columns; at most {MAX_COLUMNS} are supported"
+        )
+    return fields
 
 
 @contextlib.contextmanager

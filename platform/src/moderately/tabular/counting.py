@@ -20,7 +20,8 @@ def count_rows(path: str | Path, options: ParsingOptions | Mapping[str, Any] | N
     Counts records, not line breaks: a quoted field may span lines; a missing final newline, a
     UTF-8 BOM, CRLF line ends and blank lines do not change the count; an empty or header-only file
     has 0. Records that are malformed (ragged, bad bytes) still count; after an unterminated quote
-    the rest of the file is one broken record. Raises ``OSError`` only for I/O problems.
+    the rest of the file is one broken record. Raises ``OSError`` for I/O problems and
+    ``HeaderTooLarge`` (a ``ValueError``) for a header row too wide or too long to read.
     """
     opts = ParsingOptions.from_wire(options)
     with prepare(path, opts) as source:

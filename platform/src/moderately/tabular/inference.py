@@ -285,7 +285,8 @@ def sniff_options(
     lines = text.split("\n")
     if truncated and len(lines) > 1:
         lines.pop()  # a partial line
-    skipped = set(range(base.skip_rows)) if isinstance(base.skip_rows, int) else set(base.skip_rows)
+    # (A count of leading lines is all above the header: no set of them is built.)
+    skipped = () if isinstance(base.skip_rows, int) else frozenset(base.skip_rows)
     header = base.header_line_index
     body = "\n".join(line for i, line in enumerate(lines) if i >= header and i not in skipped)
     delimiter = _sniff_delimiter(body, base, truncated)

@@ -9,6 +9,7 @@ caller error and raise ``ValueError`` (the API answers 4xx); invalid *data* neve
 from __future__ import annotations
 
 import codecs
+import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -40,6 +41,16 @@ TYPE_ALIASES: Final[Mapping[str, str]] = {
     "timestamp": "datetime",
     "timestamptz": "datetime",
 }
+
+# Upper bounds of what the engine reads, far above any real file's needs: line-based options are
+# walked line by line, and the header is read and named in one piece. The API's request models
+# document the same numbers (schemas/datasets.py), so an over-limit value is a 400 naming it.
+MAX_HEADER_ROW: Final = 1_000
+MAX_SKIP_ROWS: Final = 1_000_000  # skipRows as a count of leading lines
+MAX_SKIP_ROW_LINES: Final = 10_000  # entries of skipRows as a list of line indices
+MAX_LINE_INDEX: Final = 2**31 - 1  # one such (0-based) line index
+MAX_COLUMNS: Final = 10_000  # fields of a header row, columns of a schema
+MAX_HEADER_CHARS: Final = 4 * 1024 * 1024  # characters of a header record
 
 DELIMITER_ALIASES: Final[Mapping[str, str]] = {
     "\\t": "\t",
@@ -124,6 +135,8 @@ class ParsingOptions:
             raise ValueError("header_row must be an integer >= 1")
         if self.header_row < 1:
             raise ValueError("header_row must be >= 1")
+        if self.header_row > MAX_HEADER_ROW:
+            raise ValueError(f"header_row must be <= {MAX_HEADER_ROW}")
         object.__setattr__(self, "skip_rows", _normalize_skip_rows(self.skip_rows))
         object.__setattr__(self, "encoding", _normalize_encoding(self.encoding))
 
@@ -204,11 +217,17 @@ def _normalize_skip_rows(value: object) -> int | tuple[int, ...]:
     if isinstance(value, int):
         if value < 0:
             raise ValueError("skip_rows must be >= 0")
+        if value > MAX_SKIP_ROWS:
+            raise ValueError(f"skip_rows must be <= {MAX_SKIP_ROWS}")
         return value
     if isinstance(value, Iterable) and not isinstance(value, str | bytes):
-        items = list(value)
+        items = list(itertools.islice(value, MAX_SKIP_ROW_LINES + 1))
+        if len(items) > MAX_SKIP_ROW_LINES:
+            raise ValueError(f"skip_rows lists at most {MAX_SKIP_ROW_LINES} lines")
         if any(isinstance(i, bool) or not isinstance(i, int) or i < 0 for i in items):
             raise ValueError("skip_rows items must be integers >= 0")
+        if any(i > MAX_LINE_INDEX for i in items):
+            raise ValueError(f"skip_rows items must be <= {MAX_LINE_INDEX}")
         return tuple(sorted(set(items)))
     raise ValueError("skip_rows must be an integer or a list of integers")
 

@@ -25,7 +25,15 @@ from typing import Any, Final, Literal
 import duckdb
 
 from . import _duck
-from ._source import Source, dedupe_names, locate, newline_counts, prepare, read_header
+from ._source import (
+    HeaderTooLarge,
+    Source,
+    dedupe_names,
+    locate,
+    newline_counts,
+    prepare,
+    read_header,
+)
 from .coltypes import EXPECTED, accepts, blank, is_checked
 from .counting import count_with, python_count
 from .options import Column, ParsingOptions
@@ -209,11 +217,25 @@ def validate(
     """Check ``path`` against ``columns`` read with ``options``; see the module doc.
 
     Raises ``ValueError`` for invalid columns/options (a caller error) and ``OSError`` for I/O
-    problems; any problem with the *data* is in the report.
+    problems; any problem with the *data* is in the report (a header row too wide or too long to
+    read is one ``malformed_csv`` issue).
     """
     opts = ParsingOptions.from_wire(options)
     schema = [Column.from_wire(c) for c in columns]
     out = _Collector(max_errors)
+    try:
+        return _check_file(path, schema, opts, out)
+    except HeaderTooLarge as exc:
+        message = f"{exc}; check parsingOptions (delimiter, headerRow)"
+        out.add(
+            ValidationIssue(kind="malformed_csv", line=opts.header_line_index + 1, message=message)
+        )
+        return out.report(0, {}, [])
+
+
+def _check_file(
+    path: str | Path, schema: list[Column], opts: ParsingOptions, out: _Collector
+) -> ValidationReport:
     with prepare(path, opts) as source:
         if source.decode_problem is not None:
             problem = source.decode_problem
@@ -239,7 +261,7 @@ def validate(
                 )
             return out.report(0, {}, [])
         names = source.names
-        positions = [resolve(c, names) for c in schema]
+        positions = resolve_all(schema, names)
         order = {c.name: i for i, c in reversed(list(enumerate(schema)))}
         wrong = _wrong_delimiter(source, schema, positions)
         if wrong is not None:
@@ -284,15 +306,25 @@ def validate(
 
 def resolve(column: Column, names: Sequence[str]) -> int | None:
     """0-based header position of ``column`` (exact name first, then case/space-insensitive)."""
-    wanted = column.header_name
+    return resolve_all([column], names)[0]
+
+
+def resolve_all(columns: Sequence[Column], names: Sequence[str]) -> list[int | None]:
+    """``resolve`` for each of ``columns``, in time linear in columns plus names (the first
+    header position wins, exactly matched names before case-folded ones)."""
+    exact: dict[str, int] = {}
+    folded: dict[str, int] = {}
     for i, name in enumerate(names):
-        if name == wanted:
-            return i
-    folded = wanted.strip().casefold()
-    for i, name in enumerate(names):
-        if name.casefold() == folded:
-            return i
-    return None
+        exact.setdefault(name, i)
+        folded.setdefault(name.casefold(), i)
+    positions: list[int | None] = []
+    for column in columns:
+        wanted = column.header_name
+        position = exact.get(wanted)
+        if position is None:
+            position = folded.get(wanted.strip().casefold())
+        positions.append(position)
+    return positions
 
 
 def _list_names(names: Sequence[str], limit: int = 10) -> str:
@@ -326,11 +358,14 @@ def _wrong_delimiter(
         if candidate == current:
             continue
         alt = dataclasses.replace(source.options, delimiter=candidate)
-        header = read_header(source.path, alt, source.header_index)
+        try:
+            header = read_header(source.path, alt, source.header_index)
+        except HeaderTooLarge:
+            continue  # split this way the header is wider than anything we read
         if not header or len(header) < 2:
             continue
         names = dedupe_names(header)
-        found = sum(1 for c in schema if resolve(c, names) is not None)
+        found = sum(1 for i in resolve_all(schema, names) if i is not None)
         score = (found, len(names), candidate)
         if (found > found_now or (source.width == 1 and found_now == 0)) and (
             best is None or score[:2] > best[:2]
