@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 
 from moderately import __version__
 from moderately.api import ROUTERS
+from moderately.api.body_limit import BodyLimitMiddleware
 from moderately.api.errors import install_error_handlers
 from moderately.api.idempotency import IdempotencyMiddleware
 from moderately.api.middleware import WireMiddleware
@@ -118,6 +119,12 @@ def create_app(settings: Settings) -> FastAPI:
         IdempotencyMiddleware, database=database, ttl_seconds=settings.idempotency_ttl_seconds
     )
     app.add_middleware(WireMiddleware, usage=usage, prefix=settings.mount_prefix)
+    # Outermost: a body over the limit is refused before anything reads or authenticates it.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_request_body_bytes,
+        prefix=settings.mount_prefix,
+    )
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

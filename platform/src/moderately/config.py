@@ -28,6 +28,13 @@ class Settings(BaseSettings):
     mount_prefix: str = ""
     # Address written to credentials.env; defaults to http://host:port.
     public_url: str | None = None
+
+    # ---- request bounds (api/body_limit.py) ----
+    # A request body larger than this is answered 413 before it is read: at once when its
+    # Content-Length says so, else as soon as the bytes received pass it. The local store's
+    # upload URLs (/_storage/...) keep their own rule (the signed size, max_upload_bytes).
+    max_request_body_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
+
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
     usage_flush_interval_seconds: float = Field(default=1.0, gt=0)

@@ -4,12 +4,13 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from moderately.api.deps import MultiValue, PrincipalDep, SessionDep, TeamIdsQuery, paging
 from moderately.api.errors import error_responses
+from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import DeleteResult, Paginated
 from moderately.schemas.entities import AgentCreate, AgentPublic, AgentSort, AgentUpdate
 from moderately.services import agents
 from moderately.services.paging import PageParams
 
-router = APIRouter(prefix="/agents", tags=["Agents"])
+router = APIRouter(prefix="/agents", tags=["Agents"], route_class=BoundedJSONRoute)
 
 AgentId = Annotated[str, Path(alias="agentId")]
 

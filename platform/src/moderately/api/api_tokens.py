@@ -5,6 +5,7 @@ from pydantic import AwareDatetime
 
 from moderately.api.deps import FreshUsage, MultiValue, PrincipalDep, SessionDep, paging
 from moderately.api.errors import error_responses
+from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import Paginated
 from moderately.schemas.entities import (
     ApiTokenCreate,
@@ -18,7 +19,7 @@ from moderately.schemas.entities import (
 from moderately.services import api_tokens
 from moderately.services.paging import Page, PageParams
 
-router = APIRouter(prefix="/api-tokens", tags=["API Tokens"])
+router = APIRouter(prefix="/api-tokens", tags=["API Tokens"], route_class=BoundedJSONRoute)
 
 TokenId = Annotated[str, Path(alias="tokenId")]
 TeamIdsFallback = Annotated[

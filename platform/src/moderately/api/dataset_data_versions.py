@@ -11,6 +11,7 @@ from moderately.api.deps import (
     paging,
 )
 from moderately.api.errors import error_responses
+from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import Paginated
 from moderately.schemas.datasets import (
     MAX_VERSION_NO,
@@ -27,7 +28,9 @@ from moderately.schemas.datasets import (
 from moderately.services import dataset_data
 from moderately.services.paging import PageParams
 
-router = APIRouter(prefix="/dataset-data-versions", tags=["Dataset Data Versions"])
+router = APIRouter(
+    prefix="/dataset-data-versions", tags=["Dataset Data Versions"], route_class=BoundedJSONRoute
+)
 
 DataVersionId = Annotated[str, Path(alias="datasetDataVersionId")]
 # api.md 0: /complete and /download spell the same id {dataVersionId}.

@@ -11,6 +11,7 @@ from moderately.api.deps import (
     paging,
 )
 from moderately.api.errors import error_responses
+from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import Paginated
 from moderately.schemas.datasets import (
     MAX_VERSION_NO,
@@ -25,7 +26,11 @@ from moderately.schemas.datasets import (
 from moderately.services import dataset_schemas
 from moderately.services.paging import PageParams
 
-router = APIRouter(prefix="/dataset-schema-versions", tags=["Dataset Schema Versions"])
+router = APIRouter(
+    prefix="/dataset-schema-versions",
+    tags=["Dataset Schema Versions"],
+    route_class=BoundedJSONRoute,
+)
 
 SchemaVersionId = Annotated[str, Path(alias="datasetSchemaVersionId")]
 

@@ -12,12 +12,13 @@ from moderately.api.deps import (
     paging,
 )
 from moderately.api.errors import error_responses
+from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import DeleteResult, Paginated
 from moderately.schemas.datasets import DatasetCreate, DatasetPublic, DatasetSort, DatasetUpdate
 from moderately.services import datasets
 from moderately.services.paging import PageParams
 
-router = APIRouter(prefix="/datasets", tags=["Datasets"])
+router = APIRouter(prefix="/datasets", tags=["Datasets"], route_class=BoundedJSONRoute)
 
 DatasetId = Annotated[str, Path(alias="datasetId")]
 

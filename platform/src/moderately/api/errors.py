@@ -69,16 +69,19 @@ DESCRIPTIONS = {
     404: "Not found (or belongs to a team you are not in)",
     409: "Conflict: final (duplicate name, terminal state; `X-Should-Retry: false`) or "
     "transient (an Idempotency-Key still in flight; `X-Should-Retry: true`, `Retry-After`)",
+    413: "Request body larger than the server's limit (MODERATELY_MAX_REQUEST_BODY_BYTES); "
+    "refused before it is read",
     500: "Unexpected server error",
     503: "Database unavailable or busy; retry after Retry-After seconds",
 }
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for a route: every error it can answer, all with the envelope."""
+    """OpenAPI `responses` for a route: every error it can answer, all with the envelope
+    (any route answers 413 to a body over the limit, api/body_limit.py)."""
     return {
         status: {"model": ErrorEnvelope, "description": DESCRIPTIONS[status]}
-        for status in sorted({*statuses, 401, 500, 503})
+        for status in sorted({*statuses, 401, 413, 500, 503})
     }
 
 
@@ -131,12 +134,46 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=all_headers)
 
 
+MAX_DETAIL_VALUE_CHARS = 200
+
+
 def _jsonable(value: Any) -> Any:
+    """`value` when its JSON is at most 200 characters (echoed in a detail), else None.
+
+    The input of a failed check can be the whole request body: its size is estimated first
+    (bounded work), so a large document is never serialised here, on the event loop.
+    """
+    if not _may_be_short(value, MAX_DETAIL_VALUE_CHARS):
+        return None
     try:
         text = json.dumps(value)
     except (TypeError, ValueError):
         return None
-    return value if len(text) <= 200 else None
+    return value if len(text) <= MAX_DETAIL_VALUE_CHARS else None
+
+
+def _may_be_short(value: Any, budget: int) -> bool:
+    """False once `value` surely serialises to more than `budget` characters: every string,
+    key and container costs at least its length (or 2); at most `budget` items are looked at."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            budget -= len(item) + 2
+        elif isinstance(item, dict):
+            budget -= 2 + len(item)
+            if budget >= 0:
+                pending.extend(item.keys())
+                pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            budget -= 2 + len(item)
+            if budget >= 0:
+                pending.extend(item)
+        else:
+            budget -= 1
+        if budget < 0:
+            return False
+    return True
 
 
 def validation_details(exc: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:

@@ -11,6 +11,7 @@ from moderately.api.deps import (
     paging,
 )
 from moderately.api.errors import error_responses
+from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import Paginated
 from moderately.schemas.entities import (
     Direction,
@@ -26,7 +27,7 @@ from moderately.schemas.entities import (
 from moderately.services import files
 from moderately.services.paging import PageParams
 
-router = APIRouter(prefix="/files", tags=["Files"])
+router = APIRouter(prefix="/files", tags=["Files"], route_class=BoundedJSONRoute)
 
 FileId = Annotated[str, Path(alias="fileId")]
 file_paging = paging(

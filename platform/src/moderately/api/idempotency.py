@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from moderately.api.errors import error_response, response_for
 from moderately.api.middleware import read_body, replay
 from moderately.db.session import Database
+from moderately.offload import run_cpu_if_large
 from moderately.services import idempotency
 from moderately.services.auth import hash_token
 
@@ -48,16 +49,17 @@ class IdempotencyMiddleware:
             return
         body = await read_body(receive)
         token = authorization.partition(" ")[2].strip() or authorization
-        digest = hashlib.sha256()
-        for part in (scope["method"].encode(), scope["path"].encode(), scope["query_string"], body):
-            digest.update(part + b"\0")
+        # (A large body is hashed in a worker thread: tens of MiB take tenths of a second.)
+        request_hash = await run_cpu_if_large(
+            len(body), _request_hash, scope["method"], scope["path"], scope["query_string"], body
+        )
         try:
             async with self.database.session() as session:
                 outcome = await idempotency.begin(
                     session,
                     scope=hash_token(token),
                     key=key,
-                    request_hash=digest.hexdigest(),
+                    request_hash=request_hash,
                     ttl_seconds=self.ttl_seconds,
                 )
         except Exception as exc:  # a database failure here is answered like anywhere else
@@ -144,6 +146,14 @@ class IdempotencyMiddleware:
                 await idempotency.abandon(session, record_id=record_id)
         except Exception:  # the record expires on its own; never mask the original outcome
             log.warning("could not release idempotency record %s", record_id, exc_info=True)
+
+
+def _request_hash(method: str, path: str, query: bytes, body: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in (method.encode(), path.encode(), query, body):
+        digest.update(part)
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 async def _send_held(send: Send, start: Message, chunks: list[bytes]) -> None:

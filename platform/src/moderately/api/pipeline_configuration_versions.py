@@ -11,6 +11,7 @@ from moderately.api.deps import (
     paging,
 )
 from moderately.api.errors import error_responses
+from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import DeleteResult, Paginated
 from moderately.schemas.pipelines import (
     ValidateRequest,
@@ -26,7 +27,9 @@ from moderately.services import pipelines
 from moderately.services.paging import PageParams
 
 router = APIRouter(
-    prefix="/pipeline-configuration-versions", tags=["Pipeline configuration versions"]
+    prefix="/pipeline-configuration-versions",
+    tags=["Pipeline configuration versions"],
+    route_class=BoundedJSONRoute,
 )
 
 VersionId = Annotated[str, Path(alias="pipelineConfigurationVersionId")]

@@ -12,6 +12,7 @@ from moderately.api.deps import (
     paging,
 )
 from moderately.api.errors import error_responses
+from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import Paginated
 from moderately.schemas.pipelines import (
     CancelRequest,
@@ -26,7 +27,9 @@ from moderately.schemas.pipelines import (
 from moderately.services import pipeline_executions as executions
 from moderately.services.paging import PageParams
 
-router = APIRouter(prefix="/pipeline-executions", tags=["Pipeline executions"])
+router = APIRouter(
+    prefix="/pipeline-executions", tags=["Pipeline executions"], route_class=BoundedJSONRoute
+)
 
 ExecutionId = Annotated[str, Path(alias="pipelineExecutionId")]
 

@@ -11,6 +11,7 @@ from moderately.api.deps import (
     paging,
 )
 from moderately.api.errors import error_responses
+from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import DeleteResult, Paginated
 from moderately.schemas.pipelines import (
     PipelineCreate,
@@ -21,7 +22,7 @@ from moderately.schemas.pipelines import (
 from moderately.services import pipelines
 from moderately.services.paging import PageParams
 
-router = APIRouter(prefix="/pipelines", tags=["Pipelines"])
+router = APIRouter(prefix="/pipelines", tags=["Pipelines"], route_class=BoundedJSONRoute)
 
 PipelineId = Annotated[str, Path(alias="pipelineId")]
 

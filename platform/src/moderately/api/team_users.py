@@ -4,12 +4,13 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from moderately.api.deps import MultiValue, PrincipalDep, SessionDep, TeamIdsQuery, paging
 from moderately.api.errors import error_responses
+from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import DeleteResult, Paginated
 from moderately.schemas.entities import TeamUserPublic, TeamUserSort, TeamUserUpdate
 from moderately.services import team_users
 from moderately.services.paging import PageParams
 
-router = APIRouter(prefix="/team-users", tags=["Team Users"])
+router = APIRouter(prefix="/team-users", tags=["Team Users"], route_class=BoundedJSONRoute)
 
 TeamUserId = Annotated[str, Path(alias="teamUserId")]
 

@@ -4,12 +4,13 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from moderately.api.deps import PrincipalDep, SessionDep, StoreDep, TeamIdsQuery, paging
 from moderately.api.errors import error_responses
+from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import DeleteResult, Paginated
 from moderately.schemas.entities import TeamCreate, TeamPublic, TeamSort, TeamUpdate
 from moderately.services import teams
 from moderately.services.paging import PageParams
 
-router = APIRouter(prefix="/teams", tags=["Teams"])
+router = APIRouter(prefix="/teams", tags=["Teams"], route_class=BoundedJSONRoute)
 
 TeamId = Annotated[str, Path(alias="teamId")]
 

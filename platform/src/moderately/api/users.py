@@ -4,12 +4,13 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from moderately.api.deps import MultiValue, PrincipalDep, SessionDep, TeamIdsQuery, paging
 from moderately.api.errors import error_responses
+from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import Paginated
 from moderately.schemas.entities import TeamPublic, TeamSort, UserPublic, UserSort, UserUpdate
 from moderately.services import users
 from moderately.services.paging import PageParams
 
-router = APIRouter(prefix="/users", tags=["Users"])
+router = APIRouter(prefix="/users", tags=["Users"], route_class=BoundedJSONRoute)
 
 UserId = Annotated[str, Path(alias="userId")]
 

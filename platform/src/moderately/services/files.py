@@ -99,12 +99,24 @@ def object_key(team_id: str, file_id: str) -> str:
 
 
 def _check_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    if len(json.dumps(metadata, separators=(",", ":"))) > MAX_METADATA_BYTES:
+    if _json_longer_than(metadata, MAX_METADATA_BYTES):
         raise Invalid(
             f"metadata must serialise to at most {MAX_METADATA_BYTES} bytes of JSON",
             field="metadata",
         )
     return dict(metadata)
+
+
+def _json_longer_than(value: Any, limit: int) -> bool:
+    """Whether the compact JSON of `value` has more than `limit` characters. Encoded piece by
+    piece and stopped past the limit, so a large document (the request body can hold tens of
+    MiB) costs no more than `limit` characters of work on the event loop."""
+    size = 0
+    for piece in json.JSONEncoder(separators=(",", ":")).iterencode(value):
+        size += len(piece)
+        if size > limit:
+            return True
+    return False
 
 
 # ---- reads ----
