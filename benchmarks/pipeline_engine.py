@@ -147,7 +147,7 @@ def prefect_seconds(venv: Path, repeats: int) -> dict[int, float] | None:
 async def server_rate(workers: int, executions: int, length: int) -> float:
     with (
         tempfile.TemporaryDirectory(prefix="bench-pipelines-") as data_dir,
-        run_server(data_dir=Path(data_dir), inprocess_workers=workers) as server,
+        run_server(data_dir=Path(data_dir), workers=workers) as server,
     ):
         headers = {"Authorization": f"Bearer {server.admin.api_key}"}
         async with httpx.AsyncClient(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,6 +18,15 @@ from moderately.config import Settings
 from moderately.db.session import Database
 from moderately.services import operator
 from moderately.testing import create_postgres_database, drop_postgres_database
+
+# Jobs run in worker processes (and each in a process of its own): they load the tests' own
+# block types (block_plugins.py) from this folder, as the API in this process does.
+_TESTS = str(Path(__file__).parent)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (_TESTS, os.environ.get("PYTHONPATH", "")) if p
+)
+os.environ["MODERATELY_JOB_MODULES"] = "block_plugins"
+import block_plugins  # noqa: E402, F401
 
 
 @pytest.fixture(scope="session")

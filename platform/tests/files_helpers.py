@@ -16,7 +16,7 @@ import botocore.auth
 import httpx
 from api_helpers import unique_email
 
-from moderately.objects import open_object_store, signing_secret
+from moderately.composition import open_object_store, signing_secret
 from moderately.storage import LocalStore, ObjectStore, PresignedRequest
 from moderately.testing import RunningServer
 

@@ -98,44 +98,20 @@ def graph(
     }
 
 
-# ---- a slow block for cancellation tests (registered per test by the `sleep_block` fixture) ----
+# ---- slow blocks for cancellation tests (tests/block_plugins.py) ----
 
-SLEEP = "test_sleep"
-STARTED: list[str] = []
-
-
-def sleep_block_type() -> Any:
-    import asyncio
-
-    from pydantic import BaseModel
-
-    from moderately.engine import BlockType, Port
-
-    class SleepConfig(BaseModel):
-        seconds: float = 10.0
-
-    class Sleep(BlockType[SleepConfig]):
-        config_model = SleepConfig
-        inputs = (Port("data", primary=True),)
-        outputs = (Port("data", primary=True),)
-
-        async def run(self, ctx: Any, config: SleepConfig, inputs: dict[str, Any]) -> Any:
-            STARTED.append(ctx.block_id)
-            await asyncio.sleep(config.seconds)
-            return {"data": inputs.get("data")}
-
-    return Sleep
+SLEEP, SPIN = "test_sleep", "test_spin"
 
 
-def sleep_chain(seconds: float = 10.0, length: int = 3) -> dict[str, Any]:
-    """input -> sleep_1 -> ... -> sleep_n -> output."""
+def sleep_chain(seconds: float = 10.0, length: int = 3, kind: str = SLEEP) -> dict[str, Any]:
+    """input -> sleep_1 -> ... -> sleep_n -> output (`kind` SPIN: busy on the CPU instead)."""
     blocks: dict[str, tuple[str, dict[str, Any]]] = {
         "in": ("input", {"json_schema": {"type": "string"}})
     }
     edges = []
     previous = "in"
     for n in range(1, length + 1):
-        blocks[f"sleep_{n}"] = (SLEEP, {"seconds": seconds})
+        blocks[f"sleep_{n}"] = (kind, {"seconds": seconds})
         edges.append((previous, "data", f"sleep_{n}", "data"))
         previous = f"sleep_{n}"
     blocks["out"] = ("output", {"name": "result"})

@@ -157,9 +157,10 @@ def test_serve_storage_flags(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_serve_workers_flag(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert settings_from(build_parser().parse_args(["serve"])).inprocess_workers == 1
-    assert (
-        settings_from(build_parser().parse_args(["serve", "--workers", "0"])).inprocess_workers == 0
-    )
-    monkeypatch.setenv("MODERATELY_INPROCESS_WORKERS", "3")
-    assert settings_from(build_parser().parse_args(["serve"])).inprocess_workers == 3
+    monkeypatch.delenv("MODERATELY_WORKERS", raising=False)
+    assert settings_from(build_parser().parse_args(["serve"])).workers == 2
+    assert settings_from(build_parser().parse_args(["serve", "--workers", "0"])).workers == 0
+    monkeypatch.setenv("MODERATELY_INPROCESS_WORKERS", "3")  # the setting's old name
+    assert settings_from(build_parser().parse_args(["serve"])).workers == 3
+    monkeypatch.setenv("MODERATELY_WORKERS", "4")
+    assert settings_from(build_parser().parse_args(["serve"])).workers == 4

@@ -33,10 +33,10 @@ from files_helpers import (
     upload,
 )
 
+from moderately.composition import signing_secret
 from moderately.config import Settings
 from moderately.db.session import Database
 from moderately.errors import InvalidState
-from moderately.objects import signing_secret
 from moderately.services import files as files_service
 from moderately.services.auth import authenticate
 from moderately.storage import LocalStore, ObjectNotFound, ObjectStore

@@ -27,7 +27,7 @@ from moderately.db.session import Database
 from moderately.services import operator
 from moderately.testing import create_postgres_database, drop_postgres_database
 from moderately.timeutil import utcnow
-from moderately.workers import DbQueue, InProcessWorkers, Job, JobKind
+from moderately.workers import ClaimLoops, DbQueue, Job, JobKind
 from moderately.workers.db_queue import retry_delay
 
 pytestmark = pytest.mark.anyio
@@ -224,7 +224,7 @@ async def test_workers_run_retry_and_give_up(queue: DbQueue, clock: Clock) -> No
     async def give_up(job: Job, reason: str) -> None:
         gave_up.append((job.job_id, reason))
 
-    workers = InProcessWorkers(queue, {"test.work": JobKind(work, give_up)})
+    workers = ClaimLoops(queue, {"test.work": JobKind(work, give_up)})
     good = await enqueue(queue)
     bad = await enqueue(queue, fail=True)
     assert await workers.run_next("w")
@@ -251,7 +251,7 @@ async def test_workers_wake_on_enqueue_and_hand_back_on_stop(queue: DbQueue) -> 
         finished.append(job.job_id)
 
     queue.clock = utcnow
-    workers = InProcessWorkers(
+    workers = ClaimLoops(
         queue, {"test.slow": JobKind(slow), "test.quick": JobKind(quick)}, poll_interval=60
     )
     await workers.start()
@@ -283,7 +283,7 @@ async def running_app(settings: Settings) -> AsyncIterator[Any]:
 async def _stuck_processing(settings: Settings, *, attempts: int) -> tuple[str, str]:
     """A dataset whose processing job was running on a worker that died: it is `in_progress`,
     the job `running` with a lease that expired. Returns (api key, dataset id)."""
-    async with running_app(settings.model_copy(update={"inprocess_workers": 0})) as app:
+    async with running_app(settings.model_copy(update={"workers": 0})) as app:
         database: Database = app.state.database
         async with database.session() as session:
             issued = await operator.create_user_with_token(session, email="crash@example.com")

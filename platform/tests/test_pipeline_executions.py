@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,34 +15,66 @@ from api_helpers import Account, assert_error, client_for
 from fastapi import FastAPI
 from pipelines_helpers import (
     SLEEP,
-    STARTED,
+    SPIN,
     echo_configuration,
     graph,
     run_configuration,
-    sleep_block_type,
     sleep_chain,
     wait_terminal,
 )
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from moderately.app import create_app
 from moderately.config import Settings
 from moderately.db.models import Job, PipelineConfigurationVersion, PipelineExecution
-from moderately.engine.registry import block, unregister
 from moderately.services import operator
 from moderately.timeutil import utcnow
 
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def sleep_block() -> Iterator[None]:
-    STARTED.clear()
-    block(SLEEP)(sleep_block_type())
-    try:
-        yield
-    finally:
-        unregister(SLEEP)
+async def wait_running_block(client: Any, execution_id: str, block_id: str) -> dict[str, Any]:
+    """Poll until the execution's progress shows `block_id` running (written by its worker)."""
+    deadline = time.monotonic() + 20
+    while True:
+        record: dict[str, Any] = (await client.get(f"/pipeline-executions/{execution_id}")).json()
+        if block_id in (record.get("progressData") or {}).get("running_blocks", []):
+            return record
+        assert time.monotonic() < deadline, record
+        await asyncio.sleep(0.02)
+
+
+async def wait_status(client: Any, execution_id: str, status: str) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        record = (await client.get(f"/pipeline-executions/{execution_id}")).json()
+        if record["status"] == status:
+            return
+        assert time.monotonic() < deadline, record
+        await asyncio.sleep(0.02)
+
+
+async def job_of(database: Any, execution_id: str) -> str:
+    async with database.session(write=False) as session:
+        rows = (await session.execute(select(Job.job_id, Job.payload))).all()
+    return next(r.job_id for r in rows if r.payload.get("pipelineExecutionId") == execution_id)
+
+
+async def wait_job_finished(database: Any, job_id: str, *, within: float) -> None:
+    """The job's worker is done with it: its process ended (the row leaves `running`)."""
+    deadline = time.monotonic() + within
+    while True:
+        async with database.session(write=False) as session:
+            status = await session.scalar(select(Job.status).where(Job.job_id == job_id))
+        if status != "running":
+            return
+        assert time.monotonic() < deadline, f"job {job_id} still running after {within} s"
+        await asyncio.sleep(0.05)
+
+
+def started_blocks(record: dict[str, Any]) -> list[str]:
+    progress = record.get("progressData") or {}
+    return sorted({*progress.get("running_blocks", []), *progress.get("completed_blocks", [])})
 
 
 async def make_version(account: Account, configuration: dict[str, Any], name: str) -> str:
@@ -215,24 +246,28 @@ async def test_patch_follows_the_transitions(alice: Account, app: FastAPI) -> No
     assert version_id
 
 
-async def test_cancel_a_running_execution(alice: Account, sleep_block: None) -> None:
-    version_id = await make_version(alice, sleep_chain(10.0), "sleepy")
+@pytest.mark.parametrize("kind", [SLEEP, SPIN])
+async def test_cancel_a_running_execution(alice: Account, database: Any, kind: str) -> None:
+    """A cooperative block stops by itself; one busy on the CPU is ended by its worker. Either
+    way the run's process is gone within two seconds and no block starts after the cancel."""
+    version_id = await make_version(alice, sleep_chain(30.0, kind=kind), f"sleepy-{kind}")
     created = (
         await alice.client.post("/pipeline-executions", json=run_body(version_id, {"in": "x"}))
     ).json()
     execution_id = created["pipelineExecutionId"]
-    deadline = time.monotonic() + 10
-    while "sleep_1" not in STARTED:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.02)
-    started = time.monotonic()
+    if kind == SLEEP:
+        await wait_running_block(alice.client, execution_id, "sleep_1")
+    else:  # a block busy on the CPU holds its process's loop: no progress is written meanwhile
+        await wait_status(alice.client, execution_id, "running")
+        await asyncio.sleep(0.5)
     cancelled = await alice.client.post(f"/pipeline-executions/{execution_id}/cancel", json={})
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
-    await asyncio.sleep(2.0)
-    assert STARTED == ["sleep_1"]  # no block started after the cancel
+    job = await job_of(database, execution_id)
+    await wait_job_finished(database, job, within=2.0)
     record = (await alice.client.get(f"/pipeline-executions/{execution_id}")).json()
     assert record["status"] == "cancelled" and record["pipelineOutput"] is None
-    assert time.monotonic() - started < 5
+    if kind == SLEEP:
+        assert started_blocks(record) == ["in", "sleep_1"]  # none started after the cancel
 
 
 async def test_idempotent_create(alice: Account) -> None:
@@ -260,7 +295,7 @@ async def _admin(app: FastAPI) -> Any:
 
 
 async def test_queued_execution_survives_a_restart(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, inprocess_workers=0)
+    settings = Settings(data_dir=tmp_path, workers=0)
     first = create_app(settings)
     async with first.router.lifespan_context(first):
         issued = await _admin(first)
@@ -284,7 +319,7 @@ async def test_queued_execution_survives_a_restart(tmp_path: Path) -> None:
             assert (await client.get(f"/pipeline-executions/{execution_id}")).json()[
                 "status"
             ] == "pending"
-    second = create_app(Settings(data_dir=tmp_path, inprocess_workers=1))
+    second = create_app(Settings(data_dir=tmp_path, workers=1))
     async with (
         second.router.lifespan_context(second),
         client_for(second, issued.api_key) as client,
@@ -298,7 +333,7 @@ async def test_queued_execution_survives_a_restart(tmp_path: Path) -> None:
 async def test_running_execution_with_an_expired_lease(tmp_path: Path, attempts_left: bool) -> None:
     """A worker died mid-run: its lease expires; the execution is retried (attempts left) or
     failed with `worker_lost` (none left). Never left running."""
-    settings = Settings(data_dir=tmp_path, inprocess_workers=0)
+    settings = Settings(data_dir=tmp_path, workers=0)
     first = create_app(settings)
     async with first.router.lifespan_context(first):
         issued = await _admin(first)
@@ -333,7 +368,7 @@ async def test_running_execution_with_an_expired_lease(tmp_path: Path, attempts_
                 .where(PipelineExecution.pipeline_execution_id == execution_id)
                 .values(status="running", runner_id="dead", started_at=utcnow())
             )
-    second = create_app(Settings(data_dir=tmp_path, inprocess_workers=1))
+    second = create_app(Settings(data_dir=tmp_path, workers=1))
     async with (
         second.router.lifespan_context(second),
         client_for(second, issued.api_key) as client,
@@ -347,29 +382,29 @@ async def test_running_execution_with_an_expired_lease(tmp_path: Path, attempts_
         assert finished["failedAt"]
 
 
-async def test_pause_and_resume(alice: Account, sleep_block: None) -> None:
+async def test_pause_and_resume(alice: Account) -> None:
     """PATCH paused stops scheduling (the running block finishes, its output is kept); PATCH
     running queues it again and the run continues where it stopped (pipelines.md 3.7)."""
-    version_id = await make_version(alice, sleep_chain(0.5), "pausable")
+    version_id = await make_version(alice, sleep_chain(0.6), "pausable")
     created = await alice.client.post(
         "/pipeline-executions", json=run_body(version_id, {"in": "kept"})
     )
     execution_id = created.json()["pipelineExecutionId"]
-    deadline = time.monotonic() + 10
-    while "sleep_1" not in STARTED:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.02)
+    await wait_running_block(alice.client, execution_id, "sleep_1")
     paused = await alice.client.patch(
         f"/pipeline-executions/{execution_id}", json={"status": "paused"}
     )
     assert paused.status_code == 200 and paused.json()["pausedAt"]
     await asyncio.sleep(1.5)
     record = (await alice.client.get(f"/pipeline-executions/{execution_id}")).json()
-    assert record["status"] == "paused" and STARTED == ["sleep_1"]
+    assert record["status"] == "paused"
+    assert record["progressData"]["completed_blocks"] == ["in", "sleep_1"]
+    assert not record["progressData"]["running_blocks"]
     resumed = await alice.client.patch(
         f"/pipeline-executions/{execution_id}", json={"status": "running"}
     )
     assert resumed.status_code == 200
     done = await wait_terminal(alice.client, execution_id)
     assert done["status"] == "completed" and done["pipelineOutput"] == {"result": "kept"}
-    assert STARTED == ["sleep_1", "sleep_2", "sleep_3"]
+    completed = done["progressData"]["completed_blocks"]
+    assert completed == ["in", "sleep_1", "sleep_2", "sleep_3", "out"]

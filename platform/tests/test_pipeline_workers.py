@@ -16,9 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 from api_helpers import POSTGRES_ADMIN_URL
-from pipelines_helpers import SLEEP, TERMINAL, sleep_block_type, sleep_chain
+from pipelines_helpers import TERMINAL, sleep_chain
 
-from moderately.engine.registry import block, unregister
 from moderately.testing import (
     RunningServer,
     create_postgres_database,
@@ -29,17 +28,8 @@ from moderately.testing import (
 pytestmark = pytest.mark.anyio
 
 EXECUTIONS = 50
-TESTS = Path(__file__).parent
-# A worker process with the test's slow block type registered, then `moderately worker`.
-WORKER = f"""
-import sys
-sys.path.insert(0, {str(TESTS)!r})
-from pipelines_helpers import SLEEP, sleep_block_type
-from moderately.engine.registry import block
-block(SLEEP)(sleep_block_type())
-from moderately.cli import main
-raise SystemExit(main(sys.argv[1:]))
-"""
+# One team runs all of them: let it use every slot, so a kill always finds work in flight.
+TEAM_CAP = 8
 
 
 @pytest.fixture
@@ -57,31 +47,25 @@ def start_worker(url: str, data_dir: Path, log: Path, backend: str) -> subproces
         "MODERATELY_JOB_LEASE_SECONDS": "2",
         "MODERATELY_JOB_RECOVERY_INTERVAL_SECONDS": "0.5",
         "MODERATELY_JOB_POLL_INTERVAL_SECONDS": "0.1",
+        "MODERATELY_TEAM_RUNNING_JOBS": str(TEAM_CAP),
     }
-    command = [sys.executable, "-c", WORKER, "worker", "--database-url", url]
-    command += ["--data-dir", str(data_dir), "--concurrency", "4", "--job-backend", backend]
+    # The tests' block types come through MODERATELY_JOB_MODULES and PYTHONPATH (conftest.py).
+    command = [sys.executable, "-m", "moderately.cli", "worker", "--database-url", url]
+    command += ["--data-dir", str(data_dir), "--pipeline-slots", "4", "--job-backend", backend]
     with log.open("wb") as out:
         return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-@pytest.fixture
-def sleep_block() -> Iterator[None]:
-    """The server validates configurations too: it must know the block type."""
-    block(SLEEP)(sleep_block_type())
-    try:
-        yield
-    finally:
-        unregister(SLEEP)
-
-
 @pytest.mark.parametrize("backend", ["database", "procrastinate"])
-async def test_two_workers_one_killed(
-    database_url: str, tmp_path: Path, sleep_block: None, backend: str
-) -> None:
+async def test_two_workers_one_killed(database_url: str, tmp_path: Path, backend: str) -> None:
     data_dir = tmp_path / "data"
     logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
     with run_server(
-        data_dir=data_dir, database_url=database_url, inprocess_workers=0, job_backend=backend
+        data_dir=data_dir,
+        database_url=database_url,
+        workers=0,
+        job_backend=backend,
+        team_running_jobs=TEAM_CAP,
     ) as server:
         workers = [start_worker(database_url, data_dir, log, backend) for log in logs]
         try:

@@ -31,7 +31,7 @@ def server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
     """A live server with a small inline-output limit (so large outputs are cheap to make)."""
-    options = {"pipeline_inline_output_bytes": INLINE_LIMIT, "inprocess_workers": 2}
+    options = {"pipeline_inline_output_bytes": INLINE_LIMIT, "workers": 2}
     with start_live_server(
         request, tmp_path_factory, "pipelines-live", prefix="pipelines", **options
     ) as running:

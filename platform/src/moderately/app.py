@@ -19,14 +19,15 @@ from moderately.api.body_limit import BodyLimitMiddleware
 from moderately.api.errors import install_error_handlers
 from moderately.api.idempotency import IdempotencyMiddleware
 from moderately.api.middleware import WireMiddleware
+from moderately.composition import job_queue, open_object_store, prepare_queue, storage_for
 from moderately.config import Settings
 from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
-from moderately.objects import open_object_store
-from moderately.runtime import job_queue, prepare_queue, storage_for, worker_pool
 from moderately.services import dataset_data, files
 from moderately.services.transfers import Storage
 from moderately.services.usage import UsageRecorder
+from moderately.workers import DbQueue
+from moderately.workers.supervisor import WorkerSupervisor
 
 log = logging.getLogger("moderately")
 
@@ -72,11 +73,13 @@ def create_app(settings: Settings) -> FastAPI:
         store = await open_object_store(settings)
         storage = storage_for(settings, store)
         app.state.storage = storage
-        workers = worker_pool(
-            settings, database, storage, jobs, concurrency=settings.inprocess_workers
-        )
-        if settings.inprocess_workers:
-            await workers.start()  # recovers what a previous run left running first
+        # The jobs run in worker processes (they recover what a previous run left running
+        # first); this process only enqueues, and wakes its workers when it does.
+        workers = WorkerSupervisor(settings, settings.workers)
+        app.state.workers = workers
+        await workers.start()
+        if isinstance(jobs, DbQueue):
+            jobs.on_enqueue = workers.wake
         tasks = [
             asyncio.create_task(flush_periodically()),
             asyncio.create_task(expire_uploads_periodically(storage)),
@@ -84,6 +87,8 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            if isinstance(jobs, DbQueue):
+                jobs.on_enqueue = None
             await workers.stop()
             for task in tasks:
                 task.cancel()

@@ -27,7 +27,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Environment (MODERATELY_*) first, then the flags that were given."""
     overrides: dict[str, Any] = {}
     names = ("data_dir", "database_url", "host", "port", "mount_prefix", "storage_url")
-    for name in (*names, "inprocess_workers", "job_backend"):
+    for name in (*names, "workers", "job_backend"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -76,7 +76,7 @@ def known_base_url(settings: Settings) -> str:
 
 def migrate(settings: Settings) -> None:
     """The platform's migrations, then the job queue's schema (procrastinate's, when used)."""
-    from moderately.runtime import prepare_queue
+    from moderately.composition import prepare_queue
 
     upgrade_to_head(settings)
     prepare_queue(settings)
@@ -123,13 +123,24 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     import logging
 
-    from moderately.runtime import serve_worker
+    from moderately.composition import serve_worker
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    settings = settings_from(args)
-    migrate(settings)
-    print(f"Worker running {args.concurrency} job loops; Ctrl-C or SIGTERM stops it", flush=True)
-    serve_worker(settings, concurrency=args.concurrency)
+    overrides: dict[str, Any] = {}
+    if args.concurrency is not None:  # the old flag: that many pipeline slots
+        overrides["worker_pipeline_slots"] = args.concurrency
+    for name in ("pipeline_slots", "dataset_slots"):
+        if getattr(args, name) is not None:
+            overrides[f"worker_{name}"] = getattr(args, name)
+    settings = settings_from(args).model_copy(update=overrides)
+    if not args.supervised:  # a supervised worker's server has migrated already
+        migrate(settings)
+        print(
+            f"Worker running {settings.worker_pipeline_slots} pipeline and "
+            f"{settings.worker_dataset_slots} dataset job slots; Ctrl-C or SIGTERM stops it",
+            flush=True,
+        )
+    serve_worker(settings, supervised=args.supervised)
     return 0
 
 
@@ -176,9 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--workers",
-        dest="inprocess_workers",
         type=int,
-        help="background job workers inside the server (default 1; 0 runs none)",
+        help="worker processes the server starts and restarts (default 2; 0 runs none: "
+        "`moderately worker` processes elsewhere run the jobs)",
     )
     serve.add_argument(
         "--job-backend",
@@ -194,7 +205,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="run background jobs (pipeline executions, dataset processing) against the "
         "server's database and object store; run any number, on any machine",
     )
-    worker.add_argument("--concurrency", type=int, default=4, help="jobs run at once (default 4)")
+    worker.add_argument(
+        "--pipeline-slots",
+        type=int,
+        help="pipeline executions run at once, each in a process of its own (default 2)",
+    )
+    worker.add_argument("--dataset-slots", type=int, help="dataset jobs run at once (default 1)")
+    worker.add_argument("--concurrency", type=int, help=argparse.SUPPRESS)  # old name
+    worker.add_argument("--supervised", action="store_true", help=argparse.SUPPRESS)
     worker.add_argument(
         "--storage-url", help="the server's object store (same value as `serve --storage-url`)"
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MiB = 1024**2
 GiB = 1024**3
 # SigV4 presigned URLs live at most 7 days; the local store keeps the same bound.
 MAX_URL_TTL_SECONDS = 7 * 24 * 3600
@@ -16,7 +17,9 @@ MAX_URL_TTL_SECONDS = 7 * 24 * 3600
 class Settings(BaseSettings):
     """Read from `MODERATELY_*` environment variables; CLI flags override them."""
 
-    model_config = SettingsConfigDict(env_prefix="MODERATELY_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MODERATELY_", extra="ignore", populate_by_name=True
+    )
 
     data_dir: Path = Path(".data")
     # None means SQLite in the data dir. A plain `postgresql://user@host:port/db` is accepted;
@@ -61,9 +64,22 @@ class Settings(BaseSettings):
     pending_upload_grace_seconds: int = Field(default=3600, ge=0)
     upload_sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
-    # ---- background jobs (dataset processing; workers/) ----
-    # Claim loops the API process runs itself; 0 runs none (another process works the queue).
-    inprocess_workers: int = Field(default=1, ge=0, le=64)
+    # ---- background jobs (workers/, jobs/) ----
+    # Worker processes `moderately serve` starts and supervises (restarted when they die); 0 runs
+    # none (`moderately worker` processes elsewhere work the queue). The API process itself never
+    # runs a job: it enqueues, reads and writes state.
+    workers: int = Field(
+        default=2,
+        ge=0,
+        le=64,
+        # The old name of the setting still works.
+        validation_alias=AliasChoices("MODERATELY_WORKERS", "MODERATELY_INPROCESS_WORKERS"),
+    )
+    # Jobs one worker process runs at once, per kind: each runs in a process of its own.
+    worker_pipeline_slots: int = Field(default=2, ge=0, le=64)
+    worker_dataset_slots: int = Field(default=1, ge=0, le=64)
+    # Running jobs of one team at once, across all workers (fairness between teams).
+    team_running_jobs: int = Field(default=2, ge=1, le=1024)
     # How often an idle worker looks for jobs queued by other processes (its own wake it at once).
     job_poll_interval_seconds: float = Field(default=1.0, gt=0)
     # A running job's lease; its worker renews it every third of it. A worker that dies loses
@@ -75,6 +91,29 @@ class Settings(BaseSettings):
     # procrastinate on the same PostgreSQL (workers/procrastinate_backend.py; `moderately
     # migrate` applies its schema). Either way `moderately worker` processes scale out.
     job_backend: Literal["database", "procrastinate"] = "database"
+
+    # Modules imported by worker and job processes before they run jobs (comma-separated), e.g.
+    # ones that register custom block types; they must be importable there (PYTHONPATH).
+    job_modules: str = ""
+
+    # ---- job budgets (enforced by the worker: jobs/isolation.py; and by the engine:
+    # engine/budgets.py, whose fields are the job_* settings below without the prefix) ----
+    # Resident memory of one job's process; over it the job is killed and fails (resource_limit).
+    job_memory_bytes: int = Field(default=2 * GiB, ge=64 * MiB)
+    # Wall time of a dataset job (processing, inference); pipelines use pipeline_timeout_seconds.
+    dataset_timeout_seconds: float = Field(default=3600.0, gt=0)
+    # After a cancel or pause, a job's process has this long to stop by itself before it is killed.
+    job_stop_grace_seconds: float = Field(default=1.5, ge=0, le=30)
+    job_max_value_bytes: int = Field(default=64 * MiB, ge=1024)
+    job_max_output_bytes: int = Field(default=256 * MiB, ge=1024)
+    job_map_max_items: int = Field(default=100_000, ge=1)
+    job_map_max_concurrency: int = Field(default=16, ge=1)
+    job_template_max_output_bytes: int = Field(default=8 * MiB, ge=1024)
+    job_pdf_max_pages: int = Field(default=2000, ge=1)
+    job_pdf_max_text_bytes: int = Field(default=64 * MiB, ge=1024)
+    job_pdf_max_inflated_bytes: int = Field(default=256 * MiB, ge=1024)
+    job_pdf_max_page_objects: int = Field(default=200_000, ge=1)
+    job_join_max_rows: int = Field(default=1_000_000, ge=1)
 
     # ---- pipeline executions (services/pipeline_runner.py; pipelines.md 3.9) ----
     # Outputs whose compact JSON is larger go gzip'd to the object store (GET .../output).
@@ -104,6 +143,18 @@ class Settings(BaseSettings):
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}{self.mount_prefix}"
+
+    def environment(self) -> dict[str, str]:
+        """These settings as `MODERATELY_*` variables: how the server hands them to the worker
+        processes it starts (every setting is a scalar; unset ones are left out)."""
+        variables: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            variables[f"MODERATELY_{name.upper()}"] = str(value)
+        return variables
 
     @property
     def credentials_file(self) -> Path:

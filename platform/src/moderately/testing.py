@@ -40,12 +40,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.app import create_app
+from moderately.composition import open_object_store, prepare_queue
 from moderately.config import Settings
 from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
 from moderately.ids import new_id
-from moderately.objects import open_object_store
-from moderately.runtime import prepare_queue
 from moderately.services import operator
 from moderately.services.operator import IssuedCredentials
 

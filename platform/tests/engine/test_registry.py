@@ -52,6 +52,8 @@ LATER_TYPES = {
 
 def test_every_block_type_of_the_issue_is_registered() -> None:
     registered = {block_type.type_name for block_type in block_types()}
+    # The tests' own block types (tests/block_plugins.py) are not the product's.
+    registered = {name for name in registered if not name.startswith("test_")}
     assert registered >= ISSUE_5_TYPES
     assert set(SPEC_BLOCK_TYPES) == ISSUE_5_TYPES | LATER_TYPES
     assert registered <= set(SPEC_BLOCK_TYPES)

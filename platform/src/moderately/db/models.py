@@ -290,11 +290,16 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_status_run_after", "status", "run_after"),
         Index("ix_jobs_status_lease_expires_at", "status", "lease_expires_at"),
+        Index("ix_jobs_status_team_id", "status", "team_id"),
     )
 
     job_id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
     kind: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The team the work is for: workers run at most `team_running_jobs` of one team at once.
+    team_id: Mapped[str | None] = mapped_column(ID)
+    # What a job that answers a waiting request produced (jobs/requests.py).
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer)

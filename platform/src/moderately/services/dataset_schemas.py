@@ -187,7 +187,7 @@ async def update_schema_version(
         version.status = status
     redefined = columns_json is not None or options_json is not None
     if was_current and version.status == datasets.CURRENT and redefined:
-        datasets.schema_changed(dataset)
+        await datasets.schema_changed(session, dataset)
     await session.flush()
     await session.refresh(version)
     return version

@@ -26,6 +26,7 @@ from moderately.errors import NotFound
 from moderately.ids import is_plausible_id
 from moderately.services import dataset_processing
 from moderately.services.auth import Principal
+from moderately.services.lifecycle import DATASET_PROCESSING, NEEDS_PROCESSING
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
 from moderately.services.scope import (
     ensure_unique_name,
@@ -38,7 +39,6 @@ from moderately.services.transfers import Storage
 from moderately.workers.base import JobQueue
 
 DRAFT, CURRENT, ARCHIVED = "draft", "current", "archived"
-NEEDS_PROCESSING = "needs-processing"
 SORT = {"createdAt": Dataset.created_at, "updatedAt": Dataset.updated_at, "name": Dataset.name}
 
 
@@ -258,8 +258,7 @@ async def promote_data_version(
     dataset.current_data_version_id = version.dataset_data_version_id
     dataset.record_count = version.row_count
     dataset.total_size_bytes = version.file_size_bytes
-    _needs_processing(dataset)
-    await session.flush()
+    await _needs_processing(session, dataset)
 
 
 async def promote_schema_version(
@@ -274,19 +273,21 @@ async def promote_schema_version(
     )
     version.status = CURRENT
     dataset.current_schema_version_id = version.dataset_schema_version_id
-    schema_changed(dataset)
+    await schema_changed(session, dataset)
+
+
+async def schema_changed(session: AsyncSession, dataset: Dataset) -> None:
+    """The current schema changed: data already there needs processing again."""
+    if dataset.current_data_version_id is not None:
+        await _needs_processing(session, dataset)
     await session.flush()
 
 
-def schema_changed(dataset: Dataset) -> None:
-    """The current schema changed: data already there needs processing again."""
-    if dataset.current_data_version_id is not None:
-        _needs_processing(dataset)
-
-
-def _needs_processing(dataset: Dataset) -> None:
+async def _needs_processing(session: AsyncSession, dataset: Dataset) -> None:
     # A run in flight worked on the previous inputs: its result no longer counts.
-    dataset.processing_status = NEEDS_PROCESSING
-    dataset.processing_job_id = None
-    dataset.processing_error = None
-    dataset.processing_report = None
+    await DATASET_PROCESSING.transition(
+        session,
+        dataset.dataset_id,
+        NEEDS_PROCESSING,
+        values={"processing_job_id": None, "processing_error": None, "processing_report": None},
+    )

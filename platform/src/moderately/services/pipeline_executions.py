@@ -6,11 +6,11 @@ pipelines.md 3).
   `invalid_pipeline_input`, details `[{field, message, value?}]`), and every `format: file` /
   `format: dataset` input value must name a file (upload completed) / dataset of the team (400
   `invalid_pipeline_input`). The row starts `pending` (`currentStep` 0, `totalSteps` = blocks)
-  and a `pipeline.execute` job is queued in the same transaction (services/pipeline_runner.py).
-* Statuses move as in pipelines.md 3.4; every write is conditional on the status read, so the
-  first terminal write wins.
-* Cancel: pending, running and paused executions become `cancelled` at once (the engine of a
-  running one stops within a second, services/pipeline_runner.py); a terminal one → 409
+  and a `pipeline.execute` job is queued in the same transaction (jobs/pipeline_execute.py).
+* Statuses move as in pipelines.md 3.4, through the lifecycle's compare-and-set
+  (services/lifecycle.py), so the first terminal write wins.
+* Cancel: pending, running and paused executions become `cancelled` at once (a running one's
+  process stops within two seconds, jobs/isolation.py); a terminal one → 409
   (`X-Should-Retry: false`) as issue 5 asks (api.md says 400; the SDK maps both to errors).
 * Output: inline (`type: inline`) or stored gzip JSON behind a self-authenticating URL
   (`type: s3`); 404 while the execution has no output.
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import (
@@ -42,29 +42,24 @@ from moderately.errors import Conflict, Invalid, InvalidState, NotFound
 from moderately.ids import is_plausible_id
 from moderately.services import pipelines
 from moderately.services.auth import Principal
+from moderately.services.lifecycle import (
+    CANCELLED,
+    COMPLETED,
+    FAILED,
+    PAUSED,
+    PENDING,
+    PIPELINE_EXECUTIONS,
+    RUNNING,
+    TransitionRefused,
+)
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import scoped, teams_to_show
 from moderately.services.transfers import Storage
-from moderately.timeutil import utcnow
 from moderately.workers.base import JobQueue
 
 EXECUTE = "pipeline.execute"
-PENDING, RUNNING, PAUSED = "pending", "running", "paused"
-COMPLETED, FAILED, CANCELLED = "completed", "failed", "cancelled"
 TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED})
 STATUSES = (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, PAUSED)
-# pipelines.md 3.4: the transitions a PATCH may make (staying in a status is always allowed).
-TRANSITIONS = {
-    PENDING: {RUNNING, CANCELLED},
-    RUNNING: {COMPLETED, FAILED, CANCELLED, PAUSED},
-    PAUSED: {RUNNING, CANCELLED},
-}
-STAMP = {
-    COMPLETED: "completed_at",
-    FAILED: "failed_at",
-    CANCELLED: "cancelled_at",
-    PAUSED: "paused_at",
-}
 Execution = PipelineExecution
 SORT = {
     "createdAt": Execution.created_at,
@@ -72,6 +67,7 @@ SORT = {
     "startedAt": Execution.started_at,
 }
 OUTPUT_KEY = "pipeline-executions/{}/output.json.gz"
+CHECKPOINT_KEY = "pipeline-executions/{}/checkpoint.json"
 
 
 # ---- create ----
@@ -178,8 +174,13 @@ async def create_execution(
     )
     session.add(execution)
     await session.flush()
-    await jobs.enqueue(session, EXECUTE, {"pipelineExecutionId": execution.pipeline_execution_id})
+    await _enqueue(session, jobs, execution)
     return execution
+
+
+async def _enqueue(session: AsyncSession, jobs: JobQueue, execution: Execution) -> None:
+    payload = {"pipelineExecutionId": execution.pipeline_execution_id}
+    await jobs.enqueue(session, EXECUTE, payload, team_id=execution.team_id)
 
 
 # ---- read ----
@@ -242,23 +243,21 @@ async def version_configuration(session: AsyncSession, execution: Execution) -> 
 # ---- writes ----
 
 
-async def _write(
-    session: AsyncSession, execution: Execution, expected_status: str, values: dict[str, Any]
+async def _transition(
+    session: AsyncSession, execution: Execution, to: str, **changes: Any
 ) -> Execution:
-    """Compare and set on the status read: a concurrent status change wins (409, retry)."""
-    values.setdefault("updated_at", utcnow())
-    result = await session.execute(
-        update(Execution)
-        .where(
-            Execution.pipeline_execution_id == execution.pipeline_execution_id,
-            Execution.status == expected_status,
+    """A status change asked for by a caller: 400 when pipelines.md 3.4 has no such move, 409
+    when a concurrent change won (read it again and retry)."""
+    try:
+        written = await PIPELINE_EXECUTIONS.transition(
+            session, execution.pipeline_execution_id, to, expected=(execution.status,), **changes
         )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(result, "rowcount", 1) != 1:
+    except TransitionRefused as exc:
+        raise InvalidState(
+            f"an execution that is {exc.old} cannot become {exc.new}", field="status", value=to
+        ) from None
+    if written is None:
         raise Conflict("the execution changed meanwhile: read it again and retry")
-    await session.refresh(execution)
     return execution
 
 
@@ -276,24 +275,12 @@ async def update_execution(
     principal.require_write()
     values = dict(changes)
     old = execution.status
-    new = values.get("status") or old
-    if new != old:
-        if new not in TRANSITIONS.get(old, set()):
-            raise InvalidState(
-                f"an execution that is {old} cannot become {new}", field="status", value=new
-            )
-        now = utcnow()
-        if new == RUNNING and execution.started_at is None:
-            values.setdefault("started_at", now)
-        if new in STAMP:
-            values.setdefault(STAMP[new], now)
-    elif "status" in values:
-        del values["status"]
-    if not values:
+    new = values.pop("status", None) or old
+    if new == old and not values:
         return execution
-    execution = await _write(session, execution, old, values)
+    execution = await _transition(session, execution, new, values=values)
     if old == PAUSED and new == RUNNING:  # resume (pipelines.md 3.7)
-        await jobs.enqueue(session, EXECUTE, {"pipelineExecutionId": execution_id})
+        await _enqueue(session, jobs, execution)
     return execution
 
 
@@ -304,20 +291,9 @@ async def cancel_execution(
     principal.require_write()
     if execution.status in TERMINAL:
         raise Conflict(f"the execution is already {execution.status}")
-    progress = dict(execution.progress_data or {})
     text = reason or "cancelled by request"
-    progress.update(
-        status=CANCELLED,
-        message=f"Cancelled: {text}",
-        cancel_reason=text,
-        cancellationReason=text,
-    )
-    return await _write(
-        session,
-        execution,
-        execution.status,
-        {"status": CANCELLED, "cancelled_at": utcnow(), "progress_data": progress},
-    )
+    note = {"message": f"Cancelled: {text}", "cancel_reason": text, "cancellationReason": text}
+    return await _transition(session, execution, CANCELLED, note=note)
 
 
 async def get_output(

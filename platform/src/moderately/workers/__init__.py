@@ -1,8 +1,9 @@
-"""Background work: a queue interface (base.py), a database-backed queue (db_queue.py) and the
-in-process asyncio workers the app starts in its lifespan (inprocess.py)."""
+"""Background work: a queue interface (base.py), a database-backed queue (db_queue.py), the claim
+loops of a worker process (loops.py), and the supervisor of the worker processes that
+`moderately serve` starts (supervisor.py)."""
 
 from moderately.workers.base import Job, JobKind, JobQueue, Recovered
 from moderately.workers.db_queue import DbQueue
-from moderately.workers.inprocess import InProcessWorkers
+from moderately.workers.loops import ClaimLoops
 
-__all__ = ["DbQueue", "InProcessWorkers", "Job", "JobKind", "JobQueue", "Recovered"]
+__all__ = ["ClaimLoops", "DbQueue", "Job", "JobKind", "JobQueue", "Recovered"]

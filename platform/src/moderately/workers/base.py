@@ -12,6 +12,9 @@ renews the lease (`heartbeat`) while the handler runs. `recover` hands out the j
 that stopped renewing. Handlers must therefore tolerate running twice (a worker that died after
 finishing the work but before `complete`): they record results idempotently.
 
+Fairness: a job names the team it works for, and the queue runs at most `team_cap` jobs of one
+team at once, so one team's long or hostile jobs leave the other slots to the other teams.
+
 Enqueueing takes the caller's session, so a job is queued exactly when the change that asked for
 it commits (a PATCH that fails queues nothing).
 """
@@ -37,6 +40,7 @@ class Job:
     max_attempts: int
     worker_id: str | None = None
     lease_expires_at: datetime | None = None
+    team_id: str | None = None  # whose work it is (the per-team cap on running jobs)
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,10 @@ class JobQueue(Protocol):
         payload: Mapping[str, Any],
         *,
         max_attempts: int | None = None,
+        team_id: str | None = None,
     ) -> str:
-        """Queue a job in the caller's transaction; returns its id."""
+        """Queue a job in the caller's transaction; returns its id. Jobs of one `team_id` run
+        at most the queue's per-team cap at a time."""
         ...
 
     async def claim(

@@ -6,6 +6,10 @@ processes never claim the same job and never wait on each other; on SQLite the w
 itself is exclusive (db/dialect.py). Every change of a running job is conditional on the worker
 still owning it, so a worker whose lease was taken over cannot overwrite the new owner's state.
 
+Fairness: a claim passes over the jobs of teams that already run `team_cap` jobs. On PostgreSQL
+claims take a transaction-scoped advisory lock first, so two workers can't both see a team
+under its cap and start one job each over it (claims are short; they queue on the lock).
+
 Idle polling stays cheap: a read-only probe comes first, and only when it sees work does the
 queue open a write transaction (on SQLite, the write lock).
 """
@@ -17,7 +21,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, event, select, update
+from sqlalchemy import ColumnElement, delete, event, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.dialect import skip_locked
@@ -29,6 +33,8 @@ from moderately.workers.base import DONE, FAILED, QUEUED, RUNNING, Job, Recovere
 log = logging.getLogger("moderately.workers")
 
 MAX_ERROR_CHARS = 4000
+# The advisory lock key that serialises claims on PostgreSQL (any constant of our own).
+_CLAIMS = 0x6D6F6465
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -43,11 +49,13 @@ class DbQueue:
         *,
         lease_seconds: float = 60.0,
         max_attempts: int = 3,
+        team_cap: int | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.database = database
         self.lease = timedelta(seconds=lease_seconds)
         self.max_attempts = max_attempts
+        self.team_cap = team_cap
         self.clock = clock
         # Called once a transaction that enqueued a job commits (the in-process workers wake).
         self.on_enqueue: Callable[[], None] | None = None
@@ -61,10 +69,12 @@ class DbQueue:
         payload: Mapping[str, Any],
         *,
         max_attempts: int | None = None,
+        team_id: str | None = None,
     ) -> str:
         row = JobRow(
             kind=kind,
             payload=dict(payload),
+            team_id=team_id,
             status=QUEUED,
             attempts=0,
             max_attempts=max_attempts or self.max_attempts,
@@ -89,7 +99,17 @@ class DbQueue:
         async with self.database.session(write=False) as session:
             if await session.scalar(runnable.limit(1)) is None:
                 return None
+        if self.team_cap is not None:
+            busy = (
+                select(JobRow.team_id)
+                .where(JobRow.status == RUNNING, JobRow.team_id.is_not(None))
+                .group_by(JobRow.team_id)
+                .having(func.count() >= self.team_cap)
+            )
+            runnable = runnable.where(or_(JobRow.team_id.is_(None), JobRow.team_id.not_in(busy)))
         async with self.database.session() as session:
+            if self.team_cap is not None and self.database.dialect == "postgresql":
+                await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIMS})
             job_id = await session.scalar(
                 skip_locked(runnable.order_by(JobRow.run_after, JobRow.created_at).limit(1))
             )
@@ -219,6 +239,7 @@ def _job(row: JobRow) -> Job:
         max_attempts=row.max_attempts,
         worker_id=row.worker_id,
         lease_expires_at=row.lease_expires_at,
+        team_id=row.team_id,
     )
 
 

@@ -4,7 +4,11 @@
 * Producer: `ProcrastinateQueue.enqueue` defers a procrastinate job with plain SQL on the caller's
   session (`procrastinate_defer_jobs_v1`), so the job exists exactly when the change that asked
   for it commits; procrastinate's NOTIFY wakes the listening workers at once.
-* Workers: `run_procrastinate_worker` runs procrastinate's worker with one task that looks the
+* Fairness: each job kind has a queue of its own (`moderately.<kind>`) and its own worker with
+  its own slots, so long pipelines never hold dataset processing's slots; a job of a team takes
+  one of `team_cap` procrastinate locks of that team (`team:<id>:<n>`), and procrastinate never
+  runs two jobs holding the same lock at once: at most `team_cap` jobs of a team run together.
+* Workers: `run_procrastinate_worker` runs procrastinate's workers with one task that looks the
   job's `kind` up and runs its handler (the same handlers as the database queue). A handler that
   raises is retried by procrastinate while attempts remain; on the last attempt the kind's
   `gave_up` runs. Workers send heartbeats; each worker also sweeps for jobs of workers whose
@@ -20,6 +24,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
@@ -32,14 +37,17 @@ from moderately.workers.base import Job, JobKind, Recovered
 
 log = logging.getLogger("moderately.workers")
 
-QUEUE = "moderately"
 TASK = "moderately.run_job"
 RETRY_WAIT_SECONDS = 5
 
 _DEFER = text(
-    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL, "
+    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL, "
     "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1]))"
 )
+
+
+def queue_for(kind: str) -> str:
+    return f"moderately.{kind}"
 
 
 def conninfo(database_url: str) -> str:
@@ -51,8 +59,9 @@ def conninfo(database_url: str) -> str:
 class ProcrastinateQueue:
     """The producer side of `JobQueue` (workers claim through procrastinate, not through it)."""
 
-    def __init__(self, *, max_attempts: int = 3) -> None:
+    def __init__(self, *, max_attempts: int = 3, team_cap: int | None = None) -> None:
         self.max_attempts = max_attempts
+        self.team_cap = team_cap
 
     async def enqueue(
         self,
@@ -61,6 +70,7 @@ class ProcrastinateQueue:
         payload: Mapping[str, Any],
         *,
         max_attempts: int | None = None,
+        team_id: str | None = None,
     ) -> str:
         job_id = new_id()
         args = {
@@ -68,8 +78,15 @@ class ProcrastinateQueue:
             "payload": dict(payload),
             "job_id": job_id,
             "max_attempts": max_attempts or self.max_attempts,
+            "team_id": team_id,
         }
-        await session.execute(_DEFER, {"queue": QUEUE, "task": TASK, "args": json.dumps(args)})
+        lock = None
+        if team_id is not None and self.team_cap is not None:
+            lock = f"team:{team_id}:{secrets.randbelow(self.team_cap)}"
+        await session.execute(
+            _DEFER,
+            {"queue": queue_for(kind), "task": TASK, "lock": lock, "args": json.dumps(args)},
+        )
         return job_id
 
     # Claims, leases and recovery belong to procrastinate's workers.
@@ -115,12 +132,13 @@ async def run_procrastinate_worker(
     database_url: str,
     kinds: Mapping[str, JobKind],
     *,
-    concurrency: int,
+    slots: Mapping[str, int],
     stop: asyncio.Event,
     stalled_after: float = 30.0,
     sweep_interval: float = 5.0,
 ) -> None:
-    """Run jobs until `stop` is set; a job cut short is retried by the stalled-job sweep."""
+    """Run jobs until `stop` is set, `slots[kind]` of each kind at once; a job cut short is
+    retried by the stalled-job sweep."""
     import procrastinate
     from procrastinate.jobs import Status
 
@@ -130,15 +148,20 @@ async def run_procrastinate_worker(
 
     @app.task(
         name=TASK,
-        queue=QUEUE,
         pass_context=True,
         retry=procrastinate.RetryStrategy(max_attempts=100, wait=RETRY_WAIT_SECONDS),
     )
     async def run_job(
-        context: Any, kind: str, payload: dict[str, Any], job_id: str, max_attempts: int
+        context: Any,
+        kind: str,
+        payload: dict[str, Any],
+        job_id: str,
+        max_attempts: int,
+        team_id: str | None = None,
     ) -> None:
         attempts = int(getattr(context.job, "attempts", 0) or 0) + 1
-        job = Job(job_id, kind, payload, attempts, max_attempts, worker_id=str(context.worker_name))
+        worker = str(context.worker_name)
+        job = Job(job_id, kind, payload, attempts, max_attempts, worker, team_id=team_id)
         handler = kinds.get(kind)
         if handler is None:
             log.warning("job %s: no handler for kind %s", job_id, kind)
@@ -157,7 +180,7 @@ async def run_procrastinate_worker(
             await asyncio.sleep(sweep_interval)
             try:
                 stalled = await app.job_manager.get_stalled_jobs(
-                    queue=QUEUE, seconds_since_heartbeat=stalled_after
+                    task_name=TASK, seconds_since_heartbeat=stalled_after
                 )
                 for found in stalled:
                     args: dict[str, Any] = dict(found.task_kwargs)
@@ -178,6 +201,7 @@ async def run_procrastinate_worker(
                             dict(args.get("payload") or {}),
                             attempts,
                             max_attempts,
+                            team_id=args.get("team_id"),
                         )
                         await _give_up(handler, job, "its workers were lost")
                 await app.job_manager.prune_stalled_workers(stalled_after)
@@ -185,23 +209,28 @@ async def run_procrastinate_worker(
                 log.warning("stalled-job sweep failed", exc_info=True)
 
     async with app.open_async():
-        sweeper = asyncio.create_task(sweep())
-        worker = asyncio.create_task(
-            app.run_worker_async(
-                queues=[QUEUE],
-                concurrency=concurrency,
-                install_signal_handlers=False,
-                update_heartbeat_interval=max(stalled_after / 3, 0.5),
-                stalled_worker_timeout=stalled_after,
-                fetch_job_polling_interval=1.0,
+        tasks = [asyncio.create_task(sweep())]
+        for kind, count in slots.items():
+            if kind not in kinds or count < 1:
+                continue
+            tasks.append(
+                asyncio.create_task(
+                    app.run_worker_async(
+                        queues=[queue_for(kind)],
+                        concurrency=count,
+                        install_signal_handlers=False,
+                        update_heartbeat_interval=max(stalled_after / 3, 0.5),
+                        stalled_worker_timeout=stalled_after,
+                        fetch_job_polling_interval=1.0,
+                    )
+                )
             )
-        )
         try:
             await stop.wait()
         finally:
-            sweeper.cancel()
-            worker.cancel()
-            for task in (sweeper, worker):
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
 

@@ -1,12 +1,16 @@
-"""Workers as asyncio tasks inside the API process (the embedded default).
+"""Claim loops on the database queue: the asyncio side of a worker process (`moderately worker`,
+and the worker processes `moderately serve` supervises).
 
 `start()` first recovers the jobs of workers that died (a restart leaves nothing running that
-nobody runs), then starts `concurrency` claim loops and a recovery loop (which also purges
-finished jobs after a week). A loop claims a job of a
-registered kind, runs its handler while renewing the lease, and completes or fails it. Loops poll
-at `poll_interval`, and wake at once when this process enqueues (`wake`, hooked to the queue's
-after-commit notice). `stop()` cancels the loops; a job cut short is handed back to the queue, so
-the next start resumes it at once.
+nobody runs), then starts the claim loops and a recovery loop (which also purges finished jobs
+after a week). Each kind has its own loops (`slots`), so long pipelines never hold the slots of
+dataset processing; `concurrency` instead runs that many loops over every kind. A loop claims a
+job, runs its kind's handler while renewing the lease, and completes or fails it. The handlers a
+worker registers run each job in a process of its own (jobs/isolation.py): these loops only wait.
+
+Loops poll at `poll_interval` and wake at once on `wake()` (the queue's after-commit notice in
+this process, or a byte from the supervising server). `stop()` cancels the loops; a job cut short
+is handed back to the queue, so the next start resumes it at once.
 """
 
 from __future__ import annotations
@@ -29,19 +33,26 @@ log = logging.getLogger("moderately.workers")
 KEEP_FINISHED = timedelta(days=7)
 
 
-class InProcessWorkers:
+class ClaimLoops:
     def __init__(
         self,
         queue: DbQueue,
         kinds: Mapping[str, JobKind],
         *,
         concurrency: int = 1,
+        slots: Mapping[str, int] | None = None,
         poll_interval: float = 1.0,
         recovery_interval: float = 15.0,
     ) -> None:
         self.queue = queue
         self.kinds = dict(kinds)
-        self.concurrency = concurrency
+        # Which kinds each loop claims: one group per slot of a kind, or `concurrency` loops
+        # over all kinds.
+        self.groups: list[list[str]] = (
+            [[kind] for kind, count in slots.items() if kind in self.kinds for _ in range(count)]
+            if slots is not None
+            else [list(self.kinds)] * concurrency
+        )
         self.poll_interval = poll_interval
         self.recovery_interval = recovery_interval
         self._name = f"{socket.gethostname()}:{os.getpid()}:{new_id(6)}"
@@ -54,8 +65,8 @@ class InProcessWorkers:
         self.queue.on_enqueue = self.wake
         await self.recover()
         self._tasks = [
-            asyncio.create_task(self._claim_loop(f"{self._name}-{n}"))
-            for n in range(self.concurrency)
+            asyncio.create_task(self._claim_loop(f"{self._name}-{n}", kinds))
+            for n, kinds in enumerate(self.groups)
         ]
         self._tasks.append(asyncio.create_task(self._recovery_loop()))
 
@@ -79,23 +90,24 @@ class InProcessWorkers:
             await self._give_up(job, reason)
         return recovered
 
-    async def run_next(self, worker_id: str) -> bool:
-        """Claim and run one job; False when there was none."""
-        job = await self.queue.claim(worker_id, self.kinds)
+    async def run_next(self, worker_id: str, kinds: list[str] | None = None) -> bool:
+        """Claim and run one job (of `kinds`, default all); False when there was none."""
+        job = await self.queue.claim(worker_id, self.kinds if kinds is None else kinds)
         if job is None:
             return False
         await self._execute(job)
         return True
 
-    async def _claim_loop(self, worker_id: str) -> None:
+    async def _claim_loop(self, worker_id: str, kinds: list[str]) -> None:
         while True:
             try:
-                if await self.run_next(worker_id):
+                if await self.run_next(worker_id, kinds):
                     continue
             except Exception:  # a lost database: the next round tries again
                 log.warning("job claim failed", exc_info=True)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wakeup.wait()
             self._wakeup.clear()
 
     async def _recovery_loop(self) -> None:

@@ -1,0 +1,23 @@
+"""Job handlers: the work workers do, apart from the request-side services.
+
+* `pipeline_execute`: the `pipeline.execute` job, with its run context (`pipeline_context`) and
+  its cancel/pause watcher (`watcher`);
+* `dataset_process`: the `dataset.process` job;
+* `isolation` runs each job in a process of its own under the job budgets, and `child` is that
+  process's body.
+
+Status changes go through the lifecycle (services/lifecycle.py); the queue and the claim loops
+are in workers/; composition.py puts it together.
+"""
+
+from __future__ import annotations
+
+from moderately.jobs import dataset_process, pipeline_execute
+from moderately.jobs.base import JobHandler, JobRuntime, Stop
+
+__all__ = ["JobHandler", "JobRuntime", "Stop", "job_handlers"]
+
+
+def job_handlers(runtime: JobRuntime) -> dict[str, JobHandler]:
+    """Every kind of background job, by name."""
+    return {**dataset_process.handlers(runtime), **pipeline_execute.handlers(runtime)}

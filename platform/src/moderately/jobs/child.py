@@ -1,0 +1,78 @@
+"""The body of a job's own process (started by jobs/isolation.py).
+
+It lowers its CPU priority (the API and the other teams' small jobs come first), opens its own
+database engine and object store, runs the handler of its kind, and sends one verdict back on
+the pipe: `("ok", "")`, `("resource_limit", message)` for a `MemoryError`, or `("error", text)`
+for anything else (the queue retries). Importing this module loads the job code, which is what
+the forkserver preloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import signal
+from multiprocessing.connection import Connection
+
+from moderately.config import Settings
+from moderately.workers.base import Job
+
+__all__ = ["NICENESS", "job_modules", "main"]
+
+# Added to the job process's nice value: below the API and the worker's own loop.
+NICENESS = 10
+
+
+def job_modules(settings: Settings) -> list[str]:
+    return [name.strip() for name in settings.job_modules.split(",") if name.strip()]
+
+
+def main(settings: Settings, kind: str, job: Job, sender: Connection) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when a job ends
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
+    if not logging.getLogger().handlers:  # the forkserver does not carry the worker's set-up
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        for name in job_modules(settings):
+            importlib.import_module(name)
+        asyncio.run(_run(settings, kind, job))
+    except MemoryError:
+        _send(sender, "resource_limit", _memory_message(settings))
+    except BaseException as exc:  # reported to the worker, which lets the queue retry
+        logging.getLogger("moderately.workers").warning(
+            "job %s (%s) failed", job.job_id, kind, exc_info=True
+        )
+        _send(sender, "error", f"{type(exc).__name__}: {exc}"[:4000])
+    else:
+        _send(sender, "ok", "")
+    finally:
+        sender.close()
+
+
+async def _run(settings: Settings, kind: str, job: Job) -> None:
+    from moderately.composition import job_runtime
+    from moderately.jobs import job_handlers
+
+    async with job_runtime(settings) as runtime:
+        await job_handlers(runtime)[kind].run(job)
+
+
+def _memory_message(settings: Settings) -> str:
+    from moderately.jobs.isolation import describe_bytes
+
+    budget = describe_bytes(settings.job_memory_bytes)
+    return f"the job ran out of memory (budget {budget}, MODERATELY_JOB_MEMORY_BYTES)"
+
+
+def _send(sender: Connection, kind: str, message: str) -> None:
+    with contextlib.suppress(Exception):
+        sender.send((kind, message))
+
+
+# What the forkserver preloads: the job code, so each job's process starts warm.
+import moderately.jobs  # noqa: E402, F401

@@ -1,0 +1,151 @@
+"""The engine's host for one execution on a worker: `ServerRunContext` (engine/context.py
+RunContext) reads the team's files and datasets, stores artifacts in the object store, and hands
+progress and the cancel/pause flags over to the watcher (jobs/watcher.py), which owns the writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import select
+
+from moderately.db.models import Dataset, DatasetDataVersion, DatasetSchemaVersion, File
+from moderately.db.session import Database
+from moderately.engine import DatasetInfo, DatasetRows, ExecutionProgress, FileInfo
+from moderately.services.transfers import Storage, fetch_to_file
+from moderately.storage import ObjectNotFound
+from moderately.tabular.rows import read_rows
+
+__all__ = ["RunSignals", "ServerRunContext", "object_uri"]
+
+
+@dataclass
+class RunSignals:
+    """What passes between the engine and the watcher of one run."""
+
+    cancel: bool = False
+    pause: bool = False
+    latest: dict[str, Any] | None = None  # the newest progress payload, not yet written
+    step: int | None = None
+    dirty: bool = False
+    urgent: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def object_uri(storage: Storage, key: str) -> str:
+    bucket = getattr(storage.store, "bucket", None)
+    if bucket:
+        return f"s3://{bucket}/{getattr(storage.store, 'prefix', '')}{key}"
+    return f"local://{key}"
+
+
+class ServerRunContext:
+    def __init__(
+        self,
+        database: Database,
+        storage: Storage,
+        *,
+        execution_id: str,
+        team_id: str,
+        scratch: Path,
+        signals: RunSignals,
+    ) -> None:
+        self.database = database
+        self.storage = storage
+        self._execution_id = execution_id
+        self.team_id = team_id
+        self.scratch = scratch
+        self.signals = signals
+
+    @property
+    def execution_id(self) -> str:
+        return self._execution_id
+
+    async def get_file(self, file_id: str) -> FileInfo | None:
+        async with self.database.session(write=False) as session:
+            row = await session.scalar(
+                select(File).where(
+                    File.file_id == file_id,
+                    File.team_id == self.team_id,
+                    File.upload_status == "completed",
+                )
+            )
+        if row is None:
+            return None
+        return FileInfo(row.file_id, row.file_name, row.mime_type, row.file_size, row.file_hash)
+
+    async def read_file(self, file_id: str) -> bytes:
+        async with self.database.session(write=False) as session:
+            key = await session.scalar(
+                select(File.storage_key).where(
+                    File.file_id == file_id, File.team_id == self.team_id
+                )
+            )
+        if key is None:
+            raise ObjectNotFound(file_id, "file")
+        async with await self.storage.store.open(key) as reader:
+            return await reader.read()
+
+    async def get_dataset(self, dataset_id: str) -> DatasetInfo | None:
+        async with self.database.session(write=False) as session:
+            row = await session.scalar(
+                select(Dataset).where(
+                    Dataset.dataset_id == dataset_id, Dataset.team_id == self.team_id
+                )
+            )
+        if row is None:
+            return None
+        return DatasetInfo(row.dataset_id, row.name, row.current_data_version_id is not None)
+
+    async def read_dataset(self, dataset_id: str) -> DatasetRows:
+        async with self.database.session(write=False) as session:
+            dataset = await session.scalar(
+                select(Dataset).where(
+                    Dataset.dataset_id == dataset_id, Dataset.team_id == self.team_id
+                )
+            )
+            if dataset is None or dataset.current_data_version_id is None:
+                raise ObjectNotFound(dataset_id, "dataset data")
+            data = await session.get(DatasetDataVersion, dataset.current_data_version_id)
+            schema = (
+                await session.get(DatasetSchemaVersion, dataset.current_schema_version_id)
+                if dataset.current_schema_version_id
+                else None
+            )
+            name = dataset.name
+        if data is None:
+            raise ObjectNotFound(dataset_id, "dataset data")
+        path = self.scratch / f"{data.dataset_data_version_id}.csv"
+        if not path.exists():
+            await fetch_to_file(self.storage.store, data.storage_key, path)
+        columns = schema.columns_json if schema else None
+        options = schema.parsing_options if schema else None
+        rows, described = await anyio.to_thread.run_sync(read_rows, path, columns, options)
+        return DatasetRows(dataset_id, rows, described, name)
+
+    async def store_artifact(self, name: str, data: bytes) -> str:
+        key = f"pipeline-executions/{self._execution_id}/artifacts/{name}.json"
+        await self.storage.store.put(key, _one(data), content_type="application/json")
+        return object_uri(self.storage, key)
+
+    async def report_progress(self, progress: ExecutionProgress) -> None:
+        signals = self.signals
+        signals.latest = progress.progress_data()
+        signals.step = progress.current_step
+        signals.dirty = True
+        if progress.last_event.kind in ("block_failed", "finished"):
+            signals.urgent.set()
+
+    def cancel_requested(self) -> bool:
+        return self.signals.cancel
+
+    def pause_requested(self) -> bool:
+        return self.signals.pause

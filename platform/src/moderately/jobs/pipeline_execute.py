@@ -1,0 +1,259 @@
+"""The `pipeline.execute` job (pipelines.md 3): one attempt at running one execution.
+
+`run(job)`, inside the job's own process (jobs/isolation.py):
+
+1. Claim: `pending` (or `running` left by an attempt whose worker died: the queue handed the
+   job on) becomes `running` with this attempt's `runner_id`. Anything else (cancelled,
+   completed, deleted) ends the job at once.
+2. Run the engine with a `ServerRunContext` (jobs/pipeline_context.py) under the job budgets
+   (engine/budgets.py) while a `Watcher` (jobs/watcher.py) refreshes cancel/pause and writes
+   progress.
+3. Finish: one compare-and-set (`running` and `runner_id` = mine), so a cancellation or another
+   attempt that took over always wins and no execution completes twice. Outputs larger than
+   the inline limit go gzip'd to `pipeline-executions/<id>/output.json.gz` (compressed in a
+   thread: the watcher keeps running meanwhile).
+
+In the worker process: `stop_requested` tells the worker to end a process whose engine did not
+stop in time after a cancel or pause; `stopped` fails the execution with `resource_limit` when
+the worker ended it over a budget (memory, wall time); `gave_up` fails it with `worker_lost`
+when the job's attempts are spent. Every status change goes through the lifecycle
+(services/lifecycle.py): an execution is never left `running`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import json
+import logging
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+
+from moderately.db.models import PipelineConfigurationVersion, PipelineExecution
+from moderately.db.session import Database
+from moderately.engine import RunResult, run_pipeline
+from moderately.engine.budgets import Budgets
+from moderately.jobs.base import JobHandler, JobRuntime, Stop, runner_id
+from moderately.jobs.pipeline_context import RunSignals, ServerRunContext, object_uri
+from moderately.jobs.watcher import Watcher, stop_wanted
+from moderately.services.lifecycle import (
+    CANCELLED,
+    COMPLETED,
+    FAILED,
+    PAUSED,
+    PENDING,
+    PIPELINE_EXECUTIONS,
+    RUNNING,
+    failure_note,
+)
+from moderately.services.pipeline_executions import CHECKPOINT_KEY, EXECUTE, OUTPUT_KEY
+from moderately.services.transfers import Storage
+from moderately.storage import ObjectNotFound
+from moderately.workers.base import Job
+
+log = logging.getLogger("moderately.pipelines")
+
+__all__ = ["handlers"]
+
+Execution = PipelineExecution
+
+
+def handlers(runtime: JobRuntime) -> dict[str, JobHandler]:
+    async def run_job(job: Job) -> None:
+        await run(runtime, job)
+
+    async def gave_up_job(job: Job, reason: str) -> None:
+        await gave_up(runtime.database, job, reason)
+
+    async def stop_requested(job: Job) -> bool:
+        # Cancelled, paused or deleted. Not "owned by another attempt": until this attempt's
+        # process claims the row, the row still names the attempt before it.
+        wanted = await stop_wanted(runtime.database, _execution_id(job), None)
+        return wanted is not None
+
+    async def stopped_job(job: Job, stop: Stop) -> None:
+        await stopped(runtime.database, job, stop)
+
+    return {
+        EXECUTE: JobHandler(
+            run=run_job,
+            timeout_seconds=runtime.settings.pipeline_timeout_seconds,
+            timeout_setting="MODERATELY_PIPELINE_TIMEOUT_SECONDS",
+            gave_up=gave_up_job,
+            stop_requested=stop_requested,
+            stopped=stopped_job,
+        )
+    }
+
+
+def _execution_id(job: Job) -> str:
+    return str(job.payload["pipelineExecutionId"])
+
+
+async def _one(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def _claim(database: Database, execution_id: str, owner: str) -> Execution | None:
+    async with database.session() as session:
+        execution = await PIPELINE_EXECUTIONS.transition(
+            session,
+            execution_id,
+            RUNNING,
+            expected=(PENDING, RUNNING),
+            values={"runner_id": owner},
+        )
+        if execution is not None:
+            session.expunge(execution)
+        return execution
+
+
+async def _configuration(database: Database, execution: Execution) -> dict[str, Any] | None:
+    async with database.session(write=False) as session:
+        version = await session.get(
+            PipelineConfigurationVersion, execution.pipeline_configuration_version_id
+        )
+        return None if version is None else version.configuration
+
+
+async def _checkpoint(storage: Storage, execution_id: str) -> dict[str, Any] | None:
+    try:
+        async with await storage.store.open(CHECKPOINT_KEY.format(execution_id)) as reader:
+            loaded = json.loads(await reader.read())
+    except ObjectNotFound:
+        return None
+    return loaded if isinstance(loaded, dict) else None
+
+
+async def run(runtime: JobRuntime, job: Job) -> None:
+    database, storage, settings = runtime.database, runtime.storage, runtime.settings
+    execution_id = _execution_id(job)
+    owner = runner_id(job)
+    execution = await _claim(database, execution_id, owner)
+    if execution is None:
+        return  # cancelled, finished or deleted meanwhile
+    configuration = await _configuration(database, execution)
+    if configuration is None:
+        return
+    resume = await _checkpoint(storage, execution_id)
+    signals = RunSignals()
+    watcher = Watcher(database, execution_id, owner, signals)
+    with tempfile.TemporaryDirectory(prefix="moderately-run-") as scratch:
+        ctx = ServerRunContext(
+            database,
+            storage,
+            execution_id=execution_id,
+            team_id=execution.team_id,
+            scratch=Path(scratch),
+            signals=signals,
+        )
+        watching = asyncio.create_task(watcher.watch())
+        try:
+            result = await run_pipeline(
+                configuration,
+                execution.pipeline_input,
+                ctx,
+                max_parallel_blocks=settings.pipeline_parallel_blocks,
+                timeout=settings.pipeline_timeout_seconds,
+                resume=resume,
+                budgets=Budgets.from_settings(settings),
+            )
+        finally:
+            watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+    await _finish(runtime, execution, owner, result)
+
+
+async def _finish(runtime: JobRuntime, execution: Execution, owner: str, result: RunResult) -> None:
+    storage = runtime.storage
+    execution_id = execution.pipeline_execution_id
+    if result.status == CANCELLED:
+        # The run saw its execution cancelled, deleted or taken over: the row says so already.
+        with contextlib.suppress(Exception):
+            await storage.store.delete(CHECKPOINT_KEY.format(execution_id))
+        return
+    values: dict[str, Any] = {
+        "current_step": result.current_step,
+        "total_steps": result.total_steps or execution.total_steps,
+    }
+    if result.status == COMPLETED:
+        output = result.output or {}
+        values["pipeline_output_summary"] = result.output_summary
+        values["completed_at"] = result.finished_at
+        encoded = await anyio.to_thread.run_sync(_compact_json, output)
+        if len(encoded) > runtime.settings.pipeline_inline_output_bytes:
+            key = OUTPUT_KEY.format(execution_id)
+            packed = await anyio.to_thread.run_sync(gzip.compress, encoded)
+            await storage.store.put(key, _one(packed), content_type="application/gzip")
+            values.update(
+                pipeline_output=None,
+                output_storage_key=key,
+                output_size_bytes=len(packed),
+                pipeline_output_file_uri=object_uri(storage, key),
+            )
+        else:
+            values["pipeline_output"] = output
+    elif result.status == FAILED:
+        values["failed_at"] = result.finished_at
+    elif result.status == PAUSED:
+        values["paused_at"] = result.finished_at
+        checkpoint = json.dumps(result.checkpoint or {}).encode()
+        await storage.store.put(
+            CHECKPOINT_KEY.format(execution_id), _one(checkpoint), content_type="application/json"
+        )
+    # A pause request leaves the row `paused` already: the run's end is written onto it.
+    expected = (RUNNING, PAUSED) if result.status == PAUSED else (RUNNING,)
+    async with runtime.database.session() as session:
+        written = await PIPELINE_EXECUTIONS.transition(
+            session,
+            execution_id,
+            result.status,
+            expected=expected,
+            guard={"runner_id": owner},
+            values=values,
+            progress=result.progress_data,
+        )
+    if written is not None:
+        log.info("execution %s %s (runner %s)", execution_id, result.status, owner)
+    if result.status in (COMPLETED, FAILED):
+        with contextlib.suppress(Exception):
+            await storage.store.delete(CHECKPOINT_KEY.format(execution_id))
+
+
+def _compact_json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+async def stopped(database: Database, job: Job, stop: Stop) -> None:
+    """The worker ended this attempt's process. Over a budget: the execution fails with
+    `resource_limit` naming it. On request: the row already says cancelled or paused."""
+    if stop.kind != "resource_limit":
+        return
+    async with database.session() as session:
+        await PIPELINE_EXECUTIONS.transition(
+            session,
+            _execution_id(job),
+            FAILED,
+            expected=(RUNNING,),
+            guard={"runner_id": runner_id(job)},
+            note=failure_note(stop.message, "resource_limit"),
+        )
+
+
+async def gave_up(database: Database, job: Job, reason: str) -> None:
+    """The job's attempts are spent: fail the execution (`worker_lost`), never leave it running."""
+    message = f"The worker running this execution was lost: {reason}"[:2000]
+    async with database.session() as session:
+        await PIPELINE_EXECUTIONS.transition(
+            session,
+            _execution_id(job),
+            FAILED,
+            expected=(PENDING, RUNNING),
+            note=failure_note(message, "worker_lost"),
+        )
