@@ -52,10 +52,10 @@ async def wait_terminal(client: Any, execution_id: str, timeout: float = 30.0) -
         await asyncio.sleep(0.05)
 
 
-async def run_configuration(
-    client: Any, configuration: dict[str, Any], pipeline_input: dict[str, Any], name: str
-) -> dict[str, Any]:
-    """Create a pipeline and a version, execute, wait; the finished execution."""
+async def start_configuration(
+    client: Any, configuration: dict[str, Any], pipeline_input: Any, name: str
+) -> str:
+    """Create a pipeline and a version and execute it; the execution's id."""
     pipeline = await client.post("/pipelines", json={"name": name})
     assert pipeline.status_code == 201, pipeline.text
     version = await client.post(
@@ -72,7 +72,15 @@ async def run_configuration(
         },
     )
     assert execution.status_code == 201, execution.text
-    return await wait_terminal(client, execution.json()["pipelineExecutionId"])
+    return str(execution.json()["pipelineExecutionId"])
+
+
+async def run_configuration(
+    client: Any, configuration: dict[str, Any], pipeline_input: dict[str, Any], name: str
+) -> dict[str, Any]:
+    """Create a pipeline and a version, execute, wait; the finished execution."""
+    execution_id = await start_configuration(client, configuration, pipeline_input, name)
+    return await wait_terminal(client, execution_id)
 
 
 def graph(

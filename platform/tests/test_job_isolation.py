@@ -20,7 +20,7 @@ import pytest
 from api_helpers import POSTGRES_ADMIN_URL, client_for, unique_email
 from block_plugins import CRASH, HOG, SPIN
 from fastapi import FastAPI
-from pipelines_helpers import echo_configuration, graph, wait_terminal
+from pipelines_helpers import echo_configuration, graph, start_configuration, wait_terminal
 from sqlalchemy import func, select
 
 from moderately.app import create_app
@@ -74,22 +74,8 @@ async def team(app: FastAPI) -> AsyncIterator[Any]:
 
 
 async def start(client: Any, configuration: dict[str, Any], pipeline_input: Any) -> str:
-    pipeline = await client.post("/pipelines", json={"name": f"p-{time.monotonic_ns()}"})
-    version = await client.post(
-        "/pipeline-configuration-versions",
-        json={"pipelineId": pipeline.json()["pipelineId"], "configuration": configuration},
-    )
-    assert version.status_code == 201, version.text
-    created = await client.post(
-        "/pipeline-executions",
-        json={
-            "pipelineConfigurationVersionId": version.json()["pipelineConfigurationVersionId"],
-            "pipelineInput": pipeline_input,
-            "pipelineInputSummary": "isolation test",
-        },
-    )
-    assert created.status_code == 201, created.text
-    return str(created.json()["pipelineExecutionId"])
+    name = f"p-{time.monotonic_ns()}"
+    return await start_configuration(client, configuration, pipeline_input, name)
 
 
 def one_block(kind: str, config: dict[str, Any]) -> dict[str, Any]:

@@ -54,6 +54,8 @@ __all__ = [
 ]
 
 _SECRET_BYTES = 32
+# Database connections a worker or job process keeps (beyond them it opens and closes more).
+JOB_POOL_SIZE = 2
 
 
 # ---- the object store ----
@@ -122,8 +124,9 @@ def storage_for(settings: Settings, store: ObjectStore) -> Storage:
 
 @contextlib.asynccontextmanager
 async def job_runtime(settings: Settings) -> AsyncIterator[JobRuntime]:
-    """A database engine and the object store, for the life of a worker or a job's process."""
-    database = Database(settings)
+    """A database engine and the object store, for the life of a worker or a job's process
+    (each holds few connections: there are many of them, and PostgreSQL counts them all)."""
+    database = Database(settings, pool_size=JOB_POOL_SIZE)
     try:
         store = await open_object_store(settings)
         try:

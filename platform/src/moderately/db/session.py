@@ -69,7 +69,7 @@ def configure_sqlite(engine_sync: Any, busy_timeout_ms: int) -> None:
 class Database:
     """One engine and its session factory; `create_app` owns one, the CLI makes its own."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, pool_size: int = 10) -> None:
         url = database_url(settings)
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":
@@ -77,7 +77,7 @@ class Database:
             self.engine: AsyncEngine = create_async_engine(url)
             configure_sqlite(self.engine.sync_engine, settings.sqlite_busy_timeout_ms)
         else:
-            self.engine = create_async_engine(url, pool_pre_ping=True, pool_size=10)
+            self.engine = create_async_engine(url, pool_pre_ping=True, pool_size=pool_size)
         self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = async_sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
