@@ -139,6 +139,7 @@ async def test_past_the_wall_time_budget(app: FastAPI) -> None:
         assert done["status"] == "failed", done
         assert done["progressData"]["error_type"] == "resource_limit"
         assert "MODERATELY_PIPELINE_TIMEOUT_SECONDS" in done["progressData"]["error"]
+        assert done["progressData"]["running_blocks"] == []
         await echo_completes(client)
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import PipelineConfigurationVersion, PipelineExecution
 from moderately.db.session import Database
@@ -61,6 +62,8 @@ log = logging.getLogger("moderately.pipelines")
 __all__ = ["handlers"]
 
 Execution = PipelineExecution
+# What the API's cancel writes into the progress (services/pipeline_executions.py).
+CANCEL_NOTE = ("message", "cancel_reason", "cancellationReason")
 
 
 def handlers(runtime: JobRuntime) -> dict[str, JobHandler]:
@@ -174,7 +177,20 @@ async def _finish(runtime: JobRuntime, execution: Execution, owner: str, result:
     storage = runtime.storage
     execution_id = execution.pipeline_execution_id
     if result.status == CANCELLED:
-        # The run saw its execution cancelled, deleted or taken over: the row says so already.
+        # The run saw its execution cancelled, deleted or taken over. A cancelled row gets the
+        # run's final block states under the cancel's own message.
+        async with runtime.database.session() as session:
+            current = await _progress(session, execution_id)
+            kept = {key: current[key] for key in CANCEL_NOTE if key in current}
+            await PIPELINE_EXECUTIONS.transition(
+                session,
+                execution_id,
+                CANCELLED,
+                expected=(CANCELLED,),
+                guard={"runner_id": owner},
+                progress=result.progress_data,
+                note=kept,
+            )
         with contextlib.suppress(Exception):
             await storage.store.delete(CHECKPOINT_KEY.format(execution_id))
         return
@@ -232,18 +248,48 @@ def _compact_json(value: Any) -> bytes:
 
 async def stopped(database: Database, job: Job, stop: Stop) -> None:
     """The worker ended this attempt's process. Over a budget: the execution fails with
-    `resource_limit` naming it. On request: the row already says cancelled or paused."""
-    if stop.kind != "resource_limit":
-        return
+    `resource_limit` naming it. On request: the row says cancelled or paused already; the
+    blocks its last progress showed running did not finish, and the progress says so."""
+    execution_id = _execution_id(job)
     async with database.session() as session:
+        if stop.kind == "resource_limit":
+            await PIPELINE_EXECUTIONS.transition(
+                session,
+                execution_id,
+                FAILED,
+                expected=(RUNNING,),
+                guard={"runner_id": runner_id(job)},
+                progress=_unfinished(await _progress(session, execution_id), FAILED),
+                note=failure_note(stop.message, "resource_limit"),
+            )
+            return
+        execution = await session.get(Execution, execution_id)
+        if execution is None or execution.status not in (CANCELLED, PAUSED):
+            return
         await PIPELINE_EXECUTIONS.transition(
             session,
-            _execution_id(job),
-            FAILED,
-            expected=(RUNNING,),
-            guard={"runner_id": runner_id(job)},
-            note=failure_note(stop.message, "resource_limit"),
+            execution_id,
+            execution.status,
+            expected=(execution.status,),
+            progress=_unfinished(execution.progress_data or {}, execution.status),
         )
+
+
+async def _progress(session: AsyncSession, execution_id: str) -> dict[str, Any]:
+    execution = await session.get(Execution, execution_id)
+    return dict(execution.progress_data or {}) if execution is not None else {}
+
+
+def _unfinished(progress: dict[str, Any], status: str) -> dict[str, Any]:
+    """The progress of a run whose process was ended: its running blocks did not finish."""
+    progress = dict(progress)
+    block_status = "failed" if status == FAILED else "cancelled"
+    blocks = dict(progress.get("blocks") or {})
+    for block_id in progress.get("running_blocks") or []:
+        if isinstance(blocks.get(block_id), dict):
+            blocks[block_id] = {**blocks[block_id], "status": block_status}
+    progress.update(blocks=blocks, running_blocks=[], current_block=None)
+    return progress
 
 
 async def gave_up(database: Database, job: Job, reason: str) -> None:
