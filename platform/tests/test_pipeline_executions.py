@@ -407,3 +407,29 @@ async def test_pause_and_resume(alice: Account) -> None:
     assert done["status"] == "completed" and done["pipelineOutput"] == {"result": "kept"}
     completed = done["progressData"]["completed_blocks"]
     assert completed == ["in", "sleep_1", "sleep_2", "sleep_3", "out"]
+
+
+async def test_pause_lands_on_a_block_busy_on_the_cpu(alice: Account, database: Any) -> None:
+    """The engine can't pause while a block holds its loop: the worker ends the process within
+    two seconds, the execution stays paused with nothing running, and a resume runs it again."""
+    version_id = await make_version(alice, sleep_chain(3.0, length=1, kind=SPIN), "busy-pause")
+    created = await alice.client.post(
+        "/pipeline-executions", json=run_body(version_id, {"in": "again"})
+    )
+    execution_id = created.json()["pipelineExecutionId"]
+    await wait_status(alice.client, execution_id, "running")
+    await asyncio.sleep(0.3)
+    paused = await alice.client.patch(
+        f"/pipeline-executions/{execution_id}", json={"status": "paused"}
+    )
+    assert paused.status_code == 200
+    job = await job_of(database, execution_id)
+    await wait_job_finished(database, job, within=2.0)
+    record = (await alice.client.get(f"/pipeline-executions/{execution_id}")).json()
+    assert record["status"] == "paused" and record["progressData"]["running_blocks"] == []
+    resumed = await alice.client.patch(
+        f"/pipeline-executions/{execution_id}", json={"status": "running"}
+    )
+    assert resumed.status_code == 200
+    done = await wait_terminal(alice.client, execution_id)
+    assert done["status"] == "completed" and done["pipelineOutput"] == {"result": "again"}

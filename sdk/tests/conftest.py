@@ -1,12 +1,21 @@
 """Shared fixtures: the real server (SQLite + local files, PostgreSQL + S3), users in it, and
 instant sleeps."""
 
+import os
 import uuid
+from pathlib import Path
 from typing import Any, Iterator, List
 
 import pytest
 
 from moderatelyai_sdk import _io_async, _io_sync
+
+from .pipeline_blocks import MODULE
+
+# The server's jobs run in worker processes: they import the tests' slow block from here.
+_SDK = str(Path(__file__).resolve().parents[1])
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SDK, os.environ.get("PYTHONPATH")) if p)
+os.environ["MODERATELY_JOB_MODULES"] = MODULE
 
 
 @pytest.fixture(scope="session")
@@ -88,10 +97,7 @@ def outsider(server: Any) -> Any:
 def slow_block(server: Any) -> Iterator[str]:
     """The type name of a block that sleeps ``config.seconds`` (default 30) in the server."""
     pytest.importorskip("moderately.engine.registry", reason="platform package missing")
-    from .pipeline_blocks import SLOW, register_slow_block, unregister_slow_block
+    from .pipeline_blocks import SLOW, register_slow_block
 
     register_slow_block()
-    try:
-        yield SLOW
-    finally:
-        unregister_slow_block()
+    yield SLOW

@@ -1,20 +1,28 @@
 """A slow block for tests that need an execution to stay running (cancel, timeouts).
 
-The server runs in this process (conftest ``server``), so a block registered in its engine's
-registry here is one its workers can run. Kept outside the generated ``_async``/``_sync`` trees
-because the block itself is a coroutine on both sides.
+The server's API runs in this process (conftest ``server``) and validates configurations, so
+the block is registered here; its jobs run in worker processes, which import this module
+through the server's ``job_modules`` setting (conftest.py sets ``MODERATELY_JOB_MODULES`` and
+``PYTHONPATH``). Kept outside the generated ``_async``/``_sync`` trees because the block itself
+is a coroutine on both sides.
 """
 
 import asyncio
+import contextlib
 from typing import Any, Dict
 
 SLOW = "sdk_test_sleep"
+MODULE = "tests.pipeline_blocks"
 
 
 def register_slow_block() -> None:
+    """Register the block unless it is (importing this module does it, where the platform is)."""
     from moderately.engine import BlockType, Port
-    from moderately.engine.registry import block
+    from moderately.engine.registry import block, find_block_type
     from pydantic import BaseModel
+
+    if find_block_type(SLOW) is not None:
+        return
 
     class SleepConfig(BaseModel):
         seconds: float = 30.0
@@ -31,7 +39,6 @@ def register_slow_block() -> None:
     block(SLOW)(Sleep)
 
 
-def unregister_slow_block() -> None:
-    from moderately.engine.registry import unregister
-
-    unregister(SLOW)
+# The SDK alone, without the platform: the tests that need the block skip.
+with contextlib.suppress(ImportError):
+    register_slow_block()

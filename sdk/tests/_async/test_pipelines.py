@@ -5,6 +5,7 @@ isolation and paging; failures through a scripted transport."""
 import builtins
 import gzip
 import json
+import time
 import uuid
 from typing import Any, Callable, Dict, List
 
@@ -24,6 +25,7 @@ from moderatelyai_sdk import (
     PipelineExecutionFailedError,
     TimeoutError,
     ValidationError,
+    _io_async,
 )
 
 pytestmark = pytest.mark.anyio
@@ -338,9 +340,10 @@ async def test_update_pauses_a_running_execution(admin: Any, slow_block: str) ->
         pipeline = await client.pipelines.create(name=unique("pause"))
         version = await pipeline.create_configuration_version(configuration=slow(slow_block, 0.5))
         execution = await version.execute(pipeline_input={"in": "p"})
-        for _ in range(50):
-            if (await execution.refresh()).is_running:
-                break
+        deadline = time.monotonic() + 30  # a worker process picks it up
+        while not (await execution.refresh()).is_running:
+            assert time.monotonic() < deadline
+            await _io_async.sleep(0.05)
         paused = await client.pipeline_executions.update(execution.execution_id, status="paused")
         assert paused.status == "paused" and paused.paused_at
         with pytest.raises(ValidationError):  # paused -> completed is not a transition

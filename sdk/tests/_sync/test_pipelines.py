@@ -6,6 +6,7 @@ isolation and paging; failures through a scripted transport."""
 import builtins
 import gzip
 import json
+import time
 import uuid
 from typing import Any, Callable, Dict, List
 
@@ -25,6 +26,7 @@ from moderatelyai_sdk import (
     PipelineModel,
     TimeoutError,
     ValidationError,
+    _io_sync,
 )
 
 FAST = {"poll_interval": 0.2, "timeout": 60.0}
@@ -331,9 +333,10 @@ def test_update_pauses_a_running_execution(admin: Any, slow_block: str) -> None:
         pipeline = client.pipelines.create(name=unique("pause"))
         version = pipeline.create_configuration_version(configuration=slow(slow_block, 0.5))
         execution = version.execute(pipeline_input={"in": "p"})
-        for _ in range(50):
-            if (execution.refresh()).is_running:
-                break
+        deadline = time.monotonic() + 30  # a worker process picks it up
+        while not (execution.refresh()).is_running:
+            assert time.monotonic() < deadline
+            _io_sync.sleep(0.05)
         paused = client.pipeline_executions.update(execution.execution_id, status="paused")
         assert paused.status == "paused" and paused.paused_at
         with pytest.raises(ValidationError):  # paused -> completed is not a transition
