@@ -1,4 +1,10 @@
-"""Run every benchmark in this folder, one after another, each in its own process."""
+"""Run every benchmark in this folder, one after another, each in its own process.
+
+Every `*.py` here but this one is a benchmark: a new script is listed by being added to the
+folder (sdk_overhead, server_throughput, file_transfer, dataset_processing, pipeline_engine,
+api_latency). api_latency.py needs `wrk` (Debian package); without it, it exits 2 with a message
+and counts as a failure here.
+"""
 
 from __future__ import annotations
 
