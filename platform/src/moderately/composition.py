@@ -176,10 +176,16 @@ def prepare_queue(settings: Settings) -> None:
 
 def job_slots(settings: Settings) -> dict[str, int]:
     """Jobs of each kind one worker process runs at once."""
+    from moderately.jobs.dataset_infer import INFER
     from moderately.jobs.dataset_process import PROCESS
     from moderately.jobs.pipeline_execute import EXECUTE
 
-    return {EXECUTE: settings.worker_pipeline_slots, PROCESS: settings.worker_dataset_slots}
+    # Inference has loops of its own (as many as processing): a request waits for it.
+    return {
+        EXECUTE: settings.worker_pipeline_slots,
+        PROCESS: settings.worker_dataset_slots,
+        INFER: settings.worker_dataset_slots,
+    }
 
 
 # ---- the worker process ----

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     job_lease_seconds: float = Field(default=60.0, gt=0)
     job_max_attempts: int = Field(default=3, ge=1)
     job_recovery_interval_seconds: float = Field(default=15.0, gt=0)
+    # How long a request waits for the worker job that answers it (schema inference:
+    # services/job_requests.py); past it the request answers 503 and the job expires unrun.
+    infer_wait_seconds: float = Field(default=60.0, gt=0)
     # "database": the jobs table (workers/db_queue.py; SQLite or PostgreSQL). "procrastinate":
     # procrastinate on the same PostgreSQL (workers/procrastinate_backend.py; `moderately
     # migrate` applies its schema). Either way `moderately worker` processes scale out.

@@ -1,17 +1,19 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from moderately.api.deps import (
+    JobsDep,
     MultiValue,
     PrincipalDep,
     SessionDep,
-    StoreDep,
     TeamIdsQuery,
+    get_database,
     paging,
 )
 from moderately.api.errors import error_responses
 from moderately.api.json_bounds import BoundedJSONRoute
+from moderately.db.session import Database
 from moderately.schemas.base import Paginated
 from moderately.schemas.datasets import (
     MAX_VERSION_NO,
@@ -41,20 +43,28 @@ SchemaVersionId = Annotated[str, Path(alias="datasetSchemaVersionId")]
     responses=error_responses(400, 403, 404),
 )
 async def infer_schema(
-    session: SessionDep, principal: PrincipalDep, storage: StoreDep, body: SchemaInferRequest
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    database: Annotated[Database, Depends(get_database)],
+    jobs: JobsDep,
+    body: SchemaInferRequest,
 ) -> Any:
     """Extension: columns (types from the values) and parsing options of an uploaded file or a
-    data version, read with the server's engine; send them on as a schema version."""
+    data version, read with the server's engine (in a worker process; 503 when none answers in
+    time); send them on as a schema version."""
     inferred = await dataset_schemas.infer_schema(
         session,
         principal=principal,
-        storage=storage,
+        database=database,
+        jobs=jobs,
+        wait_seconds=request.app.state.settings.infer_wait_seconds,
         file_id=body.file_id,
         data_version_id=body.dataset_data_version_id,
         parsing_options=body.parsing_options.wire() if body.parsing_options else None,
         sample_rows=body.sample_rows,
     )
-    return SchemaInferPublic.of(inferred)
+    return SchemaInferPublic.model_validate(inferred)
 
 
 @router.post(

@@ -298,8 +298,6 @@ class Job(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The team the work is for: workers run at most `team_running_jobs` of one team at once.
     team_id: Mapped[str | None] = mapped_column(ID)
-    # What a job that answers a waiting request produced (jobs/requests.py).
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer)
@@ -311,6 +309,25 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JobResult(Base):
+    """The answer of a job that a request waits for (services/job_requests.py, jobs/replies.py):
+    its `result`, or a user-facing `error` with the HTTP status the request answers with.
+
+    Written once, by the job's process or by its worker when the job failed for good; a table of
+    its own so both queue backends (the jobs table, procrastinate) share it. Rows older than a
+    day are purged whenever a job writes one.
+    """
+
+    __tablename__ = "job_results"
+
+    job_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(ID)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    error_status: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class IdempotencyRecord(Base):

@@ -3,6 +3,7 @@
 * `pipeline_execute`: the `pipeline.execute` job, with its run context (`pipeline_context`) and
   its cancel/pause watcher (`watcher`);
 * `dataset_process`: the `dataset.process` job;
+* `dataset_infer`: the `dataset.infer` job, which answers a waiting request (`replies`);
 * `isolation` runs each job in a process of its own under the job budgets, and `child` is that
   process's body.
 
@@ -12,7 +13,7 @@ are in workers/; composition.py puts it together.
 
 from __future__ import annotations
 
-from moderately.jobs import dataset_process, pipeline_execute
+from moderately.jobs import dataset_infer, dataset_process, pipeline_execute
 from moderately.jobs.base import JobHandler, JobRuntime, Stop
 
 __all__ = ["JobHandler", "JobRuntime", "Stop", "job_handlers"]
@@ -20,4 +21,8 @@ __all__ = ["JobHandler", "JobRuntime", "Stop", "job_handlers"]
 
 def job_handlers(runtime: JobRuntime) -> dict[str, JobHandler]:
     """Every kind of background job, by name."""
-    return {**dataset_process.handlers(runtime), **pipeline_execute.handlers(runtime)}
+    return {
+        **dataset_process.handlers(runtime),
+        **dataset_infer.handlers(runtime),
+        **pipeline_execute.handlers(runtime),
+    }

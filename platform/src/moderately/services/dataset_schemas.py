@@ -12,29 +12,27 @@ there as needing processing again.
 
 `infer_schema` reads an uploaded file (files API) or data version with the server's engine and
 proposes columns and parsing options (`tabular.infer`): an extension for the SDK's
-`create_schema_from_sample`.
+`create_schema_from_sample`. The reading runs in a worker's job (jobs/dataset_infer.py) the
+request waits for (services/job_requests.py), never in the API process.
 """
 
 from __future__ import annotations
 
-import functools
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately import tabular
 from moderately.db.models import DatasetSchemaVersion
+from moderately.db.session import Database
 from moderately.errors import Invalid, InvalidState
-from moderately.services import dataset_data, datasets, files, transfers
+from moderately.services import dataset_data, datasets, files, job_requests
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.transfers import COMPLETED, Storage
-from moderately.storage import ObjectNotFound
+from moderately.services.transfers import COMPLETED
+from moderately.workers.base import JobQueue
 
 SORT = {
     "createdAt": DatasetSchemaVersion.created_at,
@@ -42,6 +40,8 @@ SORT = {
     "versionNo": DatasetSchemaVersion.version_no,
 }
 MAX_COLUMNS = tabular.MAX_COLUMNS
+# The job that infers a schema (jobs/dataset_infer.py).
+INFER = "dataset.infer"
 
 
 # ---- checking what clients send ----
@@ -200,15 +200,20 @@ async def infer_schema(
     session: AsyncSession,
     *,
     principal: Principal,
-    storage: Storage,
+    database: Database,
+    jobs: JobQueue,
+    wait_seconds: float,
     file_id: str | None = None,
     data_version_id: str | None = None,
     parsing_options: Mapping[str, Any] | None = None,
     sample_rows: int | None = None,
-) -> tabular.InferredSchema:
+) -> dict[str, Any]:
     """Columns (types from the values, not the header) and parsing options (sniffed unless
     given; partial options keep what they give, the rest is sniffed) of an uploaded file or data
-    version, read with the server's engine. Binary input (xlsx, images, NUL bytes): 400."""
+    version, read with the server's engine in a worker's job (jobs/dataset_infer.py), whose
+    answer (the wire form of the `InferredSchema`) this returns. Access, the upload's status and
+    the options are checked here first: those errors queue nothing. Binary input (xlsx, images,
+    NUL bytes): 400; no worker answering within `wait_seconds`: 503."""
     if file_id is None and data_version_id is None:
         raise Invalid(
             "name the sample: fileId (an uploaded file) or datasetDataVersionId",
@@ -227,19 +232,22 @@ async def infer_schema(
         raise InvalidState(f"upload not completed: {what} is {row.upload_status}", field=field)
     if parsing_options is not None:
         checked_options(parsing_options)  # 400 when invalid; what it leaves out is sniffed
-    key = row.storage_key
-    await session.commit()  # no transaction (no SQLite write lock) while reading the sample
-    with tempfile.TemporaryDirectory(prefix="moderately-") as scratch:
-        path = Path(scratch) / "sample"
-        try:
-            await transfers.fetch_to_file(storage.store, key, path)
-        except ObjectNotFound:
-            raise InvalidState(f"the bytes of {what} are missing", field=field) from None
-        rows = sample_rows or tabular.DEFAULT_SAMPLE_ROWS
-        run = functools.partial(tabular.infer, path, parsing_options, sample_rows=rows)
-        try:
-            return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
-        except tabular.NotDelimitedText as exc:
-            raise Invalid(f"{exc} ({what})", field=field) from None
-        except ValueError as exc:
-            raise Invalid(f"cannot infer a schema: {exc}", field=field) from None
+    payload = {
+        "storageKey": row.storage_key,
+        "what": what,
+        "parsingOptions": dict(parsing_options) if parsing_options is not None else None,
+        "sampleRows": sample_rows,
+    }
+    team_id = row.team_id
+    await session.commit()  # no transaction (no SQLite write lock) while the job runs
+    return await job_requests.run_and_wait(
+        database,
+        jobs,
+        INFER,
+        payload,
+        team_id=team_id,
+        timeout=wait_seconds,
+        field=field,
+        what="schema inference",
+        wait_setting="MODERATELY_INFER_WAIT_SECONDS",
+    )
