@@ -34,6 +34,14 @@ FAST = {"poll_interval": 0.2, "timeout": 60.0}
 TEXT = "Hello from the Moderately AI SDK pipeline example!"
 
 
+async def wait_running(execution: PipelineExecutionAsyncModel) -> None:
+    """Until a worker process has picked the execution up."""
+    deadline = time.monotonic() + 30
+    while not (await execution.refresh()).is_running:
+        assert time.monotonic() < deadline, execution.status
+        await _io_async.sleep(0.05)
+
+
 def connect(credentials: Any, **overrides: Any) -> AsyncModeratelyAI:
     options = {
         "api_key": credentials.api_key,
@@ -308,7 +316,8 @@ async def test_cancel_running_and_finished_and_output_of_pending(
         with pytest.raises(TimeoutError) as timed_out:
             await execution.wait_for_completion(timeout=0.5, poll_interval=0.1)
         assert isinstance(timed_out.value, builtins.TimeoutError)
-        assert execution.is_running and execution.current_block in (None, "nap", "in")
+        await wait_running(execution)
+        assert execution.current_block in (None, "nap", "in")
         cancelled = await client.pipeline_executions.cancel(
             execution.execution_id, reason="no time"
         )
@@ -340,10 +349,7 @@ async def test_update_pauses_a_running_execution(admin: Any, slow_block: str) ->
         pipeline = await client.pipelines.create(name=unique("pause"))
         version = await pipeline.create_configuration_version(configuration=slow(slow_block, 0.5))
         execution = await version.execute(pipeline_input={"in": "p"})
-        deadline = time.monotonic() + 30  # a worker process picks it up
-        while not (await execution.refresh()).is_running:
-            assert time.monotonic() < deadline
-            await _io_async.sleep(0.05)
+        await wait_running(execution)
         paused = await client.pipeline_executions.update(execution.execution_id, status="paused")
         assert paused.status == "paused" and paused.paused_at
         with pytest.raises(ValidationError):  # paused -> completed is not a transition

@@ -33,6 +33,14 @@ FAST = {"poll_interval": 0.2, "timeout": 60.0}
 TEXT = "Hello from the Moderately AI SDK pipeline example!"
 
 
+def wait_running(execution: PipelineExecutionModel) -> None:
+    """Until a worker process has picked the execution up."""
+    deadline = time.monotonic() + 30
+    while not (execution.refresh()).is_running:
+        assert time.monotonic() < deadline, execution.status
+        _io_sync.sleep(0.05)
+
+
 def connect(credentials: Any, **overrides: Any) -> ModeratelyAI:
     options = {
         "api_key": credentials.api_key,
@@ -303,7 +311,8 @@ def test_cancel_running_and_finished_and_output_of_pending(admin: Any, slow_bloc
         with pytest.raises(TimeoutError) as timed_out:
             execution.wait_for_completion(timeout=0.5, poll_interval=0.1)
         assert isinstance(timed_out.value, builtins.TimeoutError)
-        assert execution.is_running and execution.current_block in (None, "nap", "in")
+        wait_running(execution)
+        assert execution.current_block in (None, "nap", "in")
         cancelled = client.pipeline_executions.cancel(execution.execution_id, reason="no time")
         assert cancelled.is_cancelled and cancelled.cancelled_at
         with pytest.raises(PipelineExecutionCancelledError) as caught:
@@ -333,10 +342,7 @@ def test_update_pauses_a_running_execution(admin: Any, slow_block: str) -> None:
         pipeline = client.pipelines.create(name=unique("pause"))
         version = pipeline.create_configuration_version(configuration=slow(slow_block, 0.5))
         execution = version.execute(pipeline_input={"in": "p"})
-        deadline = time.monotonic() + 30  # a worker process picks it up
-        while not (execution.refresh()).is_running:
-            assert time.monotonic() < deadline
-            _io_sync.sleep(0.05)
+        wait_running(execution)
         paused = client.pipeline_executions.update(execution.execution_id, status="paused")
         assert paused.status == "paused" and paused.paused_at
         with pytest.raises(ValidationError):  # paused -> completed is not a transition
