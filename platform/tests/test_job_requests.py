@@ -3,7 +3,8 @@ runs in a worker's `dataset.infer` job and writes its answer to `job_results`.
 
 * on the live servers (SQLite with the local store, PostgreSQL with S3, worker processes):
   the answer comes through a job and its row; bad input answers 400 with the engine's message;
-  another team's file and a pending upload answer at once, without a job;
+  another team's file and a pending upload answer at once, without a job; the same answer
+  through procrastinate's workers;
 * a server with no workers (`workers=0`): 503 once `infer_wait_seconds` has passed, and the job
   left in the queue expires (a worker claiming it later skips it);
 * the plumbing on a database of its own: the answers of a job that failed for good (its
@@ -19,8 +20,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from api_helpers import assert_error
+from api_helpers import POSTGRES_ADMIN_URL, assert_error
 from datasets_helpers import ok
 from files_helpers import Member, member, upload
 from sqlalchemy import select
@@ -37,7 +39,12 @@ from moderately.jobs.base import JobRuntime, Stop
 from moderately.jobs.replies import KEEP_RESULTS, expired, write_reply
 from moderately.services.dataset_schemas import INFER
 from moderately.services.job_requests import REPLY_BY, run_and_wait
-from moderately.testing import RunningServer, run_server
+from moderately.testing import (
+    RunningServer,
+    create_postgres_database,
+    drop_postgres_database,
+    run_server,
+)
 from moderately.timeutil import utcnow
 from moderately.workers import DbQueue, Job
 
@@ -81,6 +88,12 @@ async def infer_jobs_of(database: Database, team_id: str) -> list[JobRow]:
         return list((await session.scalars(query)).all())
 
 
+async def infer(who: Member, body: dict[str, Any]) -> httpx.Response:
+    """The first job of a worker also starts its forkserver: slower than the client's default
+    timeout on a busy machine."""
+    return await who.client.post(INFER_PATH, json=body, timeout=60)
+
+
 def as_job(row: JobRow) -> Job:
     """The job as a worker claiming it would see it."""
     return Job(row.job_id, row.kind, row.payload, 1, row.max_attempts, "w", team_id=row.team_id)
@@ -91,7 +104,7 @@ def as_job(row: JobRow) -> Job:
 
 async def test_inference_is_answered_by_a_job(alice: Member, server_database: Database) -> None:
     file = await upload(alice, CSV, fileName="prices.csv")
-    inferred = ok(await alice.client.post(INFER_PATH, json={"fileId": file["fileId"]}))
+    inferred = ok(await infer(alice, {"fileId": file["fileId"]}))
     assert [c["name"] for c in inferred["columns"]] == ["id", "name", "price"]
     assert (inferred["rowsSampled"], inferred["sampledAll"]) == (2, True)
     (row,) = await results_of(server_database, alice.team_id)
@@ -107,7 +120,7 @@ async def test_inference_is_answered_by_a_job(alice: Member, server_database: Da
 
 async def test_binary_input_is_refused_by_the_job(alice: Member, server_database: Database) -> None:
     png = await upload(alice, PNG, fileName="a.png", mimeType="image/png")
-    error = assert_error(await alice.client.post(INFER_PATH, json={"fileId": png["fileId"]}), 400)
+    error = assert_error(await infer(alice, {"fileId": png["fileId"]}), 400)
     assert error["message"] == (
         "only delimited text (CSV/TSV) can be inferred; this file looks like a PNG image "
         f"(file {png['fileId']})"
@@ -131,6 +144,27 @@ async def test_requests_refused_up_front_queue_nothing(
     for team_id in (alice.team_id, bob.team_id):
         assert await infer_jobs_of(server_database, team_id) == []
         assert await results_of(server_database, team_id) == []
+
+
+async def test_inference_through_procrastinate(tmp_path: Path) -> None:
+    url = create_postgres_database(POSTGRES_ADMIN_URL)
+    try:
+        with run_server(
+            data_dir=tmp_path, database_url=url, job_backend="procrastinate", workers=1
+        ) as server:
+            async with member(server) as who:
+                file = await upload(who, CSV, fileName="prices.csv")
+                body = {"fileId": file["fileId"]}
+                inferred = ok(await infer(who, body))
+                assert [c["name"] for c in inferred["columns"]] == ["id", "name", "price"]
+                database = Database(server.settings)
+                try:
+                    (row,) = await results_of(database, who.team_id)
+                finally:
+                    await database.dispose()
+                assert row.result is not None and row.result["columns"] == inferred["columns"]
+    finally:
+        drop_postgres_database(url)
 
 
 # ---- no worker ----
