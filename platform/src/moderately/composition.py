@@ -31,6 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
+import anyio.to_thread
+
 from moderately.config import Settings
 from moderately.db.session import Database
 from moderately.jobs import child
@@ -261,6 +263,9 @@ async def run_worker(
     """Work the queue until `stop` is set; jobs cut short go back to the queue."""
     for name in child.job_modules(settings):  # e.g. custom block types
         importlib.import_module(name)
+    from moderately.jobs.isolation import start_forkserver
+
+    await anyio.to_thread.run_sync(start_forkserver, settings)
     async with job_runtime(settings) as runtime:
         queue = job_queue(runtime.database, settings)
         workers = worker_pool(settings, runtime, queue)

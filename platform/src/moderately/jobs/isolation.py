@@ -44,7 +44,7 @@ from moderately.workers.base import Job, JobKind
 
 log = logging.getLogger("moderately.workers")
 
-__all__ = ["IsolatedJobs", "JobFailed", "describe_bytes"]
+__all__ = ["IsolatedJobs", "JobFailed", "describe_bytes", "start_forkserver"]
 
 # Extra seconds past the wall-time budget before the kill: the engine's own timeout answers
 # first, with the progress it made, when it can.
@@ -75,6 +75,15 @@ def process_context(settings: Settings) -> ForkServerContext:
         context.set_forkserver_preload(["moderately.jobs.child", *child.job_modules(settings)])
         _context = context
     return _context
+
+
+def start_forkserver(settings: Settings) -> None:
+    """Blocking: start the forkserver now (it loads the job code, a second or so) rather than
+    on the first job, which would then wait for it."""
+    process_context(settings)
+    from multiprocessing import forkserver
+
+    forkserver.ensure_running()
 
 
 def _resident_bytes(pid: int) -> int:

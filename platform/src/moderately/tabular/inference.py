@@ -217,23 +217,56 @@ def _mask(raw: str) -> str:
     )
 
 
+# Up to this many columns one query computes every column's type mask side by side. DuckDB's
+# cost to plan those expressions grows with their number (an 8,000-column header took 18 s and
+# 2 GiB), so a wider sample is unpivoted instead: one mask expression over (column, value) pairs.
+WIDE_COLUMNS = 256
+
+
 def _stats(
     con: duckdb.DuckDBPyConnection, source: Source, sample_rows: int | None
 ) -> tuple[int, list[dict[str, int]]]:
-    inner = ", ".join(f"{_mask(_duck.column_name(i))} AS m{i}" for i in range(source.width))
-    outer = ["count(*)"]
-    for i in range(source.width):
-        outer += [f"count(m{i})", f"coalesce(bit_and(m{i}), 0)", f"coalesce(bit_or(m{i}), 0)"]
     limit = f" LIMIT {int(sample_rows)}" if sample_rows is not None else ""
     sample = f"(SELECT * FROM {_duck.read_csv(source)}{limit})"
-    row = _duck.fetch_one(con, f"SELECT {', '.join(outer)} FROM (SELECT {inner} FROM {sample})")
-    rows = int(row[0])
-    stats = [
-        {"values": int(row[1 + 3 * i]), "all": int(row[2 + 3 * i]), "any": int(row[3 + 3 * i])}
-        for i in range(source.width)
-    ]
+    if source.width > WIDE_COLUMNS:
+        rows, stats = _wide_stats(con, sample, source.width)
+    else:
+        rows, stats = _narrow_stats(con, sample, source.width)
     for s in stats:
         s["blank"] = rows - s["values"]
+    return rows, stats
+
+
+def _narrow_stats(
+    con: duckdb.DuckDBPyConnection, sample: str, width: int
+) -> tuple[int, list[dict[str, int]]]:
+    inner = ", ".join(f"{_mask(_duck.column_name(i))} AS m{i}" for i in range(width))
+    outer = ["count(*)"]
+    for i in range(width):
+        outer += [f"count(m{i})", f"coalesce(bit_and(m{i}), 0)", f"coalesce(bit_or(m{i}), 0)"]
+    row = _duck.fetch_one(con, f"SELECT {', '.join(outer)} FROM (SELECT {inner} FROM {sample})")
+    return int(row[0]), [
+        {"values": int(row[1 + 3 * i]), "all": int(row[2 + 3 * i]), "any": int(row[3 + 3 * i])}
+        for i in range(width)
+    ]
+
+
+def _wide_stats(
+    con: duckdb.DuckDBPyConnection, sample: str, width: int
+) -> tuple[int, list[dict[str, int]]]:
+    _duck.fetch_all(con, f"CREATE TEMP TABLE inference_sample AS {sample[1:-1]}")
+    rows = int(_duck.fetch_one(con, "SELECT count(*) FROM inference_sample")[0])
+    found = _duck.fetch_all(
+        con,
+        f"SELECT name, count(m), coalesce(bit_and(m), 0), coalesce(bit_or(m), 0) FROM ("
+        f"SELECT name, {_mask('value')} AS m FROM ("
+        "UNPIVOT inference_sample ON COLUMNS(*) INTO NAME name VALUE value)) GROUP BY name",
+    )
+    by_name = {str(name): (int(n), int(every), int(some)) for name, n, every, some in found}
+    stats = []
+    for i in range(width):
+        n, every, some = by_name.get(_duck.column_name(i), (0, 0, 0))
+        stats.append({"values": n, "all": every, "any": some})
     return rows, stats
 
 
