@@ -137,7 +137,7 @@ async def test_past_the_wall_time_budget(app: FastAPI) -> None:
         execution_id = await start(client, one_block(SPIN, {"seconds": 60}), {"in": "x"})
         done = await wait_terminal(client, execution_id, timeout=30)
         assert done["status"] == "failed", done
-        assert done["progressData"]["error_type"] == "resource_limit"
+        assert done["progressData"]["error_type"] == "timeout"
         assert "MODERATELY_PIPELINE_TIMEOUT_SECONDS" in done["progressData"]["error"]
         assert done["progressData"]["running_blocks"] == []
         await echo_completes(client)

@@ -301,7 +301,7 @@ async def test_timeout(probe_log: ProbeLog) -> None:
     assert time.monotonic() - started < 1.5
     assert result.status == "failed" and result.error_type == "timeout"
     assert result.failed_block is None
-    assert "time limit of 0.2 s" in (result.error or "")
+    assert "wall-time budget of 0.2 s" in (result.error or "")
     assert result.progress_data["blocks"]["slow"]["status"] == "cancelled"
     assert result.progress_data["not_run_blocks"] == ["next"]
 

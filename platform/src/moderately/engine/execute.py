@@ -174,6 +174,7 @@ async def run_pipeline(
     *,
     max_parallel_blocks: int = DEFAULT_PARALLEL_BLOCKS,
     timeout: float | None = None,
+    timeout_setting: str | None = None,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     resume: Mapping[str, Any] | None = None,
     budgets: Budgets | None = None,
@@ -207,6 +208,7 @@ async def run_pipeline(
         poll_interval,
         budgets if budgets is not None else DEFAULT_BUDGETS,
     )
+    runner.timeout_setting = timeout_setting
     return await runner.run(resume)
 
 
@@ -254,6 +256,7 @@ class _Runner:
         self.ctx = ctx
         self.limit = limit
         self.timeout = timeout
+        self.timeout_setting: str | None = None  # named in the timeout's message
         self.poll_interval = poll_interval
         self.progress = ExecutionProgress(
             [(node.block_id, node.type_name, node.name) for node in plan.nodes]
@@ -335,7 +338,9 @@ class _Runner:
             self._set_stop("cancelled")
         elif deadline is not None and time.monotonic() >= deadline:
             self._set_stop("timeout")
-            message = f"the execution exceeded its time limit of {self.timeout:g} s"
+            message = f"the execution ran past its wall-time budget of {self.timeout:g} s"
+            if self.timeout_setting:
+                message += f" ({self.timeout_setting})"
             self.error_type = "timeout"
             self.errors.append(message)
         elif self.stop is None and self.ctx.pause_requested():

@@ -38,6 +38,8 @@ class Stop:
 
     kind: Literal["requested", "resource_limit"]
     message: str
+    # What the record's error says it was: `timeout` for the wall-time budget.
+    error_type: str = "resource_limit"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ it from the worker's event loop, which stays free to renew the job's lease:
 * memory: the child's resident size is read every `poll_interval`; over `job_memory_bytes` the
   child is killed and the job fails for good with a `resource_limit` naming the budget;
 * wall time: past the handler's budget (plus a grace that lets the engine's own timeout speak
-  first) the child is killed, the same way;
+  first) the child is killed, the same way (error type `timeout`, as the engine's own);
 * stop: every `stop_poll_interval` the handler's `stop_requested` reads the record (cancelled,
   paused, superseded); a child that has not ended `stop_grace` later is killed, even when a block
   is busy on the CPU, so a cancel or pause lands within about `stop_poll_interval + stop_grace`;
@@ -196,8 +196,9 @@ class IsolatedJobs:
                     _kill(process)
                     return Stop(
                         "resource_limit",
-                        f"the job ran past its wall-time budget of {handler.timeout_seconds:g} s "
-                        f"({handler.timeout_setting})",
+                        f"the execution ran past its wall-time budget of "
+                        f"{handler.timeout_seconds:g} s ({handler.timeout_setting})",
+                        error_type="timeout",
                     )
                 if stop_seen is None and handler.stop_requested and now >= next_stop_check:
                     next_stop_check = now + self.stop_poll_interval

@@ -14,10 +14,10 @@
    thread: the watcher keeps running meanwhile).
 
 In the worker process: `stop_requested` tells the worker to end a process whose engine did not
-stop in time after a cancel or pause; `stopped` fails the execution with `resource_limit` when
-the worker ended it over a budget (memory, wall time); `gave_up` fails it with `worker_lost`
-when the job's attempts are spent. Every status change goes through the lifecycle
-(services/lifecycle.py): an execution is never left `running`.
+stop in time after a cancel or pause; `stopped` fails the execution when the worker ended it
+over a budget (`resource_limit` for memory, `timeout` for wall time, naming the setting);
+`gave_up` fails it with `worker_lost` when the job's attempts are spent. Every status change
+goes through the lifecycle (services/lifecycle.py): an execution is never left `running`.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ log = logging.getLogger("moderately.pipelines")
 __all__ = ["handlers"]
 
 Execution = PipelineExecution
+TIMEOUT_SETTING = "MODERATELY_PIPELINE_TIMEOUT_SECONDS"
 # What the API's cancel writes into the progress (services/pipeline_executions.py).
 CANCEL_NOTE = ("message", "cancel_reason", "cancellationReason")
 
@@ -86,7 +87,7 @@ def handlers(runtime: JobRuntime) -> dict[str, JobHandler]:
         EXECUTE: JobHandler(
             run=run_job,
             timeout_seconds=runtime.settings.pipeline_timeout_seconds,
-            timeout_setting="MODERATELY_PIPELINE_TIMEOUT_SECONDS",
+            timeout_setting=TIMEOUT_SETTING,
             gave_up=gave_up_job,
             stop_requested=stop_requested,
             stopped=stopped_job,
@@ -163,6 +164,7 @@ async def run(runtime: JobRuntime, job: Job) -> None:
                 ctx,
                 max_parallel_blocks=settings.pipeline_parallel_blocks,
                 timeout=settings.pipeline_timeout_seconds,
+                timeout_setting=TIMEOUT_SETTING,
                 resume=resume,
                 budgets=Budgets.from_settings(settings),
             )
@@ -260,7 +262,7 @@ async def stopped(database: Database, job: Job, stop: Stop) -> None:
                 expected=(RUNNING,),
                 guard={"runner_id": runner_id(job)},
                 progress=_unfinished(await _progress(session, execution_id), FAILED),
-                note=failure_note(stop.message, "resource_limit"),
+                note=failure_note(stop.message, stop.error_type),
             )
             return
         execution = await session.get(Execution, execution_id)
