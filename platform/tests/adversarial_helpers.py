@@ -29,6 +29,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from pdf_builder import pdf_from_objects
+from pipelines_helpers import graph
 
 TERMINAL = ("completed", "failed", "cancelled")
 
@@ -341,40 +343,12 @@ class Watchdog:
         )
 
 
-# ---- the API, briefly ---------------------------------------------------------------------
+# ---- the API, briefly (configurations: pipelines_helpers) ----------------------------------
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, f"{response.status_code}: {response.text[:2000]}"
     return response.json()
-
-
-def graph(
-    blocks: dict[str, tuple[str, dict[str, Any]]], edges: list[tuple[str, str, str, str]]
-) -> dict[str, Any]:
-    """A configuration from `{id: (type, config)}` and `(source, port, target, port)` edges."""
-    return {
-        "id": "adversarial",
-        "name": "adversarial",
-        "blocks": {
-            key: {"id": key, "type": kind, "config": config}
-            for key, (kind, config) in blocks.items()
-        },
-        "connections": [
-            {"source_block_id": s, "source_port": sp, "target_block_id": t, "target_port": tp}
-            for s, sp, t, tp in edges
-        ],
-    }
-
-
-def echo_configuration() -> dict[str, Any]:
-    return graph(
-        {
-            "user_input": ("input", {"json_schema": {"type": "string"}}),
-            "echo_result": ("output", {"name": "echoed_message"}),
-        },
-        [("user_input", "data", "echo_result", "data")],
-    )
 
 
 _names = iter(range(1, 10**9))
@@ -481,25 +455,6 @@ def heavy_configuration(sorts: int = 200) -> dict[str, Any]:
     )
 
 
-def _pdf(objects: list[bytes]) -> bytes:
-    """A well-formed PDF of `objects` (object n is `objects[n-1]`; 1 is the catalog) with a
-    correct cross-reference table."""
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
 def pdf_inflate_bomb(inflated_mib: int = 200) -> bytes:
     """One page whose FlateDecode content stream is ~200 KB and inflates to `inflated_mib` MiB
     of ASCII zeros."""
@@ -507,7 +462,7 @@ def pdf_inflate_bomb(inflated_mib: int = 200) -> bytes:
     block = b"0" * (1 << 20)
     stream = b"".join(compressor.compress(block) for _ in range(inflated_mib))
     stream += compressor.flush()
-    return _pdf(
+    return pdf_from_objects(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -528,7 +483,7 @@ def pdf_page_bomb(pages: int = 50_000) -> bytes:
         b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
     ]
     objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"] * pages
-    return _pdf(objects)
+    return pdf_from_objects(objects)
 
 
 @dataclass

@@ -40,8 +40,6 @@ from adversarial_helpers import (
     Tenant,
     Watchdog,
     create_version,
-    echo_configuration,
-    graph,
     heavy_configuration,
     heavy_input,
     ok,
@@ -56,6 +54,7 @@ from adversarial_helpers import (
     wait_execution,
 )
 from api_helpers import POSTGRES_ADMIN_URL
+from pipelines_helpers import echo_configuration, graph
 
 from moderately.testing import create_postgres_database, drop_postgres_database
 

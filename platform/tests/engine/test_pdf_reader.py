@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from engine_helpers import assert_completed, conn, document, entry, inp, out, run, run_block
+from pdf_builder import build_pdf
 
 from moderately.engine import BlockError
 from moderately.engine.testing import InMemoryContext
@@ -85,27 +86,8 @@ async def test_missing_file() -> None:
 
 
 def _blank_pdf() -> bytes:
-    """A one-page PDF without any text (hand-written, offsets computed)."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
-        b"<< /Length 0 >>\nstream\n\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    """A one-page PDF without any text."""
+    return build_pdf([b""])
 
 
 async def test_page_without_text_layer_warns() -> None:

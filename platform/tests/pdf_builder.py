@@ -70,6 +70,12 @@ def build_pdf(
         if stream_filter:
             header += f" /Filter {stream_filter}"
         objects.append(header.encode() + b" >>\nstream\n" + data + b"\nendstream")
+    return pdf_from_objects(objects)
+
+
+def pdf_from_objects(objects: Sequence[bytes]) -> bytes:
+    """A PDF of `objects` (object n is `objects[n-1]`; 1 is the catalog) with an exact
+    cross-reference table."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
