@@ -102,6 +102,36 @@ async def row_of(queue: DbQueue, job_id: str) -> JobRow:
 # ---- the queue ----
 
 
+async def test_the_team_cap_passes_over_busy_teams(database: Database, clock: Clock) -> None:
+    """At most `team_cap` running jobs of one team and kind: the next claim takes another
+    team's job, or the same team's job of another kind; untagged jobs are never held."""
+    queue = DbQueue(database, lease_seconds=30, max_attempts=2, team_cap=2, clock=clock)
+
+    async def put(kind: str, team_id: str | None) -> str:
+        async with database.session() as session:
+            job_id = await queue.enqueue(session, kind, {}, team_id=team_id)
+        clock.advance(1)  # claims take the oldest first
+        return job_id
+
+    busy = [await put("a", "team-b") for _ in range(3)]
+    other_kind = await put("b", "team-b")
+    other_team = await put("a", "team-a")
+    untagged = await put("a", None)
+    claimed = [await queue.claim(f"w{n}", ["a"]) for n in range(2)]
+    assert [job.job_id for job in claimed if job] == busy[:2]
+    assert claimed[0] is not None and claimed[0].team_id == "team-b"
+    third = await queue.claim("w3", ["a"])
+    assert third is not None and third.job_id == other_team  # team-b is at its cap for "a"
+    fourth = await queue.claim("w4", ["a"])
+    assert fourth is not None and fourth.job_id == untagged
+    assert await queue.claim("w5", ["a"]) is None  # only team-b's third is left, held back
+    kind_b = await queue.claim("w6", ["b"])
+    assert kind_b is not None and kind_b.job_id == other_kind  # another kind: its own cap
+    assert await queue.complete(claimed[0])
+    freed = await queue.claim("w7", ["a"])
+    assert freed is not None and freed.job_id == busy[2]  # a slot of team-b's came free
+
+
 async def test_claim_complete(queue: DbQueue, clock: Clock) -> None:
     job_id = await enqueue(queue, n=1)
     assert await queue.claim("w1", ["other.kind"]) is None

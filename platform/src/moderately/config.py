@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     # Jobs one worker process runs at once, per kind: each runs in a process of its own.
     worker_pipeline_slots: int = Field(default=2, ge=0, le=64)
     worker_dataset_slots: int = Field(default=1, ge=0, le=64)
-    # Running jobs of one team at once, across all workers (fairness between teams).
+    # Running jobs of one team and kind at once, across all workers (fairness between teams).
     team_running_jobs: int = Field(default=2, ge=1, le=1024)
     # How often an idle worker looks for jobs queued by other processes (its own wake it at once).
     job_poll_interval_seconds: float = Field(default=1.0, gt=0)

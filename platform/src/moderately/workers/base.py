@@ -13,7 +13,7 @@ that stopped renewing. Handlers must therefore tolerate running twice (a worker 
 finishing the work but before `complete`): they record results idempotently.
 
 Fairness: a job names the team it works for, and the queue runs at most `team_cap` jobs of one
-team at once, so one team's long or hostile jobs leave the other slots to the other teams.
+team and kind at once, so one team's long or hostile jobs leave the other slots to the other teams.
 
 Enqueueing takes the caller's session, so a job is queued exactly when the change that asked for
 it commits (a PATCH that fails queues nothing).

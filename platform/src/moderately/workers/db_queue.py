@@ -6,7 +6,9 @@ processes never claim the same job and never wait on each other; on SQLite the w
 itself is exclusive (db/dialect.py). Every change of a running job is conditional on the worker
 still owning it, so a worker whose lease was taken over cannot overwrite the new owner's state.
 
-Fairness: a claim passes over the jobs of teams that already run `team_cap` jobs. On PostgreSQL
+Fairness: a claim passes over the jobs of teams that already run `team_cap` jobs of the kinds
+it claims (each kind has its own claim loops, so a team's long pipelines never hold up its own
+schema inference). On PostgreSQL
 claims take a transaction-scoped advisory lock first, so two workers can't both see a team
 under its cap and start one job each over it (claims are short; they queue on the lock).
 
@@ -102,7 +104,11 @@ class DbQueue:
         if self.team_cap is not None:
             busy = (
                 select(JobRow.team_id)
-                .where(JobRow.status == RUNNING, JobRow.team_id.is_not(None))
+                .where(
+                    JobRow.status == RUNNING,
+                    JobRow.team_id.is_not(None),
+                    JobRow.kind.in_(list(kinds)),
+                )
                 .group_by(JobRow.team_id)
                 .having(func.count() >= self.team_cap)
             )

@@ -6,8 +6,9 @@
   for it commits; procrastinate's NOTIFY wakes the listening workers at once.
 * Fairness: each job kind has a queue of its own (`moderately.<kind>`) and its own worker with
   its own slots, so long pipelines never hold dataset processing's slots; a job of a team takes
-  one of `team_cap` procrastinate locks of that team (`team:<id>:<n>`), and procrastinate never
-  runs two jobs holding the same lock at once: at most `team_cap` jobs of a team run together.
+  one of `team_cap` procrastinate locks of that team and kind (`team:<id>:<kind>:<n>`), and
+  procrastinate never runs two jobs holding the same lock at once: at most `team_cap` jobs of a
+  team and kind run together.
 * Workers: `run_procrastinate_worker` runs procrastinate's workers with one task that looks the
   job's `kind` up and runs its handler (the same handlers as the database queue). A handler that
   raises is retried by procrastinate while attempts remain; on the last attempt the kind's
@@ -82,7 +83,7 @@ class ProcrastinateQueue:
         }
         lock = None
         if team_id is not None and self.team_cap is not None:
-            lock = f"team:{team_id}:{secrets.randbelow(self.team_cap)}"
+            lock = f"team:{team_id}:{kind}:{secrets.randbelow(self.team_cap)}"
         await session.execute(
             _DEFER,
             {"queue": queue_for(kind), "task": TASK, "lock": lock, "args": json.dumps(args)},
