@@ -5,7 +5,7 @@ progress and the cancel/pause flags over to the watcher (jobs/watcher.py), which
 
 from __future__ import annotations
 
-import asyncio
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,14 +26,15 @@ __all__ = ["RunSignals", "ServerRunContext", "object_uri"]
 
 @dataclass
 class RunSignals:
-    """What passes between the engine and the watcher of one run."""
+    """What passes between the engine and the watcher of one run (the watcher has a thread of
+    its own: plain attributes, each written by one side, and a thread-safe event)."""
 
     cancel: bool = False
     pause: bool = False
     latest: dict[str, Any] | None = None  # the newest progress payload, not yet written
     step: int | None = None
     dirty: bool = False
-    urgent: asyncio.Event = field(default_factory=asyncio.Event)
+    urgent: threading.Event = field(default_factory=threading.Event)
 
 
 async def _one(data: bytes) -> AsyncIterator[bytes]:

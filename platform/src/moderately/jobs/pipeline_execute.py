@@ -22,7 +22,6 @@ goes through the lifecycle (services/lifecycle.py): an execution is never left `
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gzip
 import json
@@ -146,7 +145,7 @@ async def run(runtime: JobRuntime, job: Job) -> None:
         return
     resume = await _checkpoint(storage, execution_id)
     signals = RunSignals()
-    watcher = Watcher(database, execution_id, owner, signals)
+    watcher = Watcher(settings, execution_id, owner, signals)
     with tempfile.TemporaryDirectory(prefix="moderately-run-") as scratch:
         ctx = ServerRunContext(
             database,
@@ -156,7 +155,7 @@ async def run(runtime: JobRuntime, job: Job) -> None:
             scratch=Path(scratch),
             signals=signals,
         )
-        watching = asyncio.create_task(watcher.watch())
+        watcher.start()
         try:
             result = await run_pipeline(
                 configuration,
@@ -169,9 +168,7 @@ async def run(runtime: JobRuntime, job: Job) -> None:
                 budgets=Budgets.from_settings(settings),
             )
         finally:
-            watching.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watching
+            await watcher.stop()
     await _finish(runtime, execution, owner, result)
 
 

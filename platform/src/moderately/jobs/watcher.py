@@ -3,6 +3,9 @@ pause flags from the execution's row every `interval` and writes the engine's pr
 once per `progress_interval` (a failed block and the end at once), through the lifecycle's
 compare-and-set, so a run that lost its execution (cancelled, taken over) writes nothing.
 
+It runs on a thread of its own, with its own event loop and database engine: a block busy on
+the CPU holds the engine's loop, and its progress ("running") is still written meanwhile.
+
 The worker outside the process watches the same row (jobs/isolation.py) and ends the process
 when the engine does not stop by itself in time (a block busy on the CPU).
 """
@@ -10,12 +13,13 @@ when the engine does not stop by itself in time (a block busy on the CPU).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import threading
 import time
 
 from sqlalchemy import select
 
+from moderately.config import Settings
 from moderately.db.models import PipelineExecution
 from moderately.db.session import Database
 from moderately.jobs.pipeline_context import RunSignals
@@ -48,7 +52,7 @@ async def stop_wanted(database: Database, execution_id: str, runner_id: str | No
 class Watcher:
     def __init__(
         self,
-        database: Database,
+        settings: Settings,
         execution_id: str,
         runner_id: str,
         signals: RunSignals,
@@ -56,48 +60,73 @@ class Watcher:
         interval: float = 0.25,
         progress_interval: float = 1.0,
     ) -> None:
-        self.database = database
+        self.settings = settings
         self.execution_id = execution_id
         self.runner_id = runner_id
         self.signals = signals
         self.interval = interval
         self.progress_interval = progress_interval
         self._last_write = 0.0
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
 
-    async def watch(self) -> None:
-        signals = self.signals
-        while True:
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
-            # that arrives just after the event is set, and the watcher would never stop.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.interval):
-                    await signals.urgent.wait()
-            urgent = signals.urgent.is_set()
-            signals.urgent.clear()
-            try:
-                wanted = await stop_wanted(self.database, self.execution_id, self.runner_id)
-                signals.cancel = signals.cancel or wanted == "cancel"
-                signals.pause = signals.pause or wanted == "pause"
-                due = time.monotonic() - self._last_write >= self.progress_interval
-                if signals.dirty and (urgent or due):
-                    await self.flush()
-            except Exception:  # a lost database: the next round tries again
-                log.warning("execution %s: watcher round failed", self.execution_id, exc_info=True)
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=asyncio.run,
+            args=(self._watch(),),
+            name=f"watcher-{self.execution_id}",
+            daemon=True,
+        )
+        self._thread.start()
 
-    async def flush(self) -> None:
+    async def stop(self) -> None:
+        """Stop the thread (its last round finishes first)."""
+        self._stopping.set()
+        self.signals.urgent.set()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+
+    async def _watch(self) -> None:
+        database = Database(self.settings, pool_size=1)
+        try:
+            while not self._stopping.is_set():
+                # Blocking is fine: this loop has nothing else to do.
+                urgent = self.signals.urgent.wait(self.interval)
+                self.signals.urgent.clear()
+                if self._stopping.is_set():
+                    return
+                await self._round(database, urgent)
+        finally:
+            await database.dispose()
+
+    async def _round(self, database: Database, urgent: bool) -> None:
         signals = self.signals
-        if signals.latest is None:
+        try:
+            wanted = await stop_wanted(database, self.execution_id, self.runner_id)
+            signals.cancel = signals.cancel or wanted == "cancel"
+            signals.pause = signals.pause or wanted == "pause"
+            due = time.monotonic() - self._last_write >= self.progress_interval
+            if signals.dirty and (urgent or due):
+                await self._flush(database)
+        except Exception:  # a lost database: the next round tries again
+            log.warning("execution %s: watcher round failed", self.execution_id, exc_info=True)
+
+    async def _flush(self, database: Database) -> None:
+        signals = self.signals
+        latest, step = signals.latest, signals.step
+        if latest is None:
             return
         signals.dirty = False
         self._last_write = time.monotonic()
-        values = {} if signals.step is None else {"current_step": signals.step}
-        async with self.database.session() as session:
+        values = {} if step is None else {"current_step": step}
+        async with database.session() as session:
             await PIPELINE_EXECUTIONS.transition(
                 session,
                 self.execution_id,
                 RUNNING,
                 expected=(RUNNING,),
                 guard={"runner_id": self.runner_id},
-                progress=signals.latest,
+                progress=latest,
                 values=values,
             )
