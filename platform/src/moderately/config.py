@@ -124,6 +124,49 @@ class Settings(BaseSettings):
     pipeline_timeout_seconds: float = Field(default=3600.0, gt=0)
     pipeline_parallel_blocks: int = Field(default=4, ge=1, le=64)
 
+    # ---- AI: LLM providers and embedding models (moderately/ai; pipelines.md 2.11, 2.12) ----
+    # Credentials and base URLs per provider: MODERATELY_<PROVIDER>_API_KEY / _BASE_URL. A
+    # provider is configured when it has a key or a base URL (a local Ollama/vLLM server needs no
+    # key). openai, groq, cerebras, google, vertexai and cohere are spoken through the
+    # OpenAI-compatible chat API; anthropic through its native Messages API. Calls go only to
+    # these base URLs (or the provider's public default when only a key is set).
+    openai_api_key: str | None = Field(default=None, repr=False)
+    openai_base_url: str | None = None
+    anthropic_api_key: str | None = Field(default=None, repr=False)
+    anthropic_base_url: str | None = None
+    groq_api_key: str | None = Field(default=None, repr=False)
+    groq_base_url: str | None = None
+    cerebras_api_key: str | None = Field(default=None, repr=False)
+    cerebras_base_url: str | None = None
+    google_api_key: str | None = Field(default=None, repr=False)
+    google_base_url: str | None = None
+    vertexai_api_key: str | None = Field(default=None, repr=False)
+    vertexai_base_url: str | None = None
+    cohere_api_key: str | None = Field(default=None, repr=False)
+    cohere_base_url: str | None = None
+    # JSON: {"<provider>": {"small": "<model>", "medium": ..., "large": ...}}, merged over the
+    # built-in table (moderately/ai/tiers.py).
+    llm_tiers: str | None = None
+    # The provider used where a configuration names none (agents' llmConfig: {}, the
+    # clause_extraction_agent's and legal_variance_determination's defaults). Unset: the first
+    # configured provider, in the order of the settings above.
+    default_llm_provider: str | None = None
+    llm_timeout_seconds: float = Field(default=120.0, gt=0)  # one provider call
+    llm_max_attempts: int = Field(default=3, ge=1, le=10)  # transport errors, 429 and 5xx
+    llm_retry_base_seconds: float = Field(default=1.0, ge=0)  # backoff: 1 s, 4 s, 16 s, ...
+    # Provider calls in flight at once, per worker process (shared by its jobs' processes).
+    llm_max_concurrency: int = Field(default=8, ge=1, le=1024)
+    # A directory of local embedding models (model2vec format), looked up by model name first
+    # (`<dir>/<name>` with "/" in the name kept as a subdirectory); the bundled model answers
+    # every other name.
+    embedding_model_dir: Path | None = None
+
+    # ---- agent executions (moderately/agents; pipelines.md 5.3) ----
+    worker_agent_slots: int = Field(default=2, ge=0, le=64)
+    # Upper bound of an execution's executionConfig.timeout_minutes.
+    agent_max_timeout_seconds: float = Field(default=4 * 3600.0, gt=0)
+    agent_tool_timeout_seconds: float = Field(default=60.0, gt=0)
+
     @field_validator("mount_prefix")
     @classmethod
     def _normalise_prefix(cls, value: str) -> str:
@@ -132,7 +175,20 @@ class Settings(BaseSettings):
             value = "/" + value
         return value
 
-    @field_validator("database_url", "storage_url", "signing_secret", mode="before")
+    @field_validator(
+        "database_url",
+        "storage_url",
+        "signing_secret",
+        "llm_tiers",
+        "default_llm_provider",
+        "embedding_model_dir",
+        *(
+            f"{p}_{k}"
+            for p in ("openai", "anthropic", "groq", "cerebras", "google", "vertexai", "cohere")
+            for k in ("api_key", "base_url")
+        ),
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return value or None
