@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024**2
 GiB = 1024**3
+# Providers with MODERATELY_<NAME>_API_KEY / _BASE_URL settings (pipelines.md 2.11's enum).
+PROVIDER_SETTINGS = ("openai", "anthropic", "groq", "cerebras", "google", "vertexai", "cohere")
 # SigV4 presigned URLs live at most 7 days; the local store keeps the same bound.
 MAX_URL_TTL_SECONDS = 7 * 24 * 3600
 
