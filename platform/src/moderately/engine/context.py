@@ -11,10 +11,11 @@ progress, artifacts and pipeline outputs in the execution's progress.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from ..ai.types import AIServices
 from .budgets import DEFAULT_BUDGETS, Budgets, format_bytes, json_size, text_bytes
 from .errors import BlockError
 from .progress import ExecutionProgress
@@ -125,6 +126,7 @@ class RunState:
     """Engine-owned state of one run that block contexts share."""
 
     __slots__ = (
+        "_ai",
         "budgets",
         "context",
         "input_values",
@@ -140,7 +142,9 @@ class RunState:
         progress: ExecutionProgress,
         input_values: Mapping[str, Any],
         budgets: Budgets = DEFAULT_BUDGETS,
+        ai: AIServices | Callable[[], AIServices] | None = None,
     ) -> None:
+        self._ai = ai
         self.context = context
         self.progress = progress
         self.input_values = input_values
@@ -167,6 +171,22 @@ class RunState:
             )
         self.published[name] = value
         self.published_bytes = base + entry + size
+
+    @property
+    def ai(self) -> AIServices:
+        """The run's chat and embedding models; without any given, those the environment's
+        `MODERATELY_*` settings configure. Built on first use: runs without AI blocks never
+        load a provider client or a model."""
+        if isinstance(self._ai, AIServices):
+            return self._ai
+        if self._ai is None:
+            from ..ai import ai_services
+            from ..config import Settings
+
+            self._ai = ai_services(Settings())
+        else:
+            self._ai = self._ai()
+        return self._ai
 
     def restore_published(self, published: Mapping[str, Any]) -> None:
         """Outputs published before a pause, counted without a check (they passed it then)."""
@@ -201,6 +221,11 @@ class BlockContext:
     @property
     def execution_id(self) -> str:
         return self._state.context.execution_id
+
+    @property
+    def ai(self) -> AIServices:
+        """Chat models of the configured LLM providers and the embedding models."""
+        return self._state.ai
 
     def child(self, block_id: str, block_type: str) -> BlockContext:
         """A context for an inner block (a `map` item), sharing this run's state."""

@@ -31,11 +31,12 @@ import contextlib
 import heapq
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
+from ..ai.types import AIServices
 from .budgets import DEFAULT_BUDGETS, Budgets, ResourceLimitError, format_bytes, json_size
 from .context import BlockContext, RunContext, RunState
 from .errors import BlockError, InvalidConfiguration, InvalidPipelineInput
@@ -178,11 +179,14 @@ async def run_pipeline(
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     resume: Mapping[str, Any] | None = None,
     budgets: Budgets | None = None,
+    ai: AIServices | Callable[[], AIServices] | None = None,
 ) -> RunResult:
     """Execute a configuration (or a compiled `Plan`) on `pipeline_input` through `ctx`.
 
     `budgets` bounds what the run may produce (`Budgets()` when None); a block that goes over
-    one fails the run with `error_type` `resource_limit`.
+    one fails the run with `error_type` `resource_limit`. `ai` gives the AI blocks their chat
+    and embedding models, or a function that builds them when a block first asks (None: from
+    the environment's `MODERATELY_*` settings).
 
     Never raises for pipeline problems: an invalid configuration or input, a failing block, a
     timeout, a cancellation all come back as a `RunResult`. Cancelling the task that awaits
@@ -207,6 +211,7 @@ async def run_pipeline(
         timeout,
         poll_interval,
         budgets if budgets is not None else DEFAULT_BUDGETS,
+        ai,
     )
     runner.timeout_setting = timeout_setting
     return await runner.run(resume)
@@ -251,6 +256,7 @@ class _Runner:
         timeout: float | None,
         poll_interval: float,
         budgets: Budgets,
+        ai: AIServices | Callable[[], AIServices] | None,
     ) -> None:
         self.plan = plan
         self.ctx = ctx
@@ -261,7 +267,7 @@ class _Runner:
         self.progress = ExecutionProgress(
             [(node.block_id, node.type_name, node.name) for node in plan.nodes]
         )
-        self.state = RunState(ctx, self.progress, values, budgets)
+        self.state = RunState(ctx, self.progress, values, budgets, ai)
         # outputs[node index] = {port: value}, dropped once every consumer has its copy
         self.outputs: dict[int, dict[str, Any]] = {}
         self.remaining: dict[tuple[int, str], int] = {}  # consumers still to be served

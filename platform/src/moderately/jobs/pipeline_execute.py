@@ -23,6 +23,7 @@ goes through the lifecycle (services/lifecycle.py): an execution is never left `
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import json
 import logging
@@ -34,6 +35,7 @@ from typing import Any
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from moderately.ai import ai_services
 from moderately.db.models import PipelineConfigurationVersion, PipelineExecution
 from moderately.db.session import Database
 from moderately.engine import RunResult, run_pipeline
@@ -166,6 +168,7 @@ async def run(runtime: JobRuntime, job: Job) -> None:
                 timeout_setting=TIMEOUT_SETTING,
                 resume=resume,
                 budgets=Budgets.from_settings(settings),
+                ai=functools.partial(ai_services, settings),
             )
         finally:
             await watcher.stop()
