@@ -21,9 +21,7 @@ from moderately.testing import RunningServer
 pytestmark = pytest.mark.anyio
 
 INLINE_LIMIT = 4096
-PDF = Path("/work/shared/spec/example-data/04-legal-document-extraction/employment_agreement.pdf")
-if not PDF.exists():  # the engine tests keep a copy
-    PDF = Path(__file__).parent / "engine" / "data" / "employment_agreement.pdf"
+PDF = Path(__file__).parent / "engine" / "data" / "employment_agreement.pdf"
 
 
 @pytest.fixture(scope="module", params=CONFIGURATIONS)

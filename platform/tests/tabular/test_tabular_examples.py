@@ -1,4 +1,4 @@
-"""The real example inputs (spec example-data): they infer and validate cleanly."""
+"""The real example inputs (examples/data, with their notice): they infer and validate cleanly."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from moderately.tabular import count_rows, infer, validate
 
 DATA = Path(__file__).parent / "data"
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "spec" / "example-data"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "data"
 
 
 def test_context_csv() -> None:
@@ -37,10 +37,11 @@ def test_benchmark_clauses_keeps_leading_zeros() -> None:
     assert strict.ok  # "001" is a valid integer when a schema says so
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="shared/spec/example-data not present")
-@pytest.mark.parametrize("name", sorted(str(p.relative_to(SHARED)) for p in SHARED.glob("*/*.csv")))
-def test_all_shared_examples(name: str) -> None:
-    path = SHARED / name
+@pytest.mark.parametrize(
+    "name", sorted(str(p.relative_to(EXAMPLES)) for p in EXAMPLES.glob("*/*.csv"))
+)
+def test_all_example_csvs(name: str) -> None:
+    path = EXAMPLES / name
     inferred = infer(path)
     report = validate(path, inferred.columns, inferred.options)
     assert report.ok, report.errors
