@@ -12,6 +12,9 @@ Example::
 from ._async._client import AsyncModeratelyAI
 from ._base_client import RetryConfig
 from ._exceptions import (
+    AgentExecutionCancelledError,
+    AgentExecutionError,
+    AgentExecutionFailedError,
     APIError,
     AuthenticationError,
     ConflictError,
@@ -52,6 +55,11 @@ from .models import (
 from .pagination import AsyncPage, Page
 from .types import (
     Agent,
+    AgentConfigurationVersion,
+    AgentExecution,
+    AgentLiveTail,
+    AgentMemoryState,
+    AgentStep,
     Dataset,
     DatasetDataVersion,
     DatasetSchemaVersion,
@@ -96,6 +104,11 @@ __all__ = [
     "User",
     "Team",
     "Agent",
+    "AgentConfigurationVersion",
+    "AgentExecution",
+    "AgentLiveTail",
+    "AgentMemoryState",
+    "AgentStep",
     "File",
     "Dataset",
     "DatasetDataVersion",
@@ -120,5 +133,8 @@ __all__ = [
     "PipelineExecutionError",
     "PipelineExecutionFailedError",
     "PipelineExecutionCancelledError",
+    "AgentExecutionError",
+    "AgentExecutionFailedError",
+    "AgentExecutionCancelledError",
     "TimeoutError",
 ]

@@ -16,6 +16,9 @@ and the parsed body as ``response_data``)::
     ├── PipelineExecutionError        a waited-on pipeline execution did not complete
     │   ├── PipelineExecutionFailedError     it failed: failing block, error type, errors
     │   └── PipelineExecutionCancelledError  it was cancelled: the reason
+    ├── AgentExecutionError           a waited-on agent execution did not complete
+    │   ├── AgentExecutionFailedError        it failed: the reason
+    │   └── AgentExecutionCancelledError     it was cancelled
     └── TimeoutError                  timeouts and connection failures (also a builtin TimeoutError)
 
 Constructors keep the positional forms of moderatelyai-sdk 0.2.7 (message first) so code that
@@ -41,6 +44,9 @@ __all__ = [
     "PipelineExecutionError",
     "PipelineExecutionFailedError",
     "PipelineExecutionCancelledError",
+    "AgentExecutionError",
+    "AgentExecutionFailedError",
+    "AgentExecutionCancelledError",
     "TimeoutError",
 ]
 
@@ -305,6 +311,54 @@ class PipelineExecutionCancelledError(PipelineExecutionError):
             progress_data=progress_data,
         )
         self.reason = reason
+
+
+class AgentExecutionError(ModeratelyAIError):
+    """An agent execution that someone waited for ended without completing.
+
+    ``execution`` is the final ``AgentExecution``, ``execution_id`` and ``status`` its id and
+    status.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        execution: Any = None,
+        execution_id: Optional[str] = None,
+        status: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.execution = execution
+        self.execution_id = execution_id
+        self.status = status
+
+
+class AgentExecutionFailedError(AgentExecutionError):
+    """The execution failed; ``reason`` is why (from its ``agentOutputSummary``, e.g. a timeout,
+    an exhausted action budget or a provider error)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        execution: Any = None,
+        execution_id: Optional[str] = None,
+        reason: Optional[str] = None,
+    ) -> None:
+        super().__init__(message, execution=execution, execution_id=execution_id, status="failed")
+        self.reason = reason
+
+
+class AgentExecutionCancelledError(AgentExecutionError):
+    """The execution was cancelled before it finished."""
+
+    def __init__(
+        self, message: str, *, execution: Any = None, execution_id: Optional[str] = None
+    ) -> None:
+        super().__init__(
+            message, execution=execution, execution_id=execution_id, status="cancelled"
+        )
 
 
 class TimeoutError(ModeratelyAIError, builtins.TimeoutError):

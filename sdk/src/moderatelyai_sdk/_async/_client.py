@@ -26,6 +26,8 @@ from .._base_client import (
 )
 from .._models import ModelT, validate_list, validate_model
 from ._pagination import AsyncPage
+from .resources.agent_configuration_versions import AsyncAgentConfigurationVersions
+from .resources.agent_executions import AsyncAgentExecutions
 from .resources.agents import AsyncAgents
 from .resources.datasets import AsyncDatasets
 from .resources.files import AsyncFiles
@@ -175,6 +177,8 @@ class AsyncModeratelyAI(AsyncBaseClient):
     users: AsyncUsers
     teams: AsyncTeams
     agents: AsyncAgents
+    agent_configuration_versions: AsyncAgentConfigurationVersions
+    agent_executions: AsyncAgentExecutions
     files: AsyncFiles
     datasets: AsyncDatasets
     pipelines: AsyncPipelines
@@ -229,6 +233,8 @@ class AsyncModeratelyAI(AsyncBaseClient):
         self.users = AsyncUsers(self)
         self.teams = AsyncTeams(self)
         self.agents = AsyncAgents(self)
+        self.agent_configuration_versions = AsyncAgentConfigurationVersions(self)
+        self.agent_executions = AsyncAgentExecutions(self)
         self.files = AsyncFiles(self)
         self.datasets = AsyncDatasets(self)
         self.pipelines = AsyncPipelines(self)

@@ -27,6 +27,8 @@ from .._base_client import (
 )
 from .._models import ModelT, validate_list, validate_model
 from ._pagination import Page
+from .resources.agent_configuration_versions import AgentConfigurationVersions
+from .resources.agent_executions import AgentExecutions
 from .resources.agents import Agents
 from .resources.datasets import Datasets
 from .resources.files import Files
@@ -172,6 +174,8 @@ class ModeratelyAI(BaseClient):
     users: Users
     teams: Teams
     agents: Agents
+    agent_configuration_versions: AgentConfigurationVersions
+    agent_executions: AgentExecutions
     files: Files
     datasets: Datasets
     pipelines: Pipelines
@@ -226,6 +230,8 @@ class ModeratelyAI(BaseClient):
         self.users = Users(self)
         self.teams = Teams(self)
         self.agents = Agents(self)
+        self.agent_configuration_versions = AgentConfigurationVersions(self)
+        self.agent_executions = AgentExecutions(self)
         self.files = Files(self)
         self.datasets = Datasets(self)
         self.pipelines = Pipelines(self)

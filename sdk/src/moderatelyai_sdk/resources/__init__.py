@@ -1,5 +1,7 @@
 """Sync resource classes, one module per resource (``moderatelyai_sdk.resources.users.Users``)."""
 
+from .agent_configuration_versions import AgentConfigurationVersions
+from .agent_executions import AgentExecutions
 from .agents import Agents
 from .datasets import Datasets
 from .files import Files
@@ -11,6 +13,8 @@ from .users import Users
 
 __all__ = [
     "Agents",
+    "AgentConfigurationVersions",
+    "AgentExecutions",
     "Datasets",
     "Files",
     "Teams",

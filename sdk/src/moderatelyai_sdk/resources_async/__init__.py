@@ -1,5 +1,7 @@
 """Async resource classes (``moderatelyai_sdk.resources_async.users.AsyncUsers``)."""
 
+from .agent_configuration_versions import AsyncAgentConfigurationVersions
+from .agent_executions import AsyncAgentExecutions
 from .agents import AsyncAgents
 from .datasets import AsyncDatasets
 from .files import AsyncFiles
@@ -11,6 +13,8 @@ from .users import AsyncUsers
 
 __all__ = [
     "AsyncAgents",
+    "AsyncAgentConfigurationVersions",
+    "AsyncAgentExecutions",
     "AsyncDatasets",
     "AsyncFiles",
     "AsyncTeams",

@@ -1,6 +1,15 @@
 """Plain wire types (no I/O): what the API sends, as pydantic models with dict-style access."""
 
-from .agent import Agent
+from .agent import Agent, AgentConfigurationVersion
+from .agent_execution import (
+    AgentExecution,
+    AgentFinalAnswer,
+    AgentLiveTail,
+    AgentLiveTailExecution,
+    AgentMemoryState,
+    AgentStep,
+    AgentThought,
+)
 from .dataset import (
     Dataset,
     DatasetDataVersion,
@@ -16,6 +25,14 @@ from .user import User
 
 __all__ = [
     "Agent",
+    "AgentConfigurationVersion",
+    "AgentExecution",
+    "AgentFinalAnswer",
+    "AgentLiveTail",
+    "AgentLiveTailExecution",
+    "AgentMemoryState",
+    "AgentStep",
+    "AgentThought",
     "Dataset",
     "DatasetDataVersion",
     "DatasetSchemaVersion",
