@@ -81,6 +81,9 @@ class ToolCall:
     call_id: str
     name: str
     arguments: Mapping[str, Any]  # as the model sent them (not validated)
+    # Set when the model's arguments were not a JSON object (`arguments` is then {}): the agent
+    # runtime reports it to the model as the observation instead of running the tool.
+    arguments_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
