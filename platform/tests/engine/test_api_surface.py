@@ -25,6 +25,7 @@ def test_exports_match_public_names() -> None:
         "registry",
         "report",
         "schema",
+        "sections",
         "templating",
         "testing",
         "validate",

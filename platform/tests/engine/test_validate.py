@@ -590,7 +590,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_unknown_type_blocks_do_not_cascade() -> None:
     doc = document(
-        entry("a", "llm", {"provider": "openai"}),
+        entry("a", "no_such_type", {"provider": "openai"}),
         out("o"),
         connections=[conn("a", "o", "response", "data")],
     )

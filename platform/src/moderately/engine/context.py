@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from ..ai.types import AIServices
+from ..ai.types import AIServices, Usage
 from .budgets import DEFAULT_BUDGETS, Budgets, format_bytes, json_size, text_bytes
 from .errors import BlockError
 from .progress import ExecutionProgress
@@ -238,6 +238,11 @@ class BlockContext:
 
     def warn(self, message: str) -> None:
         self._state.progress.warn(f"{self.block_id}: {message}")
+
+    def add_llm_usage(self, usage: Usage, *, calls: int = 1) -> None:
+        """Add a model call's tokens to the run's `progressData.llm_usage` (map items too; the
+        next progress write carries it)."""
+        self._state.progress.add_llm_usage(usage.input_tokens, usage.output_tokens, calls)
 
     async def items_progress(
         self, *, total: int | None = None, completed: int | None = None

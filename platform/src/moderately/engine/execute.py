@@ -554,6 +554,7 @@ class _Runner:
             "published": dict(self.state.published),
             "artifacts": dict(self.progress.artifacts),
             "warnings": list(self.progress.warnings),
+            "llm_usage": dict(self.progress.llm_usage),
         }
 
     def _completed_ids(self) -> list[str]:
@@ -583,6 +584,9 @@ class _Runner:
         self.state.restore_published(checkpoint.get("published", {}))
         self.progress.artifacts.update(checkpoint.get("artifacts", {}))
         self.progress.warnings.extend(checkpoint.get("warnings", []))
+        for key, count in checkpoint.get("llm_usage", {}).items():
+            if key in self.progress.llm_usage and isinstance(count, int):
+                self.progress.llm_usage[key] += count
         for index in done:
             for target in plan.nodes[index].downstream:
                 self.waiting[target] -= 1

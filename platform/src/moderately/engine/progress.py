@@ -124,6 +124,7 @@ class ExecutionProgress:
         self.failed_block: str | None = None
         self.error_type: str | None = None
         self.not_run: list[str] = []
+        self.llm_usage: dict[str, int] = {"calls": 0, "input_tokens": 0, "output_tokens": 0}
         self.last_event = ProgressEvent("started")
 
     # -- engine side ------------------------------------------------------------------------
@@ -186,6 +187,12 @@ class ExecutionProgress:
         self.blocks[block_id].phase = phase
         self.last_event = ProgressEvent("items", block_id)
 
+    def add_llm_usage(self, input_tokens: int, output_tokens: int, calls: int = 1) -> None:
+        """Count LLM calls of the AI blocks into `progressData.llm_usage` (pipelines.md 3.3)."""
+        self.llm_usage["calls"] += calls
+        self.llm_usage["input_tokens"] += input_tokens
+        self.llm_usage["output_tokens"] += output_tokens
+
     def warn(self, message: str) -> None:
         if len(self.warnings) < MAX_WARNINGS:
             self.warnings.append(message)
@@ -234,6 +241,8 @@ class ExecutionProgress:
             "started_at": _stamp(self.started),
             "elapsed_ms": self.elapsed_ms(),
         }
+        if self.llm_usage["calls"]:
+            data["llm_usage"] = dict(self.llm_usage)
         if self.status in ("failed", "cancelled", "paused"):
             data["not_run_blocks"] = list(self.not_run)
         if self.error is not None:

@@ -87,6 +87,9 @@ class BlockType(Generic[C]):
     # connection_error `unknown_target_port`); map reports broadcast ports as invalid_map_target.
     unknown_input_error: ClassVar[str | None] = None
     min_connections: ClassVar[int] = 0  # incoming connections required in total (zip: 1)
+    # Input ports of which at least one must be connected (llm: messages or prompt); reported
+    # as `missing_required_input` on the first of them.
+    required_one_of: ClassVar[tuple[str, ...]] = ()
     map_target: ClassVar[bool] = True  # may be a map's target (also needs a primary input)
 
     # -- declarations -----------------------------------------------------------------------

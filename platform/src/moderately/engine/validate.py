@@ -415,6 +415,15 @@ class _Analysis:
                         f"required input port '{port.name}' is not connected",
                         port_name=port.name,
                     )
+            one_of = entry.block_type.required_one_of
+            if one_of and not ports.intersection(one_of):
+                self._block_error(
+                    entry.block_id,
+                    entry.type_name,
+                    "missing_required_input",
+                    f"connect at least one of the input ports {', '.join(map(repr, one_of))}",
+                    port_name=one_of[0],
+                )
             needed = entry.block_type.min_connections
             if needed and entry.config is not None and len(ports) < needed:
                 self._block_error(
