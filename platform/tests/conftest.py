@@ -11,6 +11,7 @@ import pytest
 from api_helpers import POSTGRES_ADMIN_URL, Account, MakeAccount, client_for, unique_email
 from fastapi import FastAPI
 from live_servers import live_server, seaweedfs  # noqa: F401  (shared with tests/storage)
+from llm_server import llm_server  # noqa: F401  (the loopback LLM provider, per-test reset)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.app import create_app

@@ -17,6 +17,7 @@ import os
 import signal
 from multiprocessing.connection import Connection
 
+from moderately.ai.limits import SharedSlots, install_shared_slots
 from moderately.config import Settings
 from moderately.workers.base import Job
 
@@ -30,8 +31,15 @@ def job_modules(settings: Settings) -> list[str]:
     return [name.strip() for name in settings.job_modules.split(",") if name.strip()]
 
 
-def main(settings: Settings, kind: str, job: Job, sender: Connection) -> None:
+def main(
+    settings: Settings,
+    kind: str,
+    job: Job,
+    sender: Connection,
+    llm_slots: SharedSlots | None = None,
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when a job ends
+    install_shared_slots(llm_slots)  # the worker's cap on LLM calls in flight
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     with contextlib.suppress(OSError):
         os.nice(NICENESS)

@@ -37,6 +37,7 @@ from typing import Any
 
 import anyio.to_thread
 
+from moderately.ai.limits import SharedSlots
 from moderately.config import Settings
 from moderately.jobs import child
 from moderately.jobs.base import JobHandler, Stop
@@ -107,6 +108,8 @@ class IsolatedJobs:
         self.handlers = dict(handlers)
         self.poll_interval = poll_interval
         self.stop_poll_interval = stop_poll_interval
+        # One cap on LLM calls in flight, shared by all the jobs' processes of this worker.
+        self.llm_slots = SharedSlots.create(settings.llm_max_concurrency)
 
     def kinds(self) -> dict[str, JobKind]:
         return {
@@ -126,7 +129,7 @@ class IsolatedJobs:
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(
             target=child.main,
-            args=(self.settings, name, job, sender),
+            args=(self.settings, name, job, sender, self.llm_slots),
             name=f"moderately-job-{job.job_id}",
         )
         try:
