@@ -13,7 +13,40 @@ from typing import Any, Literal, Protocol
 
 from moderately.engine.context import DatasetInfo, DatasetRows, FileInfo
 
-__all__ = ["AgentHost", "AgentOutcome", "AgentSpec", "ResourceInfo"]
+__all__ = ["TOOL_NAMES", "AgentHost", "AgentOutcome", "AgentSpec", "ResourceInfo"]
+
+# The 29 tool names a configuration's toolConfig may name (pipelines.md 5.1, openapi.json).
+TOOL_NAMES: tuple[str, ...] = (
+    "GetDateTool",
+    "ResourceSearchTool",
+    "ResourceListTool",
+    "ResourceStructureTool",
+    "RelatedResourcesTool",
+    "ResourceSampleTool",
+    "ResourceSectionTool",
+    "ResourceFindLinesTool",
+    "ResourceReadLinesTool",
+    "ResourceSummarizationTool",
+    "ResourceQuestionAnsweringTool",
+    "ResourceStructuredExtractionTool",
+    "ResourceEntitiesExtractionTool",
+    "ResourcePrioritizationTool",
+    "TavilySearchTool",
+    "GenericSearchTool",
+    "PatentSearchTool",
+    "PubmedSearchTool",
+    "ClinicalTrialSearchTool",
+    "SummaryTool",
+    "CriticalAnalysisTool",
+    "DraftWritingTool",
+    "WritingFeedbackTool",
+    "ResourceGroundedEditorTool",
+    "ClassifyEntitiesFromTextTool",
+    "RegexSearchTool",
+    "ScrapeWebsiteTool",
+    "ResourceCreationTool",
+    "AskAgentRunTool",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,8 @@
 from fastapi import APIRouter
 
 from moderately.api import (
+    agent_configuration_versions,
+    agent_executions,
     agents,
     api_tokens,
     authentication,
@@ -28,6 +30,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     teams.router,
     team_users.router,
     agents.router,
+    agent_configuration_versions.router,
+    agent_executions.router,
     files.router,
     datasets.router,
     dataset_data_versions.router,

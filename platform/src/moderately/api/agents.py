@@ -2,7 +2,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from moderately.api.deps import MultiValue, PrincipalDep, SessionDep, TeamIdsQuery, paging
+from moderately.api.deps import (
+    MultiValue,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    TeamIdsQuery,
+    paging,
+)
 from moderately.api.errors import error_responses
 from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import DeleteResult, Paginated
@@ -38,11 +45,18 @@ async def list_agents(
     "", status_code=201, response_model=AgentPublic, responses=error_responses(400, 403, 409)
 )
 async def create_agent(
-    session: SessionDep, principal: PrincipalDep, body: AgentCreate, team_ids: TeamIdsQuery = None
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    body: AgentCreate,
+    team_ids: TeamIdsQuery = None,
 ) -> Any:
+    """Also makes the agent's configuration version 1 (current, defaults), so executions by
+    agent id work at once."""
     return await agents.create_agent(
         session,
         principal=principal,
+        settings=settings,
         name=body.name,
         description=body.description,
         team_id=body.team_id,

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from moderately.config import Settings
 from moderately.db.session import Database
 from moderately.schemas.entities import Direction
 from moderately.services.auth import Principal, authenticate
@@ -87,6 +88,14 @@ def get_storage(request: Request) -> Storage:
 
 
 StoreDep = Annotated[Storage, Depends(get_storage)]
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_jobs(request: Request) -> JobQueue:

@@ -147,6 +147,100 @@ class Agent(Timestamped, Base):
     description: Mapped[str | None] = mapped_column(String(1000))
 
 
+class AgentConfigurationVersion(Timestamped, Base):
+    """The behaviour of an agent (pipelines.md 5.1): at most one `is_current` version per agent
+    (partial unique index; services/agent_configurations.py demotes the old one first)."""
+
+    __tablename__ = "agent_configuration_versions"
+    __table_args__ = (
+        UniqueConstraint("agent_id", "version_number"),
+        Index(
+            "uq_agent_configuration_versions_current",
+            "agent_id",
+            unique=True,
+            sqlite_where=text("is_current = 1"),
+            postgresql_where=text("is_current"),
+        ),
+        Index("ix_agent_configuration_versions_team_id_created_at", "team_id", "created_at"),
+    )
+
+    agent_configuration_version_id: Mapped[str] = mapped_column(
+        ID, primary_key=True, default=new_id
+    )
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.agent_id", ondelete="CASCADE"))
+    # The agent's team, kept here so scoping needs no join.
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
+    version_number: Mapped[int] = mapped_column(Integer)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    instructions: Mapped[str] = mapped_column(Text)
+    input_schema: Mapped[Any] = mapped_column(JSON)
+    output_schema: Mapped[Any] = mapped_column(JSON)
+    system_prompt: Mapped[str | None] = mapped_column(Text)
+    llm_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    tool_config: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    execution_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AgentExecution(Timestamped, Base):
+    """One run of an agent configuration version: pending -> running -> completed | failed |
+    cancelled (paused in between); services/lifecycle.py AGENT_EXECUTIONS holds the moves."""
+
+    __tablename__ = "agent_executions"
+    __table_args__ = (
+        Index("ix_agent_executions_team_id_created_at", "team_id", "created_at"),
+        Index("ix_agent_executions_agent_id_created_at", "agent_id", "created_at"),
+        Index(
+            "ix_agent_executions_agent_configuration_version_id",
+            "agent_configuration_version_id",
+        ),
+    )
+
+    agent_execution_id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    agent_configuration_version_id: Mapped[str] = mapped_column(
+        ForeignKey(
+            "agent_configuration_versions.agent_configuration_version_id", ondelete="CASCADE"
+        )
+    )
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.agent_id", ondelete="CASCADE"))
+    team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    agent_input: Mapped[dict[str, Any]] = mapped_column(JSON)
+    agent_input_schema: Mapped[Any] = mapped_column(JSON)
+    agent_output_schema: Mapped[Any] = mapped_column(JSON)
+    agent_input_summary: Mapped[str] = mapped_column(Text)
+    agent_output: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    agent_output_summary: Mapped[str | None] = mapped_column(Text)
+    thoughts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    max_actions: Mapped[int | None] = mapped_column(Integer)
+    planning_interval: Mapped[int | None] = mapped_column(Integer)
+    current_step: Mapped[int | None] = mapped_column(Integer)
+    # Token usage of the run so far ({"input_tokens", "output_tokens", ...}), from its outcome.
+    usage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Which worker attempt runs it: its writes are conditional on still being the runner.
+    runner_id: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgentExecutionMemoryState(Timestamped, Base):
+    """A snapshot of an execution's working memory after one step: versions 1, 2, 3, ..."""
+
+    __tablename__ = "agent_execution_memory_states"
+    __table_args__ = (UniqueConstraint("agent_execution_id", "version"),)
+
+    agent_execution_memory_state_id: Mapped[str] = mapped_column(
+        ID, primary_key=True, default=new_id
+    )
+    agent_execution_id: Mapped[str] = mapped_column(
+        ForeignKey("agent_executions.agent_execution_id", ondelete="CASCADE")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class UploadTracked:
     """Bytes uploaded through a presigned URL (files, dataset data versions): the row is the
     gate. The bytes live in the object store under `storage_key`; only a `completed` row hands

@@ -1,17 +1,24 @@
-"""Agents: plain team-owned records for now; names are unique within a team."""
+"""Agents (api.md 4.3, 5.6; pipelines.md 5.1): names unique within a team (409); every new agent
+gets a default configuration version 1 (services/agent_configurations.py); list and get carry
+the run metrics of pipelines.md 5.3 (services/run_metrics.py), computed per page in one query."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moderately.db.models import Agent
+from moderately.config import Settings
+from moderately.db.models import Agent, AgentExecution
 from moderately.errors import NotFound
 from moderately.ids import is_plausible_id
+from moderately.services.agent_configurations import create_default_version
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
+from moderately.services.run_metrics import NO_RUNS, run_metrics
 from moderately.services.scope import (
     ensure_unique_name,
     rename,
@@ -23,6 +30,44 @@ from moderately.services.scope import (
 SORT = {"name": Agent.name, "createdAt": Agent.created_at, "updatedAt": Agent.updated_at}
 
 
+@dataclass(frozen=True)
+class AgentView:
+    """An agent with its run metrics (the wire's Agent)."""
+
+    agent_id: str
+    team_id: str
+    name: str
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_run_at: datetime | None = None
+    total_runs: int = 0
+    successful_runs: int = 0
+    success_rate: float = 0.0
+
+
+async def with_metrics(session: AsyncSession, agents: Sequence[Agent]) -> list[AgentView]:
+    metrics = await run_metrics(
+        session,
+        owner=AgentExecution.agent_id,
+        status=AgentExecution.status,
+        last=AgentExecution.started_at,
+        ids=[a.agent_id for a in agents],
+    )
+    return [
+        AgentView(
+            agent_id=a.agent_id,
+            team_id=a.team_id,
+            name=a.name,
+            description=a.description,
+            created_at=a.created_at,
+            updated_at=a.updated_at,
+            **metrics.get(a.agent_id, NO_RUNS).as_fields(),
+        )
+        for a in agents
+    ]
+
+
 async def list_agents(
     session: AsyncSession,
     *,
@@ -31,16 +76,17 @@ async def list_agents(
     team_ids: Sequence[str] = (),
     agent_ids: Sequence[str] = (),
     name_like: str | None = None,
-) -> Page[Agent]:
+) -> Page[AgentView]:
     stmt = select(Agent).where(Agent.team_id.in_(teams_to_show(principal, team_ids)))
     if agent_ids:
         stmt = stmt.where(Agent.agent_id.in_(agent_ids))
     if name_like:
         stmt = stmt.where(Agent.name.ilike(like_pattern(name_like), escape="\\"))
-    return await paginate(session, stmt, params=params, sort_columns=SORT, id_column=Agent.agent_id)
+    page = await paginate(session, stmt, params=params, sort_columns=SORT, id_column=Agent.agent_id)
+    return replace(page, items=await with_metrics(session, page.items))
 
 
-async def get_agent(session: AsyncSession, *, principal: Principal, agent_id: str) -> Agent:
+async def find_agent(session: AsyncSession, *, principal: Principal, agent_id: str) -> Agent:
     agent = None
     if is_plausible_id(agent_id):
         agent = await session.scalar(
@@ -51,38 +97,48 @@ async def get_agent(session: AsyncSession, *, principal: Principal, agent_id: st
     return agent
 
 
+async def get_agent(session: AsyncSession, *, principal: Principal, agent_id: str) -> AgentView:
+    agent = await find_agent(session, principal=principal, agent_id=agent_id)
+    return (await with_metrics(session, [agent]))[0]
+
+
 async def create_agent(
     session: AsyncSession,
     *,
     principal: Principal,
+    settings: Settings,
     name: str,
     description: str | None = None,
     team_id: str | None = None,
     request_team_ids: Sequence[str] = (),
-) -> Agent:
+) -> AgentView:
     principal.require_write()
     team_id = team_for_create(principal, team_id=team_id, request_team_ids=request_team_ids)
     await ensure_unique_name(session, Agent.agent_id, what="an agent", team_id=team_id, name=name)
     agent = Agent(team_id=team_id, name=name, description=description)
     session.add(agent)
     await session.flush()
-    return agent
+    await create_default_version(session, agent, settings)
+    return (await with_metrics(session, [agent]))[0]
 
 
 async def update_agent(
     session: AsyncSession, *, principal: Principal, agent_id: str, changes: dict[str, object]
-) -> Agent:
-    agent = await get_agent(session, principal=principal, agent_id=agent_id)
+) -> AgentView:
+    agent = await find_agent(session, principal=principal, agent_id=agent_id)
     principal.require_write()
     await rename(session, agent, Agent.agent_id, changes.get("name"), what="an agent")
     if "description" in changes:
         agent.description = changes["description"]  # type: ignore[assignment]
     await session.flush()
-    return agent
+    await session.refresh(agent)
+    return (await with_metrics(session, [agent]))[0]
 
 
 async def delete_agent(session: AsyncSession, *, principal: Principal, agent_id: str) -> None:
-    agent = await get_agent(session, principal=principal, agent_id=agent_id)
+    """The agent, its configuration versions, executions and memory states (ON DELETE
+    CASCADE); a running execution's job sees its row gone and stops."""
+    agent = await find_agent(session, principal=principal, agent_id=agent_id)
     principal.require_write()
     await session.delete(agent)
     await session.flush()

@@ -1,7 +1,7 @@
 """One owner for the status of long-running work: every status change goes through `transition`.
 
 A `Lifecycle` describes one kind of record that work moves through statuses (a pipeline
-execution, a dataset's processing; agent executions next): its table, its status column, the
+execution, an agent execution, a dataset's processing): its table, its status column, the
 transitions allowed, the timestamp each status stamps, and where its progress payload lives.
 `transition` is a compare-and-set: it reads the row, refuses a move the table does not allow
 (`TransitionRefused`), and writes only while the status it read (and any `guard` columns, e.g.
@@ -25,10 +25,11 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moderately.db.models import Dataset, PipelineExecution
+from moderately.db.models import AgentExecution, Dataset, PipelineExecution
 from moderately.timeutil import utcnow
 
 __all__ = [
+    "AGENT_EXECUTIONS",
     "DATASET_PROCESSING",
     "PIPELINE_EXECUTIONS",
     "Lifecycle",
@@ -133,25 +134,36 @@ def failure_note(message: str, error_type: str, **extra: Any) -> dict[str, Any]:
 PENDING, RUNNING, PAUSED = "pending", "running", "paused"
 COMPLETED, FAILED, CANCELLED = "completed", "failed", "cancelled"
 
-# pipelines.md 3.4.
+# pipelines.md 3.4; agent executions move the same way (pipelines.md 5.3 "States").
+_EXECUTION_MOVES: Mapping[str | None, frozenset[str]] = {
+    PENDING: frozenset({RUNNING, FAILED, CANCELLED}),
+    RUNNING: frozenset({COMPLETED, FAILED, CANCELLED, PAUSED}),
+    PAUSED: frozenset({RUNNING, CANCELLED}),
+}
+_EXECUTION_STAMPS = {
+    RUNNING: "started_at",
+    COMPLETED: "completed_at",
+    FAILED: "failed_at",
+    CANCELLED: "cancelled_at",
+    PAUSED: "paused_at",
+}
 PIPELINE_EXECUTIONS = Lifecycle(
     model=PipelineExecution,
     key="pipeline_execution_id",
     status="status",
-    transitions={
-        PENDING: frozenset({RUNNING, FAILED, CANCELLED}),
-        RUNNING: frozenset({COMPLETED, FAILED, CANCELLED, PAUSED}),
-        PAUSED: frozenset({RUNNING, CANCELLED}),
-    },
-    stamps={
-        RUNNING: "started_at",
-        COMPLETED: "completed_at",
-        FAILED: "failed_at",
-        CANCELLED: "cancelled_at",
-        PAUSED: "paused_at",
-    },
+    transitions=_EXECUTION_MOVES,
+    stamps=_EXECUTION_STAMPS,
     first_only=frozenset({"started_at"}),
     progress="progress_data",
+)
+# No progress payload: an agent's progress is its memory states (jobs/agent_execute.py).
+AGENT_EXECUTIONS = Lifecycle(
+    model=AgentExecution,
+    key="agent_execution_id",
+    status="status",
+    transitions=_EXECUTION_MOVES,
+    stamps=_EXECUTION_STAMPS,
+    first_only=frozenset({"started_at"}),
 )
 
 IN_PROGRESS, NEEDS_PROCESSING = "in_progress", "needs-processing"
