@@ -132,11 +132,11 @@ class AgentPublic(ResponseModel):
     description: str | None
     created_at: Timestamp
     updated_at: Timestamp
-    # Run metrics come with agent executions; until then an agent has never run.
-    last_run_at: Timestamp | None = None
-    total_runs: int = 0
-    successful_runs: int = 0
-    success_rate: float = Field(default=0.0, description="percentage, 0-100")
+    # Run metrics (pipelines.md 5.3), on every response.
+    last_run_at: Timestamp | None = Field(description="startedAt of the latest execution")
+    total_runs: int = Field(description="executions of any of its configuration versions")
+    successful_runs: int = Field(description="those completed")
+    success_rate: float = Field(description="percentage, 0-100 (0 without runs)")
 
 
 class AgentCreate(RequestModel):
