@@ -75,6 +75,8 @@ SEED_PATHS = [
     "moderatelyai_sdk.resources_async.pipeline_configuration_versions.AsyncPipelineConfigurationVersions",
     "moderatelyai_sdk.resources.pipeline_executions.PipelineExecutions",
     "moderatelyai_sdk.resources_async.pipeline_executions.AsyncPipelineExecutions",
+    "moderatelyai_sdk.resources.agent_executions.AgentExecutions",
+    "moderatelyai_sdk.resources_async.agent_executions.AsyncAgentExecutions",
 ]
 EXCEPTIONS = [
     "ModeratelyAIError",
@@ -90,6 +92,9 @@ EXCEPTIONS = [
     "PipelineExecutionError",
     "PipelineExecutionFailedError",
     "PipelineExecutionCancelledError",
+    "AgentExecutionError",
+    "AgentExecutionFailedError",
+    "AgentExecutionCancelledError",
     "TimeoutError",
 ]
 

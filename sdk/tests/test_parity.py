@@ -26,7 +26,10 @@ from moderatelyai_sdk.models import (
     UserAsyncModel,
     UserModel,
 )
+from moderatelyai_sdk.resources.agent_configuration_versions import AgentConfigurationVersions
+from moderatelyai_sdk.resources.agent_executions import AgentExecutions
 from moderatelyai_sdk.resources.agents import Agents
+from moderatelyai_sdk.resources.dataset_schema_versions import DatasetSchemaVersions
 from moderatelyai_sdk.resources.datasets import Datasets
 from moderatelyai_sdk.resources.files import Files
 from moderatelyai_sdk.resources.pipeline_configuration_versions import (
@@ -36,7 +39,12 @@ from moderatelyai_sdk.resources.pipeline_executions import PipelineExecutions
 from moderatelyai_sdk.resources.pipelines import Pipelines
 from moderatelyai_sdk.resources.teams import Teams
 from moderatelyai_sdk.resources.users import Users
+from moderatelyai_sdk.resources_async.agent_configuration_versions import (
+    AsyncAgentConfigurationVersions,
+)
+from moderatelyai_sdk.resources_async.agent_executions import AsyncAgentExecutions
 from moderatelyai_sdk.resources_async.agents import AsyncAgents
+from moderatelyai_sdk.resources_async.dataset_schema_versions import AsyncDatasetSchemaVersions
 from moderatelyai_sdk.resources_async.datasets import AsyncDatasets
 from moderatelyai_sdk.resources_async.files import AsyncFiles
 from moderatelyai_sdk.resources_async.pipeline_configuration_versions import (
@@ -57,6 +65,9 @@ PAIRS = [
     (Pipelines, AsyncPipelines),
     (PipelineConfigurationVersions, AsyncPipelineConfigurationVersions),
     (PipelineExecutions, AsyncPipelineExecutions),
+    (AgentExecutions, AsyncAgentExecutions),
+    (AgentConfigurationVersions, AsyncAgentConfigurationVersions),
+    (DatasetSchemaVersions, AsyncDatasetSchemaVersions),
     (UserModel, UserAsyncModel),
     (FileModel, FileAsyncModel),
     (DatasetModel, DatasetAsyncModel),
@@ -68,7 +79,7 @@ PAIRS = [
     (PipelineExecutionModel, PipelineExecutionAsyncModel),
     (Page, AsyncPage),
 ]
-RESOURCES = PAIRS[1:9]
+RESOURCES = PAIRS[1:12]
 # Protocol methods that are renamed, not copied, on the async side.
 DUNDER_TWINS = {"__enter__": "__aenter__", "__exit__": "__aexit__", "__init__": "__init__"}
 
@@ -128,6 +139,9 @@ def test_clients_expose_the_same_resources() -> None:
         "pipelines",
         "pipeline_configuration_versions",
         "pipeline_executions",
+        "agent_executions",
+        "agent_configuration_versions",
+        "dataset_schema_versions",
     }
     for name in names:
         sync_resource, async_resource = getattr(sync_client, name), getattr(async_client, name)

@@ -27,8 +27,11 @@ from moderatelyai_sdk.models import (
     UserModel,
 )
 from moderatelyai_sdk.resources import (
+    AgentConfigurationVersions,
+    AgentExecutions,
     Agents,
     Datasets,
+    DatasetSchemaVersions,
     Files,
     PipelineConfigurationVersions,
     PipelineExecutions,
@@ -37,8 +40,11 @@ from moderatelyai_sdk.resources import (
     Users,
 )
 from moderatelyai_sdk.resources_async import (
+    AsyncAgentConfigurationVersions,
+    AsyncAgentExecutions,
     AsyncAgents,
     AsyncDatasets,
+    AsyncDatasetSchemaVersions,
     AsyncFiles,
     AsyncPipelineConfigurationVersions,
     AsyncPipelineExecutions,
@@ -67,6 +73,43 @@ SEED = {
         "create": "(*, name, description=None, **kwargs)",
         "update": "(agent_id, *, name=None, description=None, **kwargs)",
         "delete": "(agent_id)",
+    },
+    # The seed's five methods (both clients: api.md 7.6 P4), then additions: delete (P4), the
+    # live tail and memory states (api.md 5.7).
+    (AgentExecutions, AsyncAgentExecutions): {
+        "list": "(*, agent_id=None, status=None, page=1, page_size=10, order_by='created_at', "
+        "order_direction='desc')",
+        "retrieve": "(execution_id)",
+        "create": "(*, agent_id, input_data=None, **kwargs)",
+        "cancel": "(execution_id)",
+        "wait_for_completion": "(execution_id, *, timeout=None, poll_interval=2.0)",
+        "delete": "(execution_id)",
+        "tail": "(execution_id, *, poll_interval=1.0, timeout=None)",
+        "live_tail": "(execution_id)",
+        "list_memory_states": "(execution_id, *, page=1, page_size=10, order_by='version', "
+        "order_direction='asc', version=None, latest=None)",
+        "retrieve_memory_state": "(execution_id, version)",
+    },
+    # Not in the seed: the wire's endpoints (api.md 5.6) with the SDK's usual defaults.
+    (AgentConfigurationVersions, AsyncAgentConfigurationVersions): {
+        "list": "(*, agent_ids=None, agent_configuration_version_ids=None, version_numbers=None, "
+        "is_current=None)",
+        "retrieve": "(agent_configuration_version_id)",
+        "create": "(*, agent_id, instructions, input_schema=None, output_schema=None, "
+        "version_number=None, is_current=True, system_prompt=None, llm_config=None, "
+        "tool_config=None, execution_config=None, **kwargs)",
+        "update": "(agent_configuration_version_id, *, instructions=None, input_schema=None, "
+        "output_schema=None, is_current=None, system_prompt=None, llm_config=None, "
+        "tool_config=None, execution_config=None, **kwargs)",
+    },
+    # 0.2.7's resource of the same name (not in the seed).
+    (DatasetSchemaVersions, AsyncDatasetSchemaVersions): {
+        "list": "(*, dataset_ids=None, dataset_schema_version_ids=None, status=None, "
+        "version_no=None, page=1, page_size=10, order_by='createdAt', order_direction='desc')",
+        "retrieve": "(schema_version_id)",
+        "create": "(*, dataset_id, columns, status='draft', parsing_options=None, **kwargs)",
+        "update": "(schema_version_id, *, status=None, columns=None, parsing_options=None, "
+        "**kwargs)",
     },
     # The seed's parameters, plus ``progress=None`` (a keyword-only addition) on the transfers
     # and ``file_hash=None`` on get_upload_url (api.md 7.3 B3, E6).
@@ -254,6 +297,12 @@ DOCUMENTED = [
     AsyncTeams,
     Agents,
     AsyncAgents,
+    AgentExecutions,
+    AsyncAgentExecutions,
+    AgentConfigurationVersions,
+    AsyncAgentConfigurationVersions,
+    DatasetSchemaVersions,
+    AsyncDatasetSchemaVersions,
     Files,
     AsyncFiles,
     Datasets,

@@ -29,6 +29,7 @@ from ._pagination import AsyncPage
 from .resources.agent_configuration_versions import AsyncAgentConfigurationVersions
 from .resources.agent_executions import AsyncAgentExecutions
 from .resources.agents import AsyncAgents
+from .resources.dataset_schema_versions import AsyncDatasetSchemaVersions
 from .resources.datasets import AsyncDatasets
 from .resources.files import AsyncFiles
 from .resources.pipeline_configuration_versions import AsyncPipelineConfigurationVersions
@@ -181,6 +182,7 @@ class AsyncModeratelyAI(AsyncBaseClient):
     agent_executions: AsyncAgentExecutions
     files: AsyncFiles
     datasets: AsyncDatasets
+    dataset_schema_versions: AsyncDatasetSchemaVersions
     pipelines: AsyncPipelines
     pipeline_configuration_versions: AsyncPipelineConfigurationVersions
     pipeline_executions: AsyncPipelineExecutions
@@ -237,6 +239,7 @@ class AsyncModeratelyAI(AsyncBaseClient):
         self.agent_executions = AsyncAgentExecutions(self)
         self.files = AsyncFiles(self)
         self.datasets = AsyncDatasets(self)
+        self.dataset_schema_versions = AsyncDatasetSchemaVersions(self)
         self.pipelines = AsyncPipelines(self)
         self.pipeline_configuration_versions = AsyncPipelineConfigurationVersions(self)
         self.pipeline_executions = AsyncPipelineExecutions(self)

@@ -30,6 +30,7 @@ from ._pagination import Page
 from .resources.agent_configuration_versions import AgentConfigurationVersions
 from .resources.agent_executions import AgentExecutions
 from .resources.agents import Agents
+from .resources.dataset_schema_versions import DatasetSchemaVersions
 from .resources.datasets import Datasets
 from .resources.files import Files
 from .resources.pipeline_configuration_versions import PipelineConfigurationVersions
@@ -178,6 +179,7 @@ class ModeratelyAI(BaseClient):
     agent_executions: AgentExecutions
     files: Files
     datasets: Datasets
+    dataset_schema_versions: DatasetSchemaVersions
     pipelines: Pipelines
     pipeline_configuration_versions: PipelineConfigurationVersions
     pipeline_executions: PipelineExecutions
@@ -234,6 +236,7 @@ class ModeratelyAI(BaseClient):
         self.agent_executions = AgentExecutions(self)
         self.files = Files(self)
         self.datasets = Datasets(self)
+        self.dataset_schema_versions = DatasetSchemaVersions(self)
         self.pipelines = Pipelines(self)
         self.pipeline_configuration_versions = PipelineConfigurationVersions(self)
         self.pipeline_executions = PipelineExecutions(self)

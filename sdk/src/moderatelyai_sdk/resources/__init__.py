@@ -3,6 +3,7 @@
 from .agent_configuration_versions import AgentConfigurationVersions
 from .agent_executions import AgentExecutions
 from .agents import Agents
+from .dataset_schema_versions import DatasetSchemaVersions
 from .datasets import Datasets
 from .files import Files
 from .pipeline_configuration_versions import PipelineConfigurationVersions
@@ -16,6 +17,7 @@ __all__ = [
     "AgentConfigurationVersions",
     "AgentExecutions",
     "Datasets",
+    "DatasetSchemaVersions",
     "Files",
     "Teams",
     "Users",

@@ -3,6 +3,7 @@
 from .agent_configuration_versions import AsyncAgentConfigurationVersions
 from .agent_executions import AsyncAgentExecutions
 from .agents import AsyncAgents
+from .dataset_schema_versions import AsyncDatasetSchemaVersions
 from .datasets import AsyncDatasets
 from .files import AsyncFiles
 from .pipeline_configuration_versions import AsyncPipelineConfigurationVersions
@@ -16,6 +17,7 @@ __all__ = [
     "AsyncAgentConfigurationVersions",
     "AsyncAgentExecutions",
     "AsyncDatasets",
+    "AsyncDatasetSchemaVersions",
     "AsyncFiles",
     "AsyncTeams",
     "AsyncUsers",

@@ -10,6 +10,14 @@ from .agent_execution import (
     AgentStep,
     AgentThought,
 )
+from .common import (
+    APIError,
+    APIResponse,
+    ErrorDetail,
+    HTTPMethod,
+    JSONValue,
+    PaginatedResponse,
+)
 from .dataset import (
     Dataset,
     DatasetDataVersion,
@@ -24,6 +32,12 @@ from .team import Team
 from .user import User
 
 __all__ = [
+    "APIError",
+    "APIResponse",
+    "ErrorDetail",
+    "HTTPMethod",
+    "JSONValue",
+    "PaginatedResponse",
     "Agent",
     "AgentConfigurationVersion",
     "AgentExecution",
