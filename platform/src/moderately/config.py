@@ -119,6 +119,7 @@ class Settings(BaseSettings):
     job_pdf_max_inflated_bytes: int = Field(default=256 * MiB, ge=1024)
     job_pdf_max_page_objects: int = Field(default=200_000, ge=1)
     job_join_max_rows: int = Field(default=1_000_000, ge=1)
+    job_embedding_max_texts: int = Field(default=100_000, ge=1)
 
     # ---- pipeline executions (services/pipeline_runner.py; pipelines.md 3.9) ----
     # Outputs whose compact JSON is larger go gzip'd to the object store (GET .../output).

@@ -48,6 +48,7 @@ class Budgets:
     pdf_max_inflated_bytes: int = 256 * MiB  # decompressed stream bytes of one PDF
     pdf_max_page_objects: int = 200_000  # characters, paths and images laid out on one page
     join_max_rows: int = 1_000_000  # rows of a join (every intermediate result too)
+    embedding_max_texts: int = 100_000  # texts one embeddings / semantic_filter block embeds
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -89,6 +90,7 @@ LABELS: Final[Mapping[str, str]] = {
     "pdf_max_inflated_bytes": "PDF decompression budget",
     "pdf_max_page_objects": "PDF page object budget",
     "join_max_rows": "join row budget",
+    "embedding_max_texts": "embedding text budget",
 }
 DEFAULT_BUDGETS: Final = Budgets()
 
