@@ -130,7 +130,8 @@ class LLMServer:
         self.requests: list[Recorded] = []
         self.in_flight = 0
         self.max_in_flight = 0
-        self._closing = threading.Event()
+        # Set to end the delays of slow replies (on reset and on close).
+        self._wake = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -160,6 +161,8 @@ class LLMServer:
             self.requests = []
             self.in_flight = 0
             self.max_in_flight = 0
+            self._wake.set()
+            self._wake = threading.Event()
 
     def wait_for_in_flight(self, count: int, timeout: float = 30.0) -> bool:
         """From a handler: wait until `count` calls are in flight (False after `timeout`)."""
@@ -167,19 +170,21 @@ class LLMServer:
             return self._lock.wait_for(lambda: self.in_flight >= count, timeout)
 
     def close(self) -> None:
-        self._closing.set()
+        self._wake.set()
         self._httpd.shutdown()
         self._httpd.server_close()
 
     # ---- serving (handler threads) ----
 
-    def _enter(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> Reply | None:
+    def _enter(
+        self, path: str, headers: dict[str, str], body: dict[str, Any]
+    ) -> tuple[Reply | None, threading.Event]:
         with self._lock:
             self.requests.append(Recorded(path, headers, body))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self._lock.notify_all()
-            return self._queue.popleft() if self._queue else None
+            return (self._queue.popleft() if self._queue else None), self._wake
 
     def _leave(self) -> None:
         with self._lock:
@@ -189,7 +194,7 @@ class LLMServer:
     def answer(
         self, protocol: WireProtocol, path: str, headers: dict[str, str], body: dict[str, Any]
     ) -> Reply:
-        scripted = self._enter(path, headers, body)
+        scripted, wake = self._enter(path, headers, body)
         try:
             reply = scripted
             if reply is None:
@@ -200,7 +205,7 @@ class LLMServer:
                     else default_reply(protocol, body)
                 )
             if reply.delay:
-                self._closing.wait(reply.delay)
+                wake.wait(reply.delay)
             return reply
         finally:
             self._leave()
