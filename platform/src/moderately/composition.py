@@ -181,10 +181,12 @@ def job_slots(settings: Settings) -> dict[str, int]:
     from moderately.jobs.dataset_infer import INFER
     from moderately.jobs.dataset_process import PROCESS
     from moderately.jobs.pipeline_execute import EXECUTE
+    from moderately.services.agent_executions import EXECUTE as AGENT_EXECUTE
 
     # Inference has loops of its own (as many as processing): a request waits for it.
     return {
         EXECUTE: settings.worker_pipeline_slots,
+        AGENT_EXECUTE: settings.worker_agent_slots,
         PROCESS: settings.worker_dataset_slots,
         INFER: settings.worker_dataset_slots,
     }

@@ -2,6 +2,7 @@
 
 * `pipeline_execute`: the `pipeline.execute` job, with its run context (`pipeline_context`) and
   its cancel/pause watcher (`watcher`);
+* `agent_execute`: the `agent.execute` job, with its host for the agent runtime (`agent_host`);
 * `dataset_process`: the `dataset.process` job;
 * `dataset_infer`: the `dataset.infer` job, which answers a waiting request (`replies`);
 * `isolation` runs each job in a process of its own under the job budgets, and `child` is that
@@ -13,7 +14,7 @@ are in workers/; composition.py puts it together.
 
 from __future__ import annotations
 
-from moderately.jobs import dataset_infer, dataset_process, pipeline_execute
+from moderately.jobs import agent_execute, dataset_infer, dataset_process, pipeline_execute
 from moderately.jobs.base import JobHandler, JobRuntime, Stop
 
 __all__ = ["JobHandler", "JobRuntime", "Stop", "job_handlers"]
@@ -25,4 +26,5 @@ def job_handlers(runtime: JobRuntime) -> dict[str, JobHandler]:
         **dataset_process.handlers(runtime),
         **dataset_infer.handlers(runtime),
         **pipeline_execute.handlers(runtime),
+        **agent_execute.handlers(runtime),
     }

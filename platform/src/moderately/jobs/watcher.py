@@ -1,5 +1,6 @@
-"""The watcher of one running execution, inside its job's process: it refreshes the cancel and
-pause flags from the execution's row every `interval` and writes the engine's progress at most
+"""The watcher of one running execution (a pipeline's, or an agent's with `AGENT_EXECUTIONS`),
+inside its job's process: it refreshes the cancel and pause flags from the execution's row every
+`interval` and writes the engine's progress at most
 once per `progress_interval` (a failed block and the end at once), through the lifecycle's
 compare-and-set, so a run that lost its execution (cancelled, taken over) writes nothing.
 
@@ -20,24 +21,35 @@ import time
 from sqlalchemy import select
 
 from moderately.config import Settings
-from moderately.db.models import PipelineExecution
 from moderately.db.session import Database
 from moderately.jobs.pipeline_context import RunSignals
-from moderately.services.lifecycle import CANCELLED, PAUSED, PIPELINE_EXECUTIONS, RUNNING
+from moderately.services.lifecycle import (
+    CANCELLED,
+    PAUSED,
+    PIPELINE_EXECUTIONS,
+    RUNNING,
+    Lifecycle,
+)
 
 log = logging.getLogger("moderately.pipelines")
 
 __all__ = ["Watcher", "stop_wanted"]
 
 
-async def stop_wanted(database: Database, execution_id: str, runner_id: str | None) -> str | None:
+async def stop_wanted(
+    database: Database,
+    execution_id: str,
+    runner_id: str | None,
+    lifecycle: Lifecycle = PIPELINE_EXECUTIONS,
+) -> str | None:
     """`cancel` when the run should end (cancelled, deleted, or owned by an attempt other than
     `runner_id` when given), `pause` when it should pause, else None."""
+    model = lifecycle.model
     async with database.session(write=False) as session:
         row = (
             await session.execute(
-                select(PipelineExecution.status, PipelineExecution.runner_id).where(
-                    PipelineExecution.pipeline_execution_id == execution_id
+                select(getattr(model, lifecycle.status).label("status"), model.runner_id).where(
+                    getattr(model, lifecycle.key) == execution_id
                 )
             )
         ).first()
@@ -59,6 +71,7 @@ class Watcher:
         *,
         interval: float = 0.25,
         progress_interval: float = 1.0,
+        lifecycle: Lifecycle = PIPELINE_EXECUTIONS,
     ) -> None:
         self.settings = settings
         self.execution_id = execution_id
@@ -66,6 +79,7 @@ class Watcher:
         self.signals = signals
         self.interval = interval
         self.progress_interval = progress_interval
+        self.lifecycle = lifecycle
         self._last_write = 0.0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -103,7 +117,7 @@ class Watcher:
     async def _round(self, database: Database, urgent: bool) -> None:
         signals = self.signals
         try:
-            wanted = await stop_wanted(database, self.execution_id, self.runner_id)
+            wanted = await stop_wanted(database, self.execution_id, self.runner_id, self.lifecycle)
             signals.cancel = signals.cancel or wanted == "cancel"
             signals.pause = signals.pause or wanted == "pause"
             due = time.monotonic() - self._last_write >= self.progress_interval
@@ -121,7 +135,7 @@ class Watcher:
         self._last_write = time.monotonic()
         values = {} if step is None else {"current_step": step}
         async with database.session() as session:
-            await PIPELINE_EXECUTIONS.transition(
+            await self.lifecycle.transition(
                 session,
                 self.execution_id,
                 RUNNING,

@@ -12,9 +12,10 @@ which the app runs periodically, and lazily by `complete`.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,6 +59,7 @@ __all__ = [
     "expire_pending_uploads",
     "get_file",
     "hash_hex",
+    "store_file",
     "list_files",
     "object_key",
     "update_file",
@@ -220,6 +222,50 @@ async def create_upload(
     session.add(file)
     await session.flush()
     return UploadTicket(file, url.url, url.expires_at, url.headers)
+
+
+async def store_file(
+    database: Database,
+    storage: Storage,
+    *,
+    team_id: str,
+    file_name: str,
+    data: bytes,
+    mime_type: str,
+    metadata: Mapping[str, Any] | None = None,
+) -> File:
+    """A file the server itself writes (an agent's ResourceCreationTool): the bytes first, then
+    a `completed` row, as if uploaded and completed; no row is left without its bytes."""
+    file_id = new_id()
+    key = object_key(team_id, file_id)
+    digest = hashlib.sha256(data).hexdigest()
+
+    async def body() -> AsyncIterator[bytes]:
+        yield data
+
+    await storage.store.put(key, body(), content_type=mime_type)
+    try:
+        async with database.session() as session:
+            file = File(
+                file_id=file_id,
+                team_id=team_id,
+                file_name=file_name,
+                original_name=file_name,
+                file_size=len(data),
+                mime_type=mime_type,
+                file_hash=digest,
+                hash_hex=digest,
+                upload_status=COMPLETED,
+                metadata_=_check_metadata(metadata or {}),
+                storage_key=key,
+            )
+            session.add(file)
+            await session.flush()
+            session.expunge(file)
+    except Exception:
+        await storage.store.delete(key)
+        raise
+    return file
 
 
 async def complete_upload(
