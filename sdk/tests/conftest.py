@@ -2,9 +2,10 @@
 instant sleeps."""
 
 import os
+import sys
 import uuid
 from pathlib import Path
-from typing import Any, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
@@ -16,6 +17,32 @@ from .pipeline_blocks import MODULE
 _SDK = str(Path(__file__).resolve().parents[1])
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SDK, os.environ.get("PYTHONPATH")) if p)
 os.environ["MODERATELY_JOB_MODULES"] = MODULE
+# The loopback LLM providers (platform/tests/llm_server.py) that agent executions talk to.
+_PLATFORM_TESTS = Path(__file__).resolve().parents[2] / "platform" / "tests"
+if _PLATFORM_TESTS.is_dir():
+    sys.path.append(str(_PLATFORM_TESTS))
+
+
+def _llm_settings() -> Dict[str, Any]:
+    """Server settings that point every LLM provider at this process's loopback server (the
+    server hands them on to its worker processes); none without the platform's tests."""
+    try:
+        import llm_server
+    except ImportError:
+        return {}
+    settings: Dict[str, Any] = llm_server.llm_settings(llm_server.shared_llm_server())
+    return settings
+
+
+@pytest.fixture
+def llm() -> Iterator[Any]:
+    """The loopback LLM server the test server's providers point at, reset for this test
+    (``script(...)`` replies, set a ``handler``, read ``requests``)."""
+    llm_server = pytest.importorskip("llm_server", reason="platform tests missing")
+    server = llm_server.shared_llm_server()
+    server.reset()
+    yield server
+    server.reset()
 
 
 @pytest.fixture(scope="session")
@@ -55,8 +82,9 @@ def server(
     files on local disk (server-signed URLs), and PostgreSQL with files on S3 (SeaweedFS)."""
     testing = pytest.importorskip("moderately.testing", reason="platform package not installed")
     data_dir = tmp_path_factory.mktemp(f"server-{request.param}")
+    providers = _llm_settings()
     if request.param == "sqlite-local":
-        with testing.run_server(data_dir=data_dir, database_url=None) as running:
+        with testing.run_server(data_dir=data_dir, database_url=None, **providers) as running:
             yield running
         return
     s3 = request.getfixturevalue("seaweedfs")
@@ -68,6 +96,7 @@ def server(
             storage_url=s3.storage_url(f"sdk-{uuid.uuid4().hex[:8]}"),
             s3_access_key=s3.access_key,
             s3_secret_key=s3.secret_key,
+            **providers,
         ) as running:
             yield running
     finally:
