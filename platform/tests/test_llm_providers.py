@@ -648,3 +648,13 @@ def test_a_dead_holder_frees_its_slot() -> None:
 def _hold_and_die(slots: SharedSlots) -> None:
     assert slots.try_acquire() is not None
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_one_chat_models_serves_several_event_loops(llm_server: LLMServer) -> None:
+    # A process may run more than one loop (the engine's watcher has its own): each gets its
+    # own client, so a pool bound to an ended loop is never reused.
+    chat = models(llm_server)
+    for text in ("first", "second"):
+        llm_server.script(text_reply(text))
+        reply = asyncio.run(chat.chat(chat.choose("openai"), [Message("user", "x")]))
+        assert reply.text == text

@@ -9,6 +9,8 @@ per-call timeout and the worker's concurrency cap (ai/calls.py, ai/limits.py).
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -56,7 +58,11 @@ class ProviderChatModels:
                 f"(known: {', '.join(PROVIDERS)})",
             )
         self.slots = CallSlots(settings.llm_max_concurrency)
-        self._adapters: dict[str, Adapter] = {}
+        # An SDK client's connection pool belongs to one event loop (a process may run several:
+        # the engine's watcher has its own), so adapters are kept per loop.
+        self._adapters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Adapter]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # ---- resolution ----
 
@@ -83,7 +89,7 @@ class ProviderChatModels:
         if model_override:
             if len(model_override) > _MAX_MODEL_NAME or not model_override.isprintable():
                 raise AIError(
-                    "unknown_model_tier",
+                    "invalid_model_config",
                     f"model_override must be a model name of at most {_MAX_MODEL_NAME} "
                     "printable characters",
                 )
@@ -100,7 +106,13 @@ class ProviderChatModels:
         return ModelChoice(provider=name, model=model, tier=tier)
 
     def adapter(self, provider: str) -> Adapter:
-        adapter = self._adapters.get(provider)
+        """The provider's adapter for the running event loop (made on first use)."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        cached = self._adapters.setdefault(loop, {}) if loop is not None else {}
+        adapter = cached.get(provider)
         if adapter is None:
             endpoint = endpoint_for(self.settings, provider)
             timeout = self.settings.llm_timeout_seconds
@@ -109,7 +121,7 @@ class ProviderChatModels:
                 if endpoint.protocol == "anthropic"
                 else OpenAICompatible(endpoint, timeout=timeout)
             )
-            self._adapters[provider] = adapter
+            cached[provider] = adapter
         return adapter
 
     # ---- calls ----
