@@ -257,6 +257,19 @@ async def test_options_pass_only_known_parameters(llm_server: LLMServer) -> None
     assert "base_url" not in body
 
 
+async def test_anthropic_sampling_parameters(llm_server: LLMServer) -> None:
+    chat = models(llm_server)
+    choice = chat.choose("anthropic")
+    options = {"top_p": 0.8, "top_k": 40, "stop": ["END"]}
+    await chat.chat(choice, [Message("user", "x")], temperature=1.5, options=options)
+    body = llm_server.requests[0].body
+    assert body["temperature"] == 1.0  # Claude's range ends at 1
+    assert "top_p" not in body  # recent models take temperature or top_p, not both
+    assert (body["top_k"], body["stop_sequences"]) == (40, ["END"])
+    await chat.chat(choice, [Message("user", "x")], options={"top_p": 0.8})
+    assert llm_server.requests[1].body["top_p"] == 0.8
+
+
 @pytest.mark.parametrize(
     "options",
     [{"temperature": 5}, {"max_tokens": 0}, {"stop": ["a"] * 9}, {"enable_reasoning": "yes"}],

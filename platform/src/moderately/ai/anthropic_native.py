@@ -81,10 +81,18 @@ class AnthropicNative:
             budget = min(max_tokens // 2, _MAX_THINKING_BUDGET)
             request["thinking"] = {"type": "enabled", "budget_tokens": budget}
         else:
-            for name in ("temperature", "top_p", "top_k"):
-                value = getattr(o, name)
-                if value is not None:
-                    request[name] = min(value, 1.0) if name == "temperature" else value
+            # Recent SDKs leave the sampling parameters out of `create`'s signature; the API
+            # takes them in the body. Claude's temperature ends at 1, and recent models take
+            # either temperature or top_p, not both.
+            sampling: dict[str, Any] = {}
+            if o.temperature is not None:
+                sampling["temperature"] = min(o.temperature, 1.0)
+            elif o.top_p is not None:
+                sampling["top_p"] = o.top_p
+            if o.top_k is not None:
+                sampling["top_k"] = o.top_k
+            if sampling:
+                request["extra_body"] = sampling
         if call.output_schema is not None:
             request["tools"] = [
                 {
@@ -111,7 +119,10 @@ class AnthropicNative:
             raw = await self._client.messages.with_raw_response.create(**self.request(call))
             body = raw.http_response.content
         except Exception as exc:
-            raise failure_from_sdk(exc, anthropic, self.endpoint) from exc
+            failure = failure_from_sdk(exc, anthropic, self.endpoint)
+            if failure is None:
+                raise
+            raise failure from exc
         return self.parse(body, structured=call.output_schema is not None)
 
     def parse(self, body: bytes, *, structured: bool) -> RawReply:

@@ -148,8 +148,9 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def failure_from_sdk(exc: Exception, sdk: Any, endpoint: Endpoint) -> CallFailure:
-    """Tell an `openai` or `anthropic` client exception apart (both SDKs share the names)."""
+def failure_from_sdk(exc: Exception, sdk: Any, endpoint: Endpoint) -> CallFailure | None:
+    """Tell an `openai` or `anthropic` client exception apart (both SDKs share the names);
+    None for anything else (a bug: it propagates, it is not retried)."""
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, OutboundRefused):
@@ -172,9 +173,9 @@ def failure_from_sdk(exc: Exception, sdk: Any, endpoint: Endpoint) -> CallFailur
             status=exc.status_code,
             retry_after=_retry_after(response.headers) if response is not None else None,
         )
-    if isinstance(exc, sdk.APIResponseValidationError | json.JSONDecodeError | ValueError):
+    if isinstance(exc, sdk.APIResponseValidationError | json.JSONDecodeError):
         return CallFailure("protocol", safe_excerpt(str(exc), secret=endpoint.api_key))
-    return CallFailure("transport", safe_excerpt(f"{type(exc).__name__}: {exc}"))
+    return None
 
 
 def _final_error(

@@ -121,7 +121,10 @@ class OpenAICompatible:
             raw = await self._client.chat.completions.with_raw_response.create(**self.request(call))
             body = raw.http_response.content
         except Exception as exc:
-            raise failure_from_sdk(exc, openai, self.endpoint) from exc
+            failure = failure_from_sdk(exc, openai, self.endpoint)
+            if failure is None:
+                raise
+            raise failure from exc
         return self.parse(body)
 
     def parse(self, body: bytes) -> RawReply:
