@@ -47,7 +47,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..budgets import DEFAULT_BUDGETS, Budgets, ResourceLimitError, format_bytes, over_budget
 from ..budgets import text_bytes as utf8_size
-from ..context import BlockContext
+from ..context import BlockContext, FileInfo
 from ..errors import BlockError
 from ..ports import Port
 from ..registry import BlockType, block
@@ -376,6 +376,26 @@ def _extract(
     return pages, info
 
 
+def is_pdf(info: FileInfo, data: bytes) -> bool:
+    """MIME `application/pdf` or bytes starting with `%PDF`."""
+    mime = info.mime_type.split(";", 1)[0].strip().lower()
+    return mime == "application/pdf" or data.startswith(b"%PDF")
+
+
+async def extract_pages(ctx: BlockContext, data: bytes) -> tuple[list[str], dict[str, Any]]:
+    """Page texts and metadata of a PDF, read in a worker thread within the run's budgets
+    (also for the blocks that read PDFs themselves, e.g. `clause_extraction_agent`); a page
+    without text adds a warning."""
+    try:
+        texts, metadata = await asyncio.to_thread(read_pdf, data, ctx.budgets, ctx.cancelled)
+    except _Stopped:
+        raise asyncio.CancelledError from None
+    for number, text in enumerate(texts, start=1):
+        if not text:
+            ctx.warn(f"page {number} has no text layer (no OCR); its text is empty")
+    return texts, metadata
+
+
 @block("pdf_reader")
 class PdfReader(BlockType[PdfReaderConfig]):
     description = "Extract the text of a PDF file, per page."
@@ -392,18 +412,11 @@ class PdfReader(BlockType[PdfReaderConfig]):
     ) -> dict[str, Any]:
         info = await ctx.file(inputs.get("file_id"))
         data = await ctx.read_file(info)
-        mime = info.mime_type.split(";", 1)[0].strip().lower()
-        if mime != "application/pdf" and not data.startswith(b"%PDF"):
+        if not is_pdf(info, data):
             raise BlockError(
                 "unsupported_file_type",
                 f"file '{info.file_id}' ({info.mime_type}) is not a PDF",
             )
-        try:
-            texts, metadata = await asyncio.to_thread(read_pdf, data, ctx.budgets, ctx.cancelled)
-        except _Stopped:
-            raise asyncio.CancelledError from None
-        for number, text in enumerate(texts, start=1):
-            if not text:
-                ctx.warn(f"page {number} has no text layer (no OCR); its text is empty")
+        texts, metadata = await extract_pages(ctx, data)
         pages = [{"page_number": number, "text": text} for number, text in enumerate(texts, 1)]
         return {"text": "\n\n".join(texts), "pages": pages, "metadata": metadata}
