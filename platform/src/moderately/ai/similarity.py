@@ -24,6 +24,7 @@ import numpy.typing as npt
 from .types import Embedder
 
 __all__ = [
+    "DECIMALS",
     "EMBEDDING_KEY",
     "TEXT_KEYS",
     "Vectors",
@@ -32,6 +33,7 @@ __all__ = [
     "given_embedding",
     "item_text",
     "unit_rows",
+    "vector_list",
 ]
 
 Vectors = npt.NDArray[np.float32]
@@ -40,6 +42,9 @@ Vectors = npt.NDArray[np.float32]
 TEXT_KEYS: Final = ("text", "content", "chunk")
 # The key under which the embeddings block adds an object's vector.
 EMBEDDING_KEY: Final = "embedding"
+# Scores and vector components are given to this many decimals: float32 noise below it would
+# otherwise order equal texts by chance and lengthen the JSON.
+DECIMALS: Final = 6
 
 
 def item_text(item: Any) -> str:
@@ -53,6 +58,12 @@ def item_text(item: Any) -> str:
             if isinstance(value, str):
                 return value
     return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def vector_list(vector: Vectors) -> list[float]:
+    """A vector as the JSON list of floats a port carries (`DECIMALS` decimals)."""
+    values: list[float] = np.round(vector.astype(np.float64), DECIMALS).tolist()
+    return values
 
 
 def unit_rows(rows: npt.ArrayLike) -> Vectors:
@@ -82,10 +93,10 @@ def cosine_top_k(
     query: Vectors, items: Vectors, *, top_k: int, threshold: float | None = None
 ) -> list[tuple[int, float]]:
     """`(index, score)` of the items most similar to `query` (rows normalised), best first: score
-    at least `threshold`, ties in the items' order, at most `top_k`."""
+    (to `DECIMALS` decimals) at least `threshold`, ties in the items' order, at most `top_k`."""
     if len(items) == 0 or top_k < 1:
         return []
-    scores = np.clip(items @ query, -1.0, 1.0)
+    scores = np.round(np.clip(items.astype(np.float64) @ query, -1.0, 1.0), DECIMALS)
     order = np.argsort(-scores, kind="stable")  # stable: equal scores keep the items' order
     if threshold is not None:
         order = order[scores[order] >= threshold]
