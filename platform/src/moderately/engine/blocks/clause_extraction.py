@@ -42,8 +42,9 @@ from ..errors import BlockError
 from ..ports import Port
 from ..registry import BlockType, block, floor_at_least_one
 from ..sections import SectionIndex
+from ..tables import capped_csv, cell_text, column_lookup
 from ..verbatim import NormalisedText
-from .llm import Provider, Tier, choose_model, csv_lines, structured_call
+from .llm import Provider, Tier, choose_model, structured_call
 from .pdf_reader import extract_pages, is_pdf
 from .text_splitter import DEFAULT_SEPARATORS, Splitter
 
@@ -154,21 +155,6 @@ class Clause:
         return "\n".join(lines)
 
 
-def column_lookup(rows: DatasetRows) -> dict[str, str]:
-    """Lower-cased, trimmed column name -> the column's name as stored (first one wins)."""
-    found: dict[str, str] = {}
-    for name in rows.column_names():
-        found.setdefault(name.strip().lower(), name)
-    return found
-
-
-def cell_text(row: Mapping[str, Any], column: str | None) -> str:
-    if column is None:
-        return ""
-    value = row.get(column)
-    return "" if value is None else str(value).strip()
-
-
 def clauses_of(rows: DatasetRows, ctx: BlockContext) -> list[Clause]:
     """The definitions (3): `clause_number` required; name = `clause_name`, else
     `clause_description`; columns found case-insensitively."""
@@ -197,23 +183,6 @@ def clauses_of(rows: DatasetRows, ctx: BlockContext) -> list[Clause]:
             )
         )
     return clauses
-
-
-def capped_csv(rows: DatasetRows, limit: int) -> str:
-    """The rows as CSV within `limit` characters, with a note when cut."""
-    parts: list[str] = []
-    left = limit
-    shown = -1
-    for line in csv_lines(rows):
-        if len(line) > left:
-            break
-        parts.append(line)
-        left -= len(line)
-        shown += 1
-    text = "".join(parts).rstrip()
-    if shown < len(rows.rows):
-        text += f"\n[truncated: {max(shown, 0):,} of {len(rows.rows):,} rows shown]"
-    return text
 
 
 # -- the document -------------------------------------------------------------------------------

@@ -15,18 +15,17 @@ with a note where they were cut) and the `context` value as JSON under a heading
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...ai.types import PROVIDERS, AIError, ChatModels, Message, ModelChoice, Usage
-from ..context import BlockContext, DatasetRows
+from ..context import BlockContext
 from ..errors import BlockError
 from ..ports import Port
 from ..registry import BlockType, block
+from ..tables import csv_within, truncation_note
 from ..templating import RenderMeter, render_text
 from ..values import compact_json, describe, to_text
 from .string_template import warn_missing
@@ -104,31 +103,6 @@ def to_messages(value: Any, *, port: str = "messages") -> list[tuple[str, str]]:
 # -- dataset context --------------------------------------------------------------------------
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else to_text(value)
-
-
-def csv_lines(rows: DatasetRows) -> Iterable[str]:
-    """The header line, then one CSV line per row (each ending in a newline)."""
-    columns = rows.column_names()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-
-    def line(values: Iterable[Any]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([_cell(value) for value in values])
-        return buffer.getvalue()
-
-    yield line(columns)
-    for row in rows.rows:
-        yield line(row.get(column) for column in columns)
-
-
 def dataset_refs(value: Any) -> list[Any]:
     """The `datasets` port's values as references or row lists: rows that arrive one by one
     (a `dataset` block's rows on the multi port are flattened into it) are regrouped."""
@@ -171,21 +145,11 @@ async def dataset_sections(ctx: BlockContext, value: Any, budget: ContextBudget)
             break
         loaded = await ctx.load_rows(ref, port="datasets")
         title = loaded.name or loaded.dataset_id or f"rows {position + 1}"
-        lines: list[str] = []
-        shown = -1  # the header is not a row
-        for text in csv_lines(loaded):
-            if len(text) > budget.left:
-                budget.left = 0
-                break
-            lines.append(text)
-            budget.left -= len(text)
-            shown += 1
-        section = f"Dataset {title} ({len(loaded.rows)} rows, CSV):\n{''.join(lines).rstrip()}"
+        text, shown = csv_within(loaded, budget.left)
+        budget.left = 0 if shown < len(loaded.rows) else budget.left - len(text) - 1
+        section = f"Dataset {title} ({len(loaded.rows)} rows, CSV):\n{text}"
         if shown < len(loaded.rows):
-            section += (
-                f"\n[truncated: {max(shown, 0):,} of {len(loaded.rows):,} rows shown; the "
-                f"dataset context is limited to {budget.limit:,} characters]"
-            )
+            section += "\n" + truncation_note(shown, len(loaded.rows), budget.limit)
         sections.append(section)
     return sections
 
