@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from ai_blocks_helpers import feeding
 from engine_helpers import assert_completed, conn, document, entry, out, run
+from files_helpers import member
+from pipelines_helpers import graph, start_configuration, wait_terminal
 
 from moderately.ai import AIError, AIServices, ai_services
 from moderately.ai.embeddings import BUNDLED_DIR, BUNDLED_MODEL, LocalEmbeddingModels
@@ -20,6 +22,7 @@ from moderately.config import Settings
 from moderately.engine.budgets import Budgets
 from moderately.engine.progress import ExecutionProgress
 from moderately.engine.testing import InMemoryContext
+from moderately.testing import run_server
 
 pytestmark = pytest.mark.anyio
 
@@ -433,3 +436,44 @@ def test_item_text_and_cosine_top_k() -> None:
     hits = cosine_top_k(unit_rows([[1, 0]])[0], rows, top_k=3)
     assert hits == [(0, 1.0), (3, 1.0), (2, pytest.approx(0.707107))]
     assert cosine_top_k(unit_rows([[1, 0]])[0], rows, top_k=9, threshold=0.5) == hits
+
+
+# -- through the server ----------------------------------------------------------------------
+
+
+async def test_a_pipeline_through_the_server_and_its_workers(tmp_path: Path) -> None:
+    """input -> embeddings -> semantic_filter -> output, run by a worker process with a model
+    from the server's MODERATELY_EMBEDDING_MODEL_DIR."""
+    shutil.copytree(BUNDLED_DIR, tmp_path / "models" / "acme" / "legal-static")
+    configuration = graph(
+        {
+            "passages": ("input", {"json_schema": {"type": "array", "items": {"type": "object"}}}),
+            "question": ("input", {"json_schema": {"type": "string"}}),
+            "embed": ("embeddings", {"model": "acme/legal-static", "batch_size": 4}),
+            "find": ("semantic_filter", {"embedding_model": "acme/legal-static", "top_k": 2}),
+            "best": ("output", {"name": "best"}),
+        },
+        [
+            ("passages", "data", "embed", "texts"),
+            ("embed", "embeddings", "find", "items"),
+            ("question", "data", "find", "query"),
+            ("find", "matches", "best", "data"),
+        ],
+    )
+    with run_server(
+        data_dir=tmp_path / "data", workers=1, embedding_model_dir=tmp_path / "models"
+    ) as server:
+        async with member(server) as alice:
+            execution_id = await start_configuration(
+                alice.client,
+                configuration,
+                {"passages": [{"text": text} for text in PASSAGES], "question": PARAPHRASES[3]},
+                "semantic search",
+            )
+            done = await wait_terminal(alice.client, execution_id, timeout=120)
+            assert done["status"] == "completed", done["progressData"]
+            output = await alice.client.get(f"/pipeline-executions/{execution_id}/output")
+    best = output.json()["data"]["best"]
+    assert len(best) == 2 and best[0]["index"] == 3 and best[0]["score"] > best[1]["score"]
+    assert best[0]["item"]["text"] == PASSAGES[3]
+    assert len(best[0]["item"]["embedding"]) == DIMENSIONS
