@@ -172,7 +172,7 @@ async def test_planning_every_interval_with_its_own_roles(llm_server: LLMServer)
             "fact_extraction_llm": {
                 "provider": "openai",
                 "model_tier": "small",
-                "model": "facts-1",
+                "model": "f-1",
             },
             "planner_llm": {
                 "provider": "openai",
