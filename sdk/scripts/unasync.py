@@ -52,6 +52,8 @@ RULES: List[Tuple[str, str]] = [
     (r"\baiter_raw\b", "iter_raw"),
     # The hand-written I/O seam.
     (r"\b_io_async\b", "_io_sync"),
+    # 0.2.7's module paths of the async models (moderatelyai_sdk.models.dataset_async).
+    (r"\bmoderatelyai_sdk\.models\.(\w+)_async\b", r"moderatelyai_sdk.models.\1"),
     # Our names: an infix (UserAsyncModel -> UserModel), then the prefix of every other class
     # (AsyncModeratelyAI, AsyncBaseClient, AsyncUsers, AsyncPage, ...).
     (r"\b([A-Z][A-Za-z]*)AsyncModel\b", r"\1Model"),
