@@ -395,3 +395,25 @@ async def test_llm_as_a_map_target(llm_server: LLMServer) -> None:
     assert result.output == {"o": ["Reply to: q1", "Reply to: q2", "Reply to: q3"]}
     assert result.progress_data["llm_usage"]["calls"] == 3
     assert all(system_text(request) == "terse" for request in llm_server.requests)
+
+
+def test_the_configuration_schema_lists_the_ai_blocks() -> None:
+    from moderately.engine import configuration_json_schema
+
+    schema = configuration_json_schema()
+    types = schema["definitions"]["Block"]["properties"]["type"]["enum"]
+    assert {"llm", "clause_extraction_agent", "legal_variance_determination"} <= set(types)
+    llm_config = schema["definitions"]["config:llm"]
+    assert llm_config["required"] == ["provider"]
+    assert llm_config["properties"]["provider"]["enum"] == [
+        "openai",
+        "anthropic",
+        "cohere",
+        "groq",
+        "cerebras",
+        "google",
+        "vertexai",
+    ]
+    clause_config = schema["definitions"]["config:clause_extraction_agent"]
+    assert clause_config["required"] == ["instructions"]
+    assert "required" not in schema["definitions"]["config:legal_variance_determination"]
