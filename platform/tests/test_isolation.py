@@ -7,6 +7,7 @@ naming team A answers 403 with no data.
 from __future__ import annotations
 
 import pytest
+from agents_helpers import version_body
 from api_helpers import Account, assert_error
 
 pytestmark = pytest.mark.anyio
@@ -15,6 +16,16 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 async def alices_things(alice: Account) -> dict[str, str]:
     agent = (await alice.client.post("/agents", json={"name": "secret agent"})).json()
+    agent_version = (
+        await alice.client.get(
+            "/agent-configuration-versions", params={"agentIds": agent["agentId"]}
+        )
+    ).json()[0]
+    agent_execution = (
+        await alice.client.post(
+            "/agent-executions", json={"agent_id": agent["agentId"], "input_data": {}}
+        )
+    ).json()
     token = (await alice.client.post("/api-tokens", json={"name": "secret token"})).json()
     members = (await alice.client.get("/team-users")).json()["items"]
     dataset = (await alice.client.post("/datasets", json={"name": "secret data"})).json()
@@ -36,6 +47,8 @@ async def alices_things(alice: Account) -> dict[str, str]:
     ).json()
     return {
         "agent": agent["agentId"],
+        "agent_version": agent_version["agentConfigurationVersionId"],
+        "agent_execution": agent_execution["agentExecutionId"],
         "token": token["tokenId"],
         "team_user": members[0]["teamUserId"],
         "team": alice.team_id,
@@ -67,6 +80,23 @@ async def test_by_id_is_404(bob: Account, alices_things: dict[str, str]) -> None
         ("GET", f"/agents/{t['agent']}", None),
         ("PATCH", f"/agents/{t['agent']}", {"name": "pwned"}),
         ("DELETE", f"/agents/{t['agent']}", None),
+        ("POST", "/agent-configuration-versions", version_body(t["agent"], 2)),
+        ("GET", f"/agent-configuration-versions/{t['agent_version']}", None),
+        ("PATCH", f"/agent-configuration-versions/{t['agent_version']}", {"isCurrent": False}),
+        ("POST", "/agent-executions", {"agent_id": t["agent"]}),
+        (
+            "POST",
+            "/agent-executions",
+            {"agentConfigurationVersionId": t["agent_version"], "agentInput": {}},
+        ),
+        ("GET", f"/agent-executions/{t['agent_execution']}", None),
+        ("PATCH", f"/agent-executions/{t['agent_execution']}", {"status": "paused"}),
+        ("POST", f"/agent-executions/{t['agent_execution']}/cancel", {}),
+        ("PATCH", f"/agent-executions/{t['agent_execution']}/cancel", None),
+        ("GET", f"/agent-executions/{t['agent_execution']}/memory-states", None),
+        ("GET", f"/agent-executions/{t['agent_execution']}/memory-states/1", None),
+        ("GET", f"/agent-executions/{t['agent_execution']}/live-tail", None),
+        ("DELETE", f"/agent-executions/{t['agent_execution']}", None),
         ("GET", f"/datasets/{t['dataset']}", None),
         ("PATCH", f"/datasets/{t['dataset']}", {"name": "pwned", "shouldProcess": True}),
         ("DELETE", f"/datasets/{t['dataset']}", None),
@@ -94,6 +124,11 @@ async def test_lists_never_show_other_teams(bob: Account, alices_things: dict[st
         ("/team-users", {"teamUserIds": t["team_user"]}),
         ("/team-users", {"userIds": t["user"]}),
         ("/agents", {"agentIds": t["agent"]}),
+        ("/agent-configuration-versions", {"agentIds": t["agent"]}),
+        ("/agent-configuration-versions", {"agentConfigurationVersionIds": t["agent_version"]}),
+        ("/agent-executions", {"agent_id": t["agent"]}),
+        ("/agent-executions", {"agentExecutionIds": t["agent_execution"]}),
+        ("/agent-executions", {"agentConfigurationVersionIds": t["agent_version"]}),
         ("/api-tokens", {"tokenIds": t["token"]}),
         ("/users/" + bob.user_id + "/teams", {}),
         ("/datasets", {"datasetIds": t["dataset"]}),
@@ -122,6 +157,9 @@ async def test_naming_another_team_is_refused(bob: Account, alices_things: dict[
         ("GET", "/api-tokens", {"teamIds": team}, None),
         ("GET", "/authentication/whoami", {"teamIds": team}, None),
         ("GET", f"/agents/{alices_things['agent']}", {"teamIds": team}, None),
+        ("GET", "/agent-configuration-versions", {"teamIds": team}, None),
+        ("GET", "/agent-executions", {"teamIds": team}, None),
+        ("GET", "/agent-executions", {"team_ids": f"{bob.team_id},{team}"}, None),
         ("POST", "/agents", {}, {"name": "intruder", "teamId": team}),
         ("POST", "/agents", {}, {"name": "intruder", "team_id": team}),
         ("POST", "/agents", {"teamIds": team}, {"name": "intruder"}),
@@ -150,6 +188,16 @@ async def test_nothing_changed_for_alice(
     assert (await alice.client.get(f"/users/{t['user']}")).json()["fullName"] != "pwned"
     agents = (await alice.client.get("/agents")).json()["items"]
     assert [a["name"] for a in agents] == ["secret agent"]
+    version = (await alice.client.get(f"/agent-configuration-versions/{t['agent_version']}")).json()
+    assert version["isCurrent"] is True and version["versionNumber"] == 1
+    versions = (await alice.client.get("/agent-configuration-versions")).json()
+    assert [v["agentConfigurationVersionId"] for v in versions] == [t["agent_version"]]
+    execution = (await alice.client.get(f"/agent-executions/{t['agent_execution']}")).json()
+    assert execution["agentId"] == t["agent"] and execution["pausedAt"] is None
+    assert (
+        execution["agentOutputSummary"] is None
+        or "Cancelled" not in execution["agentOutputSummary"]
+    )
     dataset = (await alice.client.get(f"/datasets/{t['dataset']}")).json()
     assert dataset["name"] == "secret data" and dataset["processingStatus"] is None
     versions = (await alice.client.get("/dataset-data-versions")).json()["items"]

@@ -289,7 +289,8 @@ async def finish(database: Database, execution_id: str, owner: str, outcome: Age
             message = failure_message(outcome)
             if execution.status in (RUNNING, PAUSED):
                 await _record_failure(session, execution, message, usage)
-            values["agent_output_summary"] = f"Failed: {message}"[:SUMMARY_LIMIT]
+            summary = outcome.output_summary or f"Failed: {message}"
+            values["agent_output_summary"] = summary[:SUMMARY_LIMIT]
             expected = (RUNNING,)
         elif status == PAUSED:
             expected = (RUNNING, PAUSED)
