@@ -168,7 +168,16 @@ async def test_create_in_the_0_2_7_style_runs_the_current_version(admin: Any, ll
 
         empty = await client.agent_executions.create(agent_id=agent_id)
         assert (empty.agent_input, empty.agent_input_summary) == ({}, "Agent execution")
-        for execution_id in (execution.execution_id, raw["agentExecutionId"], empty.execution_id):
+        long = await client.agent_executions.create(agent_id=agent_id, agent_input={"t": "x" * 900})
+        assert long.agent_input == {"t": "x" * 900}  # the wire's name works as a keyword too
+        assert long.agent_input_summary == '{"t":"' + "x" * 494  # cut to the wire's 500
+        runs = (
+            execution.execution_id,
+            raw["agentExecutionId"],
+            empty.execution_id,
+            long.execution_id,
+        )
+        for execution_id in runs:
             await client.agent_executions.wait_for_completion(execution_id, **FAST)
 
 

@@ -104,8 +104,8 @@ class AgentExecutions(BaseResource):
         ``agent_configuration_version_id``), then ``POST /agent-executions``
         """
         extra = camel_keys(kwargs)
-        agent_input = input_data if input_data is not None else extra.pop("agentInput", None)
-        agent_input = agent_input if agent_input is not None else {}
+        also_input = extra.pop("agentInput", None)  # the wire's name for input_data
+        agent_input = next((i for i in (input_data, also_input) if i is not None), {})
         version_id = extra.pop("agentConfigurationVersionId", None)
         if version_id is None:
             version_id = self._current_version_id(agent_id)
@@ -121,7 +121,8 @@ class AgentExecutions(BaseResource):
         return self._post(_PATH, AgentExecution, body=body)
 
     def _current_version_id(self, agent_id: str) -> Optional[str]:
-        query = {"agentIds": path_param(agent_id, "agent_id"), "isCurrent": True}
+        path_param(agent_id, "agent_id")  # an empty id is refused before any request
+        query = {"agentIds": agent_id, "isCurrent": True}
         versions = self._client._request("GET", "/agent-configuration-versions", query=query)
         if isinstance(versions, list) and versions and isinstance(versions[0], dict):
             found = versions[0].get("agentConfigurationVersionId")
