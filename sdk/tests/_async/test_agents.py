@@ -222,6 +222,10 @@ async def test_create_refuses_bad_input(admin: Any) -> None:
             await client.agent_executions.create(agent_id="agt_missing_00000000000")
         with pytest.raises(ValueError):
             await client.agent_executions.retrieve("")
+        with pytest.raises(ValueError):
+            await client.agent_executions.create(
+                agent_id=agent.agent_id, input_data={"question": "a"}, agent_input={"x": 1}
+            )
 
 
 # --- waiting ----------------------------------------------------------------------------------

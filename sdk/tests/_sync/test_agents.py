@@ -219,6 +219,10 @@ def test_create_refuses_bad_input(admin: Any) -> None:
             client.agent_executions.create(agent_id="agt_missing_00000000000")
         with pytest.raises(ValueError):
             client.agent_executions.retrieve("")
+        with pytest.raises(ValueError):
+            client.agent_executions.create(
+                agent_id=agent.agent_id, input_data={"question": "a"}, agent_input={"x": 1}
+            )
 
 
 # --- waiting ----------------------------------------------------------------------------------

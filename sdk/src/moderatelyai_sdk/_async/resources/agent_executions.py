@@ -95,6 +95,7 @@ class AsyncAgentExecutions(AsyncBaseResource):
                 ``agent_input_schema``, ``agent_output_schema``.
 
         Raises:
+            ValueError: If both ``input_data`` and ``agent_input`` are given.
             ValidationError: If the input does not match the schema or a field is invalid (or
                 the agent has no configuration version).
             NotFoundError: If the agent (or the configuration version) doesn't exist.
@@ -104,6 +105,8 @@ class AsyncAgentExecutions(AsyncBaseResource):
         """
         extra = camel_keys(kwargs)
         also_input = extra.pop("agentInput", None)  # the wire's name for input_data
+        if input_data is not None and also_input is not None:
+            raise ValueError("Pass the input once: input_data= or agent_input=, not both")
         agent_input = next((i for i in (input_data, also_input) if i is not None), {})
         version_id = extra.pop("agentConfigurationVersionId", None)
         if version_id is None:
