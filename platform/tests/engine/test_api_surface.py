@@ -11,6 +11,7 @@ def test_exports_match_public_names() -> None:
     public = {name for name in vars(engine) if not name.startswith("_")}
     modules = {
         "blocks",
+        "bounded",
         "budgets",
         "config",
         "context",
@@ -26,10 +27,12 @@ def test_exports_match_public_names() -> None:
         "report",
         "schema",
         "sections",
+        "tables",
         "templating",
         "testing",
         "validate",
         "values",
+        "verbatim",
     }
     assert set(engine.__all__) == public - modules
     assert sorted(engine.__all__, key=str.lower) == sorted(set(engine.__all__), key=str.lower)
