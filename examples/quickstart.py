@@ -10,6 +10,7 @@ import hashlib
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 from moderatelyai_sdk import ConflictError, ModeratelyAI, NotFoundError
 
@@ -54,6 +55,7 @@ def main() -> None:
 
         files_roundtrip(client)
         dataset_roundtrip(client)
+        semantic_search(client)
 
     print("quickstart finished")
 
@@ -127,15 +129,7 @@ def pipeline_roundtrip(client: ModeratelyAI, dataset_id: str) -> None:
         ("heading", "data", "sentence", "heading"),
         ("sentence", "data", "result", "data"),
     ]
-    configuration = {
-        "id": "quickstart_prices",
-        "name": "Most expensive items in stock",
-        "blocks": {key: {"id": key, "type": t, "config": c} for key, (t, c) in blocks.items()},
-        "connections": [
-            {"source_block_id": s, "source_port": sp, "target_block_id": t, "target_port": tp}
-            for s, sp, t, tp in edges
-        ],
-    }
+    configuration = graph("quickstart_prices", "Most expensive items in stock", blocks, edges)
     pipeline = client.pipelines.create(name=f"quickstart-{uuid.uuid4().hex[:6]}")
     try:
         version = pipeline.create_configuration_version(configuration=configuration)
@@ -154,6 +148,64 @@ def pipeline_roundtrip(client: ModeratelyAI, dataset_id: str) -> None:
     finally:
         pipeline.delete()
     print(f"deleted pipeline {pipeline.name}")
+
+
+def semantic_search(client: ModeratelyAI) -> None:
+    """Find the passage closest in meaning to a question, offline: embeddings -> semantic_filter
+    with the embedding model bundled in the server."""
+    blocks = {
+        "passages": ("input", {"json_schema": {"type": "array"}}),
+        "question": ("input", {"json_schema": {"type": "string"}}),
+        "embed": ("embeddings", {}),
+        "search": ("semantic_filter", {"top_k": 1}),
+        "answer": ("output", {"name": "best"}),
+    }
+    edges = [
+        ("passages", "data", "embed", "texts"),
+        ("embed", "embeddings", "search", "items"),
+        ("question", "data", "search", "query"),
+        ("search", "matches", "answer", "data"),
+    ]
+    passages = [
+        {"text": "The tenant must pay the rent on the first day of every month."},
+        {"text": "Either party may terminate this agreement with thirty days' written notice."},
+        {"text": "All disputes shall be settled by arbitration in London."},
+    ]
+    question = "How can the contract be ended?"
+    pipeline = client.pipelines.create(name=f"quickstart-search-{uuid.uuid4().hex[:6]}")
+    try:
+        version = pipeline.create_configuration_version(
+            configuration=graph("quickstart_search", "Closest passage", blocks, edges)
+        )
+        execution = version.execute(
+            pipeline_input={"passages": passages, "question": question},
+            pipeline_input_summary="quickstart semantic search",
+            block=True,
+            timeout=60,
+        )
+        (best,) = execution.get_output()["best"]
+        print(f"asked {question!r}; closest passage (score {best['score']:.2f}):")
+        print(f"  {best['item']['text']}")
+    finally:
+        pipeline.delete()
+
+
+def graph(
+    pipeline_id: str,
+    name: str,
+    blocks: dict[str, tuple[str, dict[str, Any]]],
+    edges: list[tuple[str, str, str, str]],
+) -> dict[str, Any]:
+    """A configuration document from `{id: (type, config)}` and `(source, port, target, port)`."""
+    return {
+        "id": pipeline_id,
+        "name": name,
+        "blocks": {key: {"id": key, "type": t, "config": c} for key, (t, c) in blocks.items()},
+        "connections": [
+            {"source_block_id": s, "source_port": sp, "target_block_id": t, "target_port": tp}
+            for s, sp, t, tp in edges
+        ],
+    }
 
 
 if __name__ == "__main__":

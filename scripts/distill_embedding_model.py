@@ -1,4 +1,4 @@
-"""Rebuild the bundled static embedding model (platform/src/moderately/ai/models/minilm-l6-v2-static).
+"""Rebuild the bundled static embedding model, ai/models/minilm-l6-v2-static in the platform.
 
 The platform embeds text offline with a model2vec static model: one vector per token, averaged,
 no transformer at run time (numpy only). This script distils it from the all-MiniLM-L6-v2
