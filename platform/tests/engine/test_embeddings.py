@@ -213,6 +213,14 @@ async def test_a_list_of_queries_gives_one_result_per_query() -> None:
     assert await search(PASSAGES, [], top_k=2) == {"items": [], "scores": [], "matches": []}
 
 
+async def test_many_queries_are_ranked_in_chunks() -> None:
+    queries = [PARAPHRASES[index % len(PARAPHRASES)] for index in range(150)]
+    found = await search(PASSAGES, queries, top_k=1)
+    assert [hits[0]["index"] for hits in found["matches"]] == [
+        index % len(PASSAGES) for index in range(150)
+    ]
+
+
 async def test_given_embeddings_are_used_as_they_are() -> None:
     rent = vector_of(PASSAGES[0])
     items = [

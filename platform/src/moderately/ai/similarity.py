@@ -96,7 +96,7 @@ def cosine_top_k(
     (to `DECIMALS` decimals) at least `threshold`, ties in the items' order, at most `top_k`."""
     if len(items) == 0 or top_k < 1:
         return []
-    scores = np.round(np.clip(items.astype(np.float64) @ query, -1.0, 1.0), DECIMALS)
+    scores = np.round(np.clip((items @ query).astype(np.float64), -1.0, 1.0), DECIMALS)
     order = np.argsort(-scores, kind="stable")  # stable: equal scores keep the items' order
     if threshold is not None:
         order = order[scores[order] >= threshold]

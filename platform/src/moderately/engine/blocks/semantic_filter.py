@@ -12,7 +12,8 @@ outputs are `items` (the kept items as given), `scores` and `matches` (`[{"index
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import asyncio
+from typing import Any, Final, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +33,8 @@ from .embeddings import (
     load_embedder,
     model_name_field,
 )
+
+RANK_CHUNK: Final = 64  # queries ranked per worker-thread call
 
 
 class SemanticFilterConfig(BaseModel):
@@ -65,6 +68,26 @@ async def _vectors(
             ctx, embedder, [texts[index] for index in pending], batch_size
         )
     return rows
+
+
+async def _rank(
+    ctx: BlockContext, queries: Vectors, items: Vectors, config: SemanticFilterConfig
+) -> list[list[tuple[int, float]]]:
+    """`cosine_top_k` for every query, `RANK_CHUNK` queries at a time in a worker thread (many
+    queries over many items is seconds of CPU), stopping between chunks when the run stops."""
+
+    def rank(chunk: Vectors) -> list[list[tuple[int, float]]]:
+        return [
+            cosine_top_k(row, items, top_k=config.top_k, threshold=config.similarity_threshold)
+            for row in chunk
+        ]
+
+    results: list[list[tuple[int, float]]] = []
+    for start in range(0, len(queries), RANK_CHUNK):
+        if ctx.cancelled():
+            raise asyncio.CancelledError
+        results += await asyncio.to_thread(rank, queries[start : start + RANK_CHUNK])
+    return results
 
 
 @block("semantic_filter")
@@ -104,10 +127,7 @@ class SemanticFilter(BlockType[SemanticFilterConfig]):
         rows = await _vectors(ctx, embedder, [*queries, *items], texts, config.batch_size)
         query_rows, item_rows = rows[: len(queries)], rows[len(queries) :]
 
-        results = [
-            cosine_top_k(row, item_rows, top_k=config.top_k, threshold=config.similarity_threshold)
-            for row in query_rows
-        ]
+        results = await _rank(ctx, query_rows, item_rows, config)
         kept = [[items[index] for index, _ in hits] for hits in results]
         scores = [[score for _, score in hits] for hits in results]
         matches = [
