@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.dialect import for_update
@@ -34,6 +34,7 @@ from moderately.errors import Conflict, Invalid, InvalidState, NotFound
 from moderately.ids import is_plausible_id
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
+from moderately.services.run_metrics import NO_RUNS, run_metrics
 from moderately.services.scope import (
     ensure_unique_name,
     rename,
@@ -42,7 +43,6 @@ from moderately.services.scope import (
     teams_to_show,
 )
 from moderately.services.transfers import Storage
-from moderately.timeutil import as_utc
 
 log = logging.getLogger("moderately.pipelines")
 DRAFT, CURRENT, ARCHIVED = "draft", "current", "archived"
@@ -79,47 +79,25 @@ class PipelineView:
 
 
 async def _with_metrics(session: AsyncSession, pipelines: Sequence[Pipeline]) -> list[PipelineView]:
-    ids = [p.pipeline_id for p in pipelines]
-    metrics: dict[str, tuple[int, int, datetime | None]] = {}
-    if ids:
-        rows = await session.execute(
-            select(
-                PipelineExecution.pipeline_id,
-                func.count(),
-                func.sum(case((PipelineExecution.status == "completed", 1), else_=0)),
-                func.max(PipelineExecution.created_at),
-            )
-            .where(PipelineExecution.pipeline_id.in_(ids))
-            .group_by(PipelineExecution.pipeline_id)
+    metrics = await run_metrics(
+        session,
+        owner=PipelineExecution.pipeline_id,
+        status=PipelineExecution.status,
+        last=PipelineExecution.created_at,
+        ids=[p.pipeline_id for p in pipelines],
+    )
+    return [
+        PipelineView(
+            pipeline_id=p.pipeline_id,
+            team_id=p.team_id,
+            name=p.name,
+            description=p.description,
+            created_at=p.created_at,
+            updated_at=p.updated_at,
+            **metrics.get(p.pipeline_id, NO_RUNS).as_fields(),
         )
-        for pipeline_id, total, completed, last in rows.all():
-            metrics[pipeline_id] = (int(total), int(completed or 0), last)
-    views = []
-    for p in pipelines:
-        total, completed, last = metrics.get(p.pipeline_id, (0, 0, None))
-        views.append(
-            PipelineView(
-                pipeline_id=p.pipeline_id,
-                team_id=p.team_id,
-                name=p.name,
-                description=p.description,
-                created_at=p.created_at,
-                updated_at=p.updated_at,
-                last_run_at=_as_utc(last),
-                total_runs=total,
-                successful_runs=completed,
-                success_rate=round(completed / total * 100, 2) if total else 0.0,
-            )
-        )
-    return views
-
-
-def _as_utc(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite aggregates come back as text
-        value = datetime.fromisoformat(value)
-    return as_utc(value)
+        for p in pipelines
+    ]
 
 
 async def list_pipelines(
