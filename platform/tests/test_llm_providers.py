@@ -395,6 +395,22 @@ async def test_non_object_schema_is_wrapped_and_unwrapped(
     assert sent == {"type": "object", "properties": {"value": schema}, "required": ["value"]}
 
 
+async def test_wrapped_schema_keeps_its_definitions(llm_server: LLMServer) -> None:
+    chat = models(llm_server)
+    schema = {
+        "type": "array",
+        "items": {"$ref": "#/definitions/party"},
+        "definitions": {"party": {"type": "string", "minLength": 2}},
+    }
+    value, _ = await chat.structured(
+        chat.choose("anthropic"), [Message("user", "Name the parties")], schema=schema
+    )
+    assert value and all(isinstance(item, str) and len(item) >= 2 for item in value)
+    sent = llm_server.requests[0].body["tools"][0]["input_schema"]
+    assert sent["definitions"] == schema["definitions"]
+    assert sent["properties"]["value"]["items"] == {"$ref": "#/definitions/party"}
+
+
 @pytest.mark.parametrize("provider", BOTH)
 async def test_default_responder_satisfies_the_schema(llm_server: LLMServer, provider: str) -> None:
     chat = models(llm_server)

@@ -22,6 +22,7 @@ __all__ = ["OutputSchema", "output_instructions", "repair_messages"]
 
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n?(.*?)```", re.DOTALL)
 _WRAPPED = "value"
+_DEFINITIONS = ("definitions", "$defs")
 # The model's faulty reply is repeated back at most this long in the repair turn.
 _ECHO_CHARS = 20_000
 
@@ -37,11 +38,7 @@ class OutputSchema:
             )
         self.schema = dict(schema)
         self.wrapped = self.schema.get("type") != "object"
-        self.for_provider: dict[str, Any] = (
-            {"type": "object", "properties": {_WRAPPED: self.schema}, "required": [_WRAPPED]}
-            if self.wrapped
-            else self.schema
-        )
+        self.for_provider = _wrapped(self.schema) if self.wrapped else self.schema
         self._validator = SchemaValidator(self.schema)
 
     def value_of(self, reply: RawReply) -> tuple[Any, str | None]:
@@ -59,6 +56,19 @@ class OutputSchema:
         if problems:
             return candidate, describe_problems(problems)
         return candidate, None
+
+
+def _wrapped(schema: dict[str, Any]) -> dict[str, Any]:
+    """`{"value": schema}` as an object schema; definitions move up to the new root, so the
+    schema's `#/definitions/...` and `#/$defs/...` references still resolve."""
+    inner = {key: value for key, value in schema.items() if key not in _DEFINITIONS}
+    hoisted = {key: schema[key] for key in _DEFINITIONS if key in schema}
+    return {
+        "type": "object",
+        "properties": {_WRAPPED: inner},
+        "required": [_WRAPPED],
+        **hoisted,
+    }
 
 
 def parse_json_text(text: str) -> Any:

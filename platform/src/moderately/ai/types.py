@@ -51,7 +51,9 @@ class AIError(Exception):
     """A failure of the AI layer that names its cause. `error_type` is the errorType a block or
     an agent step reports: `provider_not_configured`, `unknown_provider`, `unknown_model_tier`,
     `llm_call_failed` (after the retries), `llm_timeout`, `llm_output_invalid`,
-    `embedding_model_unavailable`."""
+    `embedding_model_unavailable`; and from ai/chat.py `invalid_llm_tiers`
+    (MODERATELY_LLM_TIERS), `invalid_model_config` (a bad option value) and
+    `invalid_output_schema` (a schema the engine's validator refuses)."""
 
     def __init__(self, error_type: str, message: str) -> None:
         super().__init__(message)
