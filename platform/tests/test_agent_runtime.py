@@ -417,3 +417,21 @@ async def test_feedback_round_revises_the_answer(llm_server: LLMServer) -> None:
 def test_answer_schema_is_what_the_tests_assume() -> None:
     assert ANSWER_SCHEMA["required"] == ["answer", "line"]
     assert request_system({"messages": [{"role": "system", "content": "x"}]}) == "x"
+
+
+async def test_replies_without_a_tool_call(llm_server: LLMServer) -> None:
+    host = MemoryAgentHost()
+    spec = spec_for(host, "GetDateTool")
+    Script(
+        llm_server,
+        thought=[
+            text_reply("I think the answer is on line 5."),
+            text_reply('{"thought": "Done.", "final_answer": {"answer": "from text", "line": 5}}'),
+        ],
+    )
+    outcome = await run(spec, host, ai_for(llm_server))
+
+    assert outcome.status == "completed" and outcome.output == {"answer": "from text", "line": 5}
+    assert host.step_types()[4:] == ["thought", "observation", "thought", "final_answer"]
+    assert payloads(host, "thought")[0] == "I think the answer is on line 5."
+    assert "the reply called no tool" in payloads(host, "observation")[0]

@@ -41,6 +41,7 @@ MAX_TEXT_CHARS: Final = 2_000_000  # text kept of one resource
 MAX_CACHED_CHARS: Final = 8_000_000  # texts kept in memory for the run
 MAX_SCOPE: Final = 1_000  # resources a run considers
 MAX_CHUNKS: Final = 3_000  # chunks embedded per resource
+MAX_CACHED_CHUNKS: Final = 20_000  # chunk vectors kept in memory for the run
 CHUNK_SIZE: Final = 1000  # text_splitter defaults (pipelines.md 2.17)
 CHUNK_OVERLAP: Final = 200
 _ID_TOKEN: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -199,7 +200,7 @@ class Resources:
         self._scope: dict[str, ResourceInfo] | None = None
         self.team_ids: set[str] = set()
         self._texts: OrderedDict[str, ResourceText] = OrderedDict()
-        self._vectors: dict[str, tuple[list[Chunk], npt.NDArray[np.float32]]] = {}
+        self._vectors: OrderedDict[str, tuple[list[Chunk], npt.NDArray[np.float32]]] = OrderedDict()
         self._lock = asyncio.Lock()
 
     async def scope(self) -> list[ResourceInfo]:
@@ -286,11 +287,16 @@ class Resources:
         """The resource's chunks and one normalised embedding row per chunk (cached)."""
         cached = self._vectors.get(resource_id)
         if cached is not None:
+            self._vectors.move_to_end(resource_id)
             return cached
         loaded = await self.text(resource_id)
         chunks = loaded.chunks()
         vectors = await self.embed([chunk.text for chunk in chunks])
         self._vectors[resource_id] = (chunks, vectors)
+        while len(self._vectors) > 1 and (
+            sum(len(kept) for kept, _ in self._vectors.values()) > MAX_CACHED_CHUNKS
+        ):
+            self._vectors.popitem(last=False)
         return chunks, vectors
 
     async def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:

@@ -20,9 +20,9 @@ from ..ai.types import AIError, Message
 from ..engine.jsonschemas import describe_problems, schema_problems, validator_for
 from ..engine.patterns import PatternError, compile_pattern
 from .errors import ToolError
-from .host import AgentHost
+from .host import AgentHost, ResourceInfo
 from .llm import AgentLLM
-from .resources import Resources, ResourceText
+from .resources import Chunk, Resources, ResourceText
 
 OBSERVATION_CHARS: Final = 4000  # an observation longer than this is cut
 LINE_CHARS: Final = 400  # characters shown of one line
@@ -319,7 +319,7 @@ class ResourceSectionTool(AgentTool):
 # -- semantic tools -------------------------------------------------------------------------
 
 
-def _passage(name: str, resource_id: str, chunk: Any, score: float, chars: int = 600) -> str:
+def _passage(name: str, resource_id: str, chunk: Chunk, score: float, chars: int = 600) -> str:
     where = f"lines {chunk.first_line}-{chunk.last_line}"
     if chunk.page is not None:
         where += f", page {chunk.page}"
@@ -355,7 +355,8 @@ class ResourceSearchTool(AgentTool):
         else:
             infos = (await kit.resources.scope())[:MAX_SEARCH_RESOURCES]
         query = (await kit.resources.embed([args["query"]]))[0]
-        scored: list[tuple[float, int, str]] = []
+        scored: list[tuple[float, int, int]] = []  # (score, chunk, position in `found`)
+        found: list[tuple[ResourceInfo, list[Chunk]]] = []
         skipped: list[str] = []
         for info in infos:
             try:
@@ -363,17 +364,15 @@ class ResourceSearchTool(AgentTool):
             except ToolError as exc:
                 skipped.append(str(exc))
                 continue
-            if not chunks:
-                continue
-            for index, score in enumerate(vectors @ query):
-                scored.append((float(score), index, info.resource_id))
+            found.append((info, chunks))
+            for index, score in enumerate(vectors @ query if chunks else ()):
+                scored.append((float(score), index, len(found) - 1))
         top_k = int(args.get("top_k", 5))
         best = sorted(scored, key=lambda item: -item[0])[:top_k]
         lines = []
-        for score, index, resource_id in best:
-            chunks, _ = await kit.resources.chunk_vectors(resource_id)
-            info = await kit.resources.info(resource_id)
-            lines.append(_passage(info.name, resource_id, chunks[index], score))
+        for score, index, position in best:
+            info, chunks = found[position]
+            lines.append(_passage(info.name, info.resource_id, chunks[index], score))
         lines.extend(f"(skipped: {reason})" for reason in skipped)
         return "\n".join(lines) or "No passages."
 
