@@ -324,3 +324,23 @@ def test_normalised_text_locates_spans_of_the_original() -> None:
     assert doc.locate("mployee shall fol") is not None  # inside words too
     assert doc.locate("Employee must follow") is None
     assert doc.locate("   ") is None
+
+
+async def test_chunks_are_bounded_by_the_embedding_budget(llm_server: LLMServer) -> None:
+    from moderately.engine import Budgets
+
+    ctx = InMemoryContext()
+    text = "\n\n".join(f"Paragraph {n} of the agreement." for n in range(50))
+    contract = ctx.add_file(text.encode(), file_name="c.txt", mime_type="text/plain")
+    doc = feeding(
+        agent(chunk_size=40, chunk_overlap=0),
+        {"file_id": contract.file_id, "dataset_id": [{"clause_number": "1"}]},
+        ("results",),
+    )
+    result = await run_pipeline(
+        doc, {}, ctx, ai=ai_for(llm_server), budgets=Budgets(embedding_max_texts=10)
+    )
+    assert result.status == "failed"
+    assert result.error_type == "resource_limit"
+    assert "MODERATELY_JOB_EMBEDDING_MAX_TEXTS" in (result.error or "")
+    assert llm_server.requests == []

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ...ai.similarity import Vectors, embed_texts
 from ...ai.types import AIError, Message, ModelChoice
 from ..bounded import for_each_bounded
-from ..budgets import format_bytes
+from ..budgets import Budgets, format_bytes
 from ..context import BlockContext, DatasetRows
 from ..errors import BlockError
 from ..ports import Port
@@ -236,15 +236,18 @@ async def read_document(ctx: BlockContext, ref: Any) -> Document:
     return Document(text, index)
 
 
-def chunk_document(document: Document, config: ClauseExtractionConfig, limit: int) -> list[Chunk]:
+def chunk_document(
+    document: Document, config: ClauseExtractionConfig, budgets: Budgets
+) -> list[Chunk]:
+    """text_splitter's chunks of the whole text, at most `embedding_max_texts` of them."""
     splitter = Splitter(config.chunk_size, config.chunk_overlap, list(DEFAULT_SEPARATORS))
     chunks: list[Chunk] = []
     for start, end in splitter.iter_spans(document.text):
-        if len(chunks) >= limit:
-            raise BlockError(
-                "resource_limit",
-                f"the document makes more than {limit:,} chunks (the embedding text budget, "
-                "MODERATELY_JOB_EMBEDDING_MAX_TEXTS); raise chunk_size",
+        if len(chunks) >= budgets.embedding_max_texts:
+            raise budgets.exceeded(
+                "embedding_max_texts",
+                f"the document makes more than {len(chunks):,} chunks of {config.chunk_size:,} "
+                "characters",
             )
         chunks.append(
             Chunk(
@@ -304,7 +307,7 @@ class ClauseExtractionAgent(BlockType[ClauseExtractionConfig]):
         await ctx.set_phase("reading")
         document = await read_document(ctx, inputs["file_id"])
         await ctx.set_phase("chunking")
-        document.chunks = chunk_document(document, config, ctx.budgets.embedding_max_texts)
+        document.chunks = chunk_document(document, config, ctx.budgets)
 
         await ctx.set_phase("retrieving")
         try:
