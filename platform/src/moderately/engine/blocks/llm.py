@@ -122,34 +122,28 @@ def dataset_refs(value: Any) -> list[Any]:
     return refs
 
 
-class ContextBudget:
-    """Characters of dataset context left for one call."""
-
-    def __init__(self, limit: int = DATASET_CONTEXT_CHARS) -> None:
-        self.limit = limit
-        self.left = limit
-
-
-async def dataset_sections(ctx: BlockContext, value: Any, budget: ContextBudget) -> list[str]:
-    """One `Dataset <name>` section per dataset, as CSV, within the budget; the dataset that
-    reaches it is cut with a note, later ones are only named."""
+async def dataset_sections(
+    ctx: BlockContext, value: Any, limit: int = DATASET_CONTEXT_CHARS
+) -> list[str]:
+    """One `Dataset <name>` section per dataset, as CSV, all within `limit` characters; the
+    dataset that reaches it is cut with a note, later ones are not loaded."""
     sections: list[str] = []
     refs = dataset_refs(value)
+    left = limit
     for position, ref in enumerate(refs):
-        if budget.left <= 0:
-            skipped = len(refs) - position
+        if left <= 0:
             sections.append(
-                f"[{skipped} more dataset(s) not included: the dataset context is limited to "
-                f"{budget.limit:,} characters]"
+                f"[{len(refs) - position} more dataset(s) not included: the dataset context is "
+                f"limited to {limit:,} characters]"
             )
             break
         loaded = await ctx.load_rows(ref, port="datasets")
         title = loaded.name or loaded.dataset_id or f"rows {position + 1}"
-        text, shown = csv_within(loaded, budget.left)
-        budget.left = 0 if shown < len(loaded.rows) else budget.left - len(text) - 1
+        text, shown = csv_within(loaded, left)
+        left = 0 if shown < len(loaded.rows) else left - len(text) - 1
         section = f"Dataset {title} ({len(loaded.rows)} rows, CSV):\n{text}"
         if shown < len(loaded.rows):
-            section += "\n" + truncation_note(shown, len(loaded.rows), budget.limit)
+            section += "\n" + truncation_note(shown, len(loaded.rows), limit)
         sections.append(section)
     return sections
 
@@ -243,7 +237,7 @@ class Llm(BlockType[LlmConfig]):
         system_parts = [to_text(inputs["system"])] if inputs.get("system") is not None else []
         system_parts.extend(content for role, content in pairs if role == "system")
         if "datasets" in inputs:
-            system_parts.extend(await dataset_sections(ctx, inputs["datasets"], ContextBudget()))
+            system_parts.extend(await dataset_sections(ctx, inputs["datasets"]))
         if "context" in inputs:
             system_parts.append(f"Context (JSON):\n{compact_json(inputs['context'])}")
         messages = [
