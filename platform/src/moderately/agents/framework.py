@@ -384,7 +384,7 @@ class AgentLoop(ToolCallingAgent):
             return
         calls = [call for call in step.tool_calls or [] if call.name != FINAL_ANSWER]
         if calls:
-            code = "\n".join(render_call(call.name, call.arguments) for call in calls)
+            code = truncate("\n".join(render_call(c.name, c.arguments) for c in calls))
             session.record(make_step("code", code, started=session.last_reply_at))
         parts = [step.observations or ""]
         if step.error is not None:
