@@ -19,6 +19,7 @@ from moderately.ai import AIError, AIServices, ai_services
 from moderately.ai.embeddings import BUNDLED_DIR, BUNDLED_MODEL, LocalEmbeddingModels
 from moderately.ai.similarity import cosine_top_k, item_text, unit_rows
 from moderately.config import Settings
+from moderately.engine import configuration_json_schema
 from moderately.engine.budgets import Budgets
 from moderately.engine.progress import ExecutionProgress
 from moderately.engine.testing import InMemoryContext
@@ -289,6 +290,17 @@ async def test_semantic_filter_config_bounds(config: dict[str, Any], field: str)
     result = await run_block_doc("semantic_filter", config, {"items": ["a"], "query": "q"}, ())
     assert result.status == "failed" and result.error_type == "invalid_pipeline_configuration"
     assert field in (result.error or "")
+
+
+def test_the_configuration_schema_lists_both_blocks() -> None:
+    definitions = configuration_json_schema()["definitions"]
+    embeddings = definitions["config:embeddings"]["properties"]
+    assert embeddings["model"]["default"] == "sentence-transformers/static-retrieval-mrl-en-v1"
+    assert (embeddings["batch_size"]["minimum"], embeddings["batch_size"]["maximum"]) == (1, 1000)
+    search = definitions["config:semantic_filter"]["properties"]
+    assert search["top_k"]["default"] == 10 and search["top_k"]["maximum"] == 1000
+    assert search["similarity_threshold"]["maximum"] == 1
+    assert search["filter_strategy"]["const"] == "cosine_similarity_top_k"
 
 
 # -- models ---------------------------------------------------------------------------------
