@@ -152,7 +152,8 @@ class Settings(BaseSettings):
     llm_tiers: str | None = None
     # The provider used where a configuration names none (agents' llmConfig: {}, the
     # clause_extraction_agent's and legal_variance_determination's defaults). Unset: the first
-    # configured provider, in the order of the settings above.
+    # configured provider in the order of ai/types.py PROVIDERS (openai, anthropic, cohere, groq,
+    # cerebras, google, vertexai).
     default_llm_provider: str | None = None
     llm_timeout_seconds: float = Field(default=120.0, gt=0)  # one provider call
     llm_max_attempts: int = Field(default=3, ge=1, le=10)  # transport errors, 429 and 5xx
