@@ -80,24 +80,17 @@ def requested_schema(request: Any) -> Optional[Dict[str, Any]]:
 
 
 def asks_for(request: Any, *properties: str) -> bool:
-    """Whether the request's output schema (or its wrapped value) has these properties."""
+    """Whether the request asks for an object with these properties (structured output)."""
     schema = requested_schema(request) or {}
-    names = set(schema.get("properties") or {})
-    inner = (schema.get("properties") or {}).get("value")
-    if isinstance(inner, dict):
-        names |= set(inner.get("properties") or {})
-        items = inner.get("items")
-        if isinstance(items, dict):
-            names |= set(items.get("properties") or {})
-    return set(properties) <= names
+    return set(properties) <= set(schema.get("properties") or {})
 
 
 CLAUSE_NUMBER = re.compile(r"^Clause number: *(\S+)", re.MULTILINE)
 
 
 def clause_asked(request: Any) -> str:
-    """The clause number an AI block's request is about: both example blocks open their prompt
-    with a ``Clause number: <n>`` line."""
+    """The clause number an AI block's request is about: the prompts of both example blocks
+    carry a ``Clause number: <n>`` line."""
     found = CLAUSE_NUMBER.search(full_text(request))
     assert found, f"no clause number in: {full_text(request)[:300]}"
     return found.group(1)
@@ -129,7 +122,7 @@ class Call(NamedTuple):
     body: Dict[str, Any]
 
 
-def _replies() -> Any:
+def replies() -> Any:
     """The loopback server's reply builders (platform/tests/llm_server.py, on sys.path through
     conftest), imported when a responder first answers."""
     import llm_server
@@ -149,8 +142,8 @@ class Responder:
         call = Call(protocol, body)
         value = self.answer(call)
         if value is None:
-            return _replies().default_reply(protocol, body)
-        return _replies().json_reply(value)
+            return replies().default_reply(protocol, body)
+        return replies().json_reply(value)
 
     def keep(self, key: str, value: Any) -> Any:
         with self._lock:

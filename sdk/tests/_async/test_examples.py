@@ -39,6 +39,7 @@ from ..example_llm import (
     clause_named,
     full_text,
     read_csv,
+    replies,
     squeeze,
     system_text,
     turns,
@@ -597,7 +598,6 @@ CHAT_TURNS = [
 
 async def test_example_06_dataset_chat(fresh: Any, llm: Any) -> None:
     tiers = pytest.importorskip("moderately.ai.tiers", reason="platform package missing")
-    replies = pytest.importorskip("llm_server", reason="platform tests missing")
     context_rows = read_csv(CHAT / "context.csv")
     async with connect(fresh) as client:
         context = await create_dataset_from_csv(
@@ -609,7 +609,7 @@ async def test_example_06_dataset_chat(fresh: Any, llm: Any) -> None:
         try:
             history: List[Dict[str, str]] = []
             for question, answer in CHAT_TURNS:
-                llm.script(replies.text_reply(answer))
+                llm.script(replies().text_reply(answer))
                 history.append({"role": "user", "content": question})
                 execution = await version.execute(
                     pipeline_input={

@@ -40,6 +40,7 @@ from ..example_llm import (
     clause_named,
     full_text,
     read_csv,
+    replies,
     squeeze,
     system_text,
     turns,
@@ -592,7 +593,6 @@ CHAT_TURNS = [
 
 def test_example_06_dataset_chat(fresh: Any, llm: Any) -> None:
     tiers = pytest.importorskip("moderately.ai.tiers", reason="platform package missing")
-    replies = pytest.importorskip("llm_server", reason="platform tests missing")
     context_rows = read_csv(CHAT / "context.csv")
     with connect(fresh) as client:
         context = create_dataset_from_csv(
@@ -604,7 +604,7 @@ def test_example_06_dataset_chat(fresh: Any, llm: Any) -> None:
         try:
             history: List[Dict[str, str]] = []
             for question, answer in CHAT_TURNS:
-                llm.script(replies.text_reply(answer))
+                llm.script(replies().text_reply(answer))
                 history.append({"role": "user", "content": question})
                 execution = version.execute(
                     pipeline_input={
