@@ -1,0 +1,363 @@
+"""Agent step overhead: what a step costs besides the provider's own latency (issue 9).
+
+An agent takes N actions (a `GetDateTool` call each), then answers with `final_answer`; its
+planning (a fact call and a plan call) comes every `--planning-interval` actions. The provider is
+the tests' loopback server (platform/tests/llm_server.py, OpenAI protocol) in this process: it
+answers at once, so nearly all of a run's time is ours or the client's.
+
+* Reference: every request the run sent, sent again with the raw `openai` client
+  (`chat.completions.create(**request)`, same replies: the tool calls, then the final answer),
+  right after the run, in the same process. Its total is what the provider calls cost the run;
+  its mean is one raw call.
+* In process: `run_agent` with the tests' in-memory host (platform/tests/agent_helpers.py).
+  Overhead per step = (run time - reference total) / steps, where a step is one turn of the
+  loop (the N tool calls and the final answer: N + 1).
+* Through the server: `moderately serve --workers 1` as a subprocess (SQLite, local store), its
+  job processes pointed at the loopback provider (`MODERATELY_OPENAI_BASE_URL` ...); the execution
+  is created over HTTP and polled every 20 ms until `completed`. The span is cut by the server's
+  own timestamps: queued (createdAt -> startedAt), job start (startedAt -> the first step: loading
+  the execution, importing the runtime and the AI layer, the host), the loop (first step -> last
+  step; every step writes a memory-state version), finish (last step -> completedAt) and what the
+  client's polling added. The loop's overhead per step is computed as in process, from the
+  requests the job sent.
+
+Both ratios are the overhead per step over one raw call to the same loopback provider; a real
+provider call takes hundreds of milliseconds to seconds, so read them as an upper bound.
+
+    python benchmarks/agent_steps.py [--actions 5,20,50] [--repeats 5] [--skip-server]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "platform" / "tests"))
+
+from adversarial_helpers import ServerProcess, ok  # noqa: E402  (modules of the platform's tests)
+from agent_helpers import MemoryAgentHost, request_kind, spec_for  # noqa: E402
+from agents_helpers import version_body  # noqa: E402
+from llm_server import LLMServer, Reply, llm_env, llm_settings, text_reply, tool_reply  # noqa: E402
+from moderately.agents.runtime import run_agent  # noqa: E402
+from moderately.ai import ai_services  # noqa: E402
+from moderately.config import Settings  # noqa: E402
+
+OUTPUT_SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"type": "string"}},
+    "required": ["answer"],
+}
+QUESTION = {"question": "What is the date?"}
+RUN_LIMIT = 300.0  # seconds: a hang guard, never a measured figure
+POLL_SECONDS = 0.02
+# ServerRun's phases in the order of the server table (the loop goes between start and finish)
+PHASES = ("total", "queued", "job_start", "finish", "polling")
+
+
+class Steps:
+    """The provider's side of one run: `actions` GetDateTool calls, then the final answer;
+    plain text for the fact and plan calls. Sent again in the same order, it answers alike."""
+
+    def __init__(self, actions: int) -> None:
+        self.actions = actions
+        self.thoughts = 0
+
+    def __call__(self, protocol: str, body: dict[str, Any]) -> Reply:
+        kind = request_kind(body)
+        if kind != "thought":
+            return text_reply(f"{kind} text")
+        self.thoughts += 1
+        if self.thoughts > self.actions:
+            return tool_reply(("final_answer", {"answer": {"answer": "done"}}), text="Done.")
+        return tool_reply(("GetDateTool", {}), text="Checking the date.")
+
+
+def loopback_provider() -> LLMServer:
+    server = LLMServer()
+    # The handler writes the headers and the body in two sends; with Nagle's algorithm on, the
+    # second waits for the client's delayed ACK, ~40 ms a call on Linux, which would swamp both
+    # sides of the comparison. (StreamRequestHandler's own switch.)
+    server._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
+    return server
+
+
+def start_run(provider: LLMServer, actions: int) -> None:
+    provider.reset()
+    provider.handler = Steps(actions)
+
+
+def replay(provider: LLMServer, actions: int, requests: list[dict[str, Any]]) -> float:
+    """Seconds the raw openai client takes for `requests`, answered as in the run."""
+    start_run(provider, actions)
+    client = openai.OpenAI(base_url=provider.openai_base_url, api_key="test", max_retries=0)
+    with client:
+        client.chat.completions.create(**requests[0])  # the connection, as the run had it
+        start_run(provider, actions)
+        started = time.perf_counter()
+        for request in requests:
+            client.chat.completions.create(**request)
+        return time.perf_counter() - started
+
+
+def recorded(provider: LLMServer) -> list[dict[str, Any]]:
+    return [request.body for request in provider.requests]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One run and its reference."""
+
+    seconds: float  # the run (in process) or its loop (through the server)
+    reference: float  # the same requests through the raw client
+    calls: int
+    versions: int  # memory-state versions written
+    kinds: str  # provider calls by kind
+
+    def overhead_per_step(self, steps: int) -> float:
+        return (self.seconds - self.reference) / steps
+
+
+def call_kinds(requests: list[dict[str, Any]]) -> str:
+    counts = Counter(request_kind(body) for body in requests)
+    return ", ".join(f"{count} {kind}" for kind, count in sorted(counts.items()))
+
+
+# -- in process ------------------------------------------------------------------------------
+
+
+async def one_in_process(provider: LLMServer, actions: int, interval: int) -> Measured:
+    start_run(provider, actions)
+    host = MemoryAgentHost()
+    spec = spec_for(
+        host,
+        "GetDateTool",
+        output_schema=OUTPUT_SCHEMA,
+        agent_input=QUESTION,
+        max_actions=actions + 1,
+        planning_interval=interval,
+        timeout_seconds=RUN_LIMIT,
+    )
+    ai = ai_services(Settings(**llm_settings(provider), llm_retry_base_seconds=0.0))
+    started = time.perf_counter()
+    outcome = await asyncio.wait_for(run_agent(spec, host, ai), RUN_LIMIT)
+    seconds = time.perf_counter() - started
+    if outcome.status != "completed" or host.states[-1]["action_count"] != actions:
+        raise SystemExit(f"the in-process run did not end as scripted: {outcome}")
+    requests = recorded(provider)
+    reference = replay(provider, actions, requests)
+    return Measured(seconds, reference, len(requests), len(host.states), call_kinds(requests))
+
+
+def in_process(provider: LLMServer, actions: int, interval: int, repeats: int) -> list[Measured]:
+    async def runs() -> list[Measured]:
+        await one_in_process(provider, actions, interval)  # warm-up: imports, first connection
+        return [await one_in_process(provider, actions, interval) for _ in range(repeats)]
+
+    return asyncio.run(runs())
+
+
+# -- through the server ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerRun:
+    measured: Measured  # seconds: the loop, first step start to last step end
+    total: float  # create request sent -> completed seen by the client
+    queued: float  # createdAt -> startedAt
+    job_start: float  # startedAt -> the first step
+    finish: float  # the last step's end -> completedAt
+    polling: float  # completedAt -> the client saw it (incl. that GET)
+
+
+def stamp(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def one_through_server(
+    client: httpx.Client, provider: LLMServer, agent_id: str, actions: int
+) -> ServerRun:
+    start_run(provider, actions)
+    sent = time.time()
+    created = ok(
+        client.post("/agent-executions", json={"agent_id": agent_id, "input_data": QUESTION}), 201
+    )
+    path = f"/agent-executions/{created['agentExecutionId']}"
+    deadline = time.monotonic() + RUN_LIMIT
+    while True:
+        record = ok(client.get(path))
+        if record["status"] not in ("pending", "running"):
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the execution did not finish in {RUN_LIMIT:g} s: {record}")
+        time.sleep(POLL_SECONDS)
+    seen = time.time()
+    if record["status"] != "completed":
+        raise SystemExit(f"the execution ended {record['status']}: {record}")
+    tail = ok(client.get(f"{path}/live-tail"))
+    steps = tail["steps"]
+    requests = recorded(provider)
+    loop_start, loop_end = stamp(steps[0]["startedAt"]), stamp(steps[-1]["endedAt"])
+    reference = replay(provider, actions, requests)
+    measured = Measured(
+        loop_end - loop_start, reference, len(requests), tail["totalVersions"], call_kinds(requests)
+    )
+    return ServerRun(
+        measured=measured,
+        total=seen - sent,
+        queued=stamp(record["startedAt"]) - stamp(record["createdAt"]),
+        job_start=loop_start - stamp(record["startedAt"]),
+        finish=stamp(record["completedAt"]) - loop_end,
+        polling=seen - stamp(record["completedAt"]),
+    )
+
+
+def make_agent(client: httpx.Client, actions: int, interval: int) -> str:
+    agent_id = str(ok(client.post("/agents", json={"name": f"steps {actions}"}), 201)["agentId"])
+    body = version_body(
+        agent_id,
+        2,
+        isCurrent=True,
+        outputSchema=OUTPUT_SCHEMA,
+        toolConfig=[{"type": "GetDateTool"}],
+        executionConfig={
+            "max_actions": actions + 1,
+            "planning_interval": interval,
+            "feedback_rounds": 0,
+            "timeout_minutes": RUN_LIMIT / 60,
+        },
+    )
+    ok(client.post("/agent-configuration-versions", json=body), 201)
+    return agent_id
+
+
+def through_server(
+    provider: LLMServer, sizes: list[int], interval: int, repeats: int
+) -> dict[int, list[ServerRun]]:
+    with tempfile.TemporaryDirectory(prefix="moderately-agent-steps-") as tmp:
+        server = ServerProcess(Path(tmp) / "data", workers=1, env=llm_env(provider))
+        server.start()
+        try:
+            with server.admin().client(timeout=60) as client:
+                results: dict[int, list[ServerRun]] = {}
+                for actions in sizes:
+                    agent_id = make_agent(client, actions, interval)
+                    one_through_server(client, provider, agent_id, actions)  # warm-up
+                    results[actions] = [
+                        one_through_server(client, provider, agent_id, actions)
+                        for _ in range(repeats)
+                    ]
+                return results
+        finally:
+            server.stop()
+
+
+# -- report ----------------------------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f}"
+
+
+def table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
+    for line in [header, ["-" * width for width in widths], *rows]:
+        print(" | ".join(cell.rjust(width) for cell, width in zip(line, widths, strict=True)))
+
+
+def overhead_cells(runs: list[Measured], steps: int) -> list[str]:
+    """Overhead per step, one raw call, and their ratio (medians over the runs)."""
+    per_step = median([run.overhead_per_step(steps) for run in runs])
+    raw_call = median([run.reference / run.calls for run in runs])
+    return [ms(per_step), ms(raw_call), f"{per_step / raw_call:.2f}x"]
+
+
+def report_in_process(results: dict[int, list[Measured]]) -> None:
+    header = ["N", "steps", "provider calls", "versions", "run ms", "reference ms"]
+    header += ["overhead/step ms", "raw call ms", "overhead/raw call", "steps/s"]
+    rows = []
+    for actions, runs in results.items():
+        steps = actions + 1
+        run = median([r.seconds for r in runs])
+        reference = median([r.reference for r in runs])
+        counts = [str(actions), str(steps), str(runs[0].calls), str(runs[0].versions)]
+        rate = f"{steps / run:,.0f}"
+        rows.append([*counts, ms(run), ms(reference), *overhead_cells(runs, steps), rate])
+    table(header, rows)
+    for actions, runs in results.items():
+        print(f"  N={actions}: provider calls {runs[0].kinds}")
+
+
+def report_server(results: dict[int, list[ServerRun]], inproc: dict[int, list[Measured]]) -> None:
+    header = ["N", "create->seen ms", "queued", "job start", "loop", "finish", "polling"]
+    header += ["overhead/step ms", "raw call ms", "overhead/raw call", "per version vs in-proc"]
+    rows = []
+    for actions, runs in results.items():
+        steps = actions + 1
+        loops = [run.measured for run in runs]
+        versions = loops[0].versions
+        local = inproc.get(actions)
+        extra = "-"
+        if local:
+            added = median([m.overhead_per_step(steps) for m in loops]) - median(
+                [m.overhead_per_step(steps) for m in local]
+            )
+            extra = ms(added * steps / versions)
+        phases = [median([getattr(run, phase) for run in runs]) for phase in PHASES]
+        phases.insert(3, median([m.seconds for m in loops]))  # the loop, between start and finish
+        rows.append([str(actions), *map(ms, phases), *overhead_cells(loops, steps), extra])
+    table(header, rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--actions", default="5,20,50", help="tool-call actions per run (N)")
+    parser.add_argument("--planning-interval", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--skip-server", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(part) for part in args.actions.split(",") if part.strip()]
+    if not sizes or min(sizes) < 1 or max(sizes) > 99:
+        raise SystemExit("--actions: 1 to 99 each (max_actions is at most 100)")
+
+    provider = loopback_provider()
+    try:
+        inproc = {n: in_process(provider, n, args.planning_interval, args.repeats) for n in sizes}
+        served = {}
+        if not args.skip_server:
+            served = through_server(provider, sizes, args.planning_interval, args.repeats)
+    finally:
+        provider.close()
+
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(
+        f"\nN GetDateTool actions then final_answer, planning every {args.planning_interval}; "
+        f"median of {args.repeats}; {os.cpu_count()} cores, load average {load}"
+    )
+    print("\nIn process (run_agent, in-memory host):")
+    report_in_process(inproc)
+    if served:
+        print("\nThrough moderately serve --workers 1 (SQLite), ms:")
+        report_server(served, inproc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
