@@ -1,12 +1,11 @@
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AfterValidator
+from pydantic import BeforeValidator, Field
 
 from moderately.api.deps import MultiValue, PrincipalDep, SessionDep, SettingsDep, TeamIdsQuery
 from moderately.api.errors import error_responses
 from moderately.api.json_bounds import BoundedJSONRoute
-from moderately.errors import Invalid
 from moderately.schemas.agents import AgentVersionCreate, AgentVersionPublic, AgentVersionUpdate
 from moderately.services import agent_configurations as configurations
 from moderately.services.paging import split_values
@@ -21,22 +20,11 @@ VersionId = Annotated[str, Path(alias="agentConfigurationVersionId")]
 MAX_VERSION_NUMBER = 2**31 - 1
 
 
-def _version_numbers(values: list[str] | None) -> list[int]:
-    numbers = []
-    for value in split_values(values):
-        if not value.isdigit() or not 1 <= int(value) <= MAX_VERSION_NUMBER:
-            raise ValueError(f"versionNumbers must be positive integers, not {value[:20]!r}")
-        numbers.append(int(value))
-    return numbers
-
-
-def _flag(value: str | None) -> bool | None:
-    if value is None or value == "":
-        return None
-    lowered = value.lower()
-    if lowered not in ("true", "false"):
-        raise Invalid("isCurrent must be true or false", field="isCurrent", value=value[:20])
-    return lowered == "true"
+# Repeated keys, comma lists or both (api.md 1.5), each a version number.
+VersionNumbers = Annotated[
+    list[Annotated[int, Field(ge=1, le=MAX_VERSION_NUMBER)]] | None,
+    BeforeValidator(split_values),
+]
 
 
 @router.post(
@@ -69,10 +57,8 @@ async def list_agent_configuration_versions(
     team_ids: TeamIdsQuery = None,
     agent_ids: Annotated[MultiValue, Query(alias="agentIds")] = None,
     version_ids: Annotated[MultiValue, Query(alias="agentConfigurationVersionIds")] = None,
-    version_numbers: Annotated[
-        list[str] | None, AfterValidator(_version_numbers), Query(alias="versionNumbers")
-    ] = None,
-    is_current: Annotated[str | None, Query(alias="isCurrent", description="true or false")] = None,
+    version_numbers: Annotated[VersionNumbers, Query(alias="versionNumbers")] = None,
+    is_current: Annotated[Literal["true", "false"] | None, Query(alias="isCurrent")] = None,
 ) -> Any:
     """A plain array (not paginated), ordered by agent and version number."""
     return await configurations.list_versions(
@@ -81,8 +67,8 @@ async def list_agent_configuration_versions(
         team_ids=team_ids or (),
         agent_ids=agent_ids or (),
         version_ids=version_ids or (),
-        version_numbers=version_numbers or (),  # type: ignore[arg-type]
-        is_current=_flag(is_current),
+        version_numbers=version_numbers or (),
+        is_current=None if is_current is None else is_current == "true",
     )
 
 

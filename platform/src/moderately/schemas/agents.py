@@ -15,7 +15,14 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from moderately.agents.host import TOOL_NAMES
 from moderately.ai.types import PROVIDERS, TIERS
-from moderately.schemas.base import NO_NUL, IdRef, RequestModel, ResponseModel, Timestamp
+from moderately.schemas.base import (
+    NO_NUL,
+    IdRef,
+    RequestModel,
+    ResponseModel,
+    Timestamp,
+    document_snake_aliases,
+)
 from moderately.schemas.pipelines import ExecutionStatus
 
 # Instructions and prompts are long prose; bounded so a version stays a reasonable row.
@@ -157,9 +164,21 @@ class AgentExecutionPublic(ResponseModel):
     paused_at: Timestamp | None
 
 
+def _version_or_agent(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    document_snake_aliases(schema, model)
+    schema["anyOf"] = [
+        {"required": ["agentConfigurationVersionId"]},
+        {"required": ["agentId"]},
+        {"required": ["agent_id"]},
+    ]
+
+
 class AgentExecutionCreate(RequestModel):
     """The spec's body, or 0.2.7's `{agent_id, input_data}` (pipelines.md 5.2): the agent's
-    current configuration version, input `{}` by default, summary `Execution of <name>`."""
+    current configuration version, input `{}` by default, summary `Execution of <name>`.
+    One of agentConfigurationVersionId and agentId is required."""
+
+    model_config = ConfigDict(json_schema_extra=_version_or_agent)
 
     agent_configuration_version_id: IdRef | None = None
     agent_id: IdRef | None = Field(
