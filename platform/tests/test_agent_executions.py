@@ -870,3 +870,29 @@ async def test_running_execution_of_a_dead_worker_fails_worker_lost(tmp_path: Pa
     assert finished["agentOutputSummary"].startswith("Failed: worker_lost: ")
     assert tail["steps"][-1]["stepType"] == "system"
     assert tail["steps"][-1]["system"].startswith("worker_lost: ")
+
+
+async def test_deleting_the_agent_removes_its_versions_and_executions(
+    carol: Account, db: Database, storage: Storage, tmp_path: Path
+) -> None:
+    agent_id, version_id = await make_version(carol, "doomed")
+    record = await start(carol, version_id)
+    execution_id = record["agentExecutionId"]
+    await claim(db, execution_id)
+    await host_for(db, storage, carol, record, tmp_path).record({"steps": [step("task", "t")]})
+    assert (await carol.client.delete(f"/agents/{agent_id}")).status_code == 200
+    assert_error(await carol.client.get(f"{EXECUTIONS}/{execution_id}"), 404)
+    assert_error(await carol.client.get(f"/agent-configuration-versions/{version_id}"), 404)
+    listed = await carol.client.get("/agent-configuration-versions", params={"agentIds": agent_id})
+    assert listed.json() == []
+    async with db.session(write=False) as session:
+        states = await session.scalar(
+            select(func.count()).where(AgentExecutionMemoryState.agent_execution_id == execution_id)
+        )
+    assert states == 0
+    # The run's job finds its execution gone: it writes nothing and stops.
+    signals = RunSignals()
+    await host_for(db, storage, carol, record, tmp_path, signals).record({"steps": []})
+    assert signals.cancel
+    await finish(db, execution_id, OWNER, AgentOutcome("completed", output={"answer": "x"}))
+    assert_error(await carol.client.get(f"{EXECUTIONS}/{execution_id}"), 404)
