@@ -249,13 +249,17 @@ async def test_wait_for_completion_returns_the_completed_execution(admin: Any, l
         assert (await client.agent_executions.list(agent_id=agent_id, status="failed")).data == []
 
 
-async def test_wait_for_completion_raises_when_the_run_fails(admin: Any, llm: Any) -> None:
+async def test_wait_returns_a_failed_run_or_raises_on_request(admin: Any, llm: Any) -> None:
     fail_every_call(llm)
     async with connect(admin) as client:
         agent_id, _ = await new_agent(client)
         started = await client.agent_executions.create(agent_id=agent_id, input_data=QUESTION)
+        # As the seed and 0.2.7: the finished execution comes back, whatever its status.
+        finished = await client.agent_executions.wait_for_completion(started.execution_id, **FAST)
+        assert (finished.status, finished.is_terminal) == ("failed", True)
+        assert finished.agent_output_summary.startswith("Failed")
         with pytest.raises(AgentExecutionFailedError) as failed:
-            await client.agent_executions.wait_for_completion(started.execution_id, **FAST)
+            await client.agent_executions.wait_for_success(started.execution_id, **FAST)
         error = failed.value
         assert isinstance(error, AgentExecutionError)
         assert (error.status, error.execution_id) == ("failed", started.execution_id)
@@ -279,8 +283,10 @@ async def test_cancel_stops_the_run_and_a_finished_one_conflicts(admin: Any, llm
 
         cancelled = await client.agent_executions.cancel(started.execution_id)
         assert (cancelled.status, bool(cancelled.cancelled_at)) == ("cancelled", True)
+        finished = await client.agent_executions.wait_for_completion(started.execution_id, **FAST)
+        assert finished.status == "cancelled"
         with pytest.raises(AgentExecutionCancelledError) as raised:
-            await client.agent_executions.wait_for_completion(started.execution_id, **FAST)
+            await client.agent_executions.wait_for_success(started.execution_id, **FAST)
         assert raised.value.execution.status == "cancelled"
         with pytest.raises(ConflictError):
             await client.agent_executions.cancel(started.execution_id)

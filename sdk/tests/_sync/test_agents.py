@@ -246,13 +246,17 @@ def test_wait_for_completion_returns_the_completed_execution(admin: Any, llm: An
         assert (client.agent_executions.list(agent_id=agent_id, status="failed")).data == []
 
 
-def test_wait_for_completion_raises_when_the_run_fails(admin: Any, llm: Any) -> None:
+def test_wait_returns_a_failed_run_or_raises_on_request(admin: Any, llm: Any) -> None:
     fail_every_call(llm)
     with connect(admin) as client:
         agent_id, _ = new_agent(client)
         started = client.agent_executions.create(agent_id=agent_id, input_data=QUESTION)
+        # As the seed and 0.2.7: the finished execution comes back, whatever its status.
+        finished = client.agent_executions.wait_for_completion(started.execution_id, **FAST)
+        assert (finished.status, finished.is_terminal) == ("failed", True)
+        assert finished.agent_output_summary.startswith("Failed")
         with pytest.raises(AgentExecutionFailedError) as failed:
-            client.agent_executions.wait_for_completion(started.execution_id, **FAST)
+            client.agent_executions.wait_for_success(started.execution_id, **FAST)
         error = failed.value
         assert isinstance(error, AgentExecutionError)
         assert (error.status, error.execution_id) == ("failed", started.execution_id)
@@ -276,8 +280,10 @@ def test_cancel_stops_the_run_and_a_finished_one_conflicts(admin: Any, llm: Any)
 
         cancelled = client.agent_executions.cancel(started.execution_id)
         assert (cancelled.status, bool(cancelled.cancelled_at)) == ("cancelled", True)
+        finished = client.agent_executions.wait_for_completion(started.execution_id, **FAST)
+        assert finished.status == "cancelled"
         with pytest.raises(AgentExecutionCancelledError) as raised:
-            client.agent_executions.wait_for_completion(started.execution_id, **FAST)
+            client.agent_executions.wait_for_success(started.execution_id, **FAST)
         assert raised.value.execution.status == "cancelled"
         with pytest.raises(ConflictError):
             client.agent_executions.cancel(started.execution_id)

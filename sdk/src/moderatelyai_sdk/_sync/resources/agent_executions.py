@@ -161,7 +161,9 @@ class AgentExecutions(BaseResource):
         timeout: Optional[float] = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
     ) -> AgentExecution:
-        """Poll until the execution finishes; returns it, completed.
+        """Poll until the execution reaches a terminal state (completed, failed or cancelled)
+        and return it, as the reference documents it: look at ``status`` (or use
+        ``wait_for_success`` to have a failure raised).
 
         Polls quickly at first, then every ``poll_interval`` seconds.
 
@@ -171,9 +173,6 @@ class AgentExecutions(BaseResource):
             poll_interval: Longest pause between two polls, in seconds. Defaults to 2.
 
         Raises:
-            AgentExecutionFailedError: If it failed (``reason``; ``execution`` is the final
-                state).
-            AgentExecutionCancelledError: If it was cancelled.
             TimeoutError: If it has not finished after ``timeout`` seconds (it keeps running).
             NotFoundError: If the execution doesn't exist.
 
@@ -184,10 +183,33 @@ class AgentExecutions(BaseResource):
         while True:
             execution = self.retrieve(execution_id)
             if execution.is_terminal:
-                return check_finished(execution)
+                return execution
             where = f"Agent execution {execution_id} is still {execution.status}"
             _io_sync.sleep(next_poll_delay(attempt, poll_interval, timeout, started, where))
             attempt += 1
+
+    def wait_for_success(
+        self,
+        execution_id: str,
+        *,
+        timeout: Optional[float] = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+    ) -> AgentExecution:
+        """Like ``wait_for_completion``, but only a completed execution comes back.
+
+        Raises:
+            AgentExecutionFailedError: If it failed (``reason``; ``execution`` is the final
+                state).
+            AgentExecutionCancelledError: If it was cancelled.
+            TimeoutError: If it has not finished after ``timeout`` seconds (it keeps running).
+            NotFoundError: If the execution doesn't exist.
+
+        Wire: ``GET /agent-executions/{agentExecutionId}`` (repeated)
+        """
+        finished = self.wait_for_completion(
+            execution_id, timeout=timeout, poll_interval=poll_interval
+        )
+        return check_finished(finished)
 
     def live_tail(self, execution_id: str) -> AgentLiveTail:
         """One snapshot for a live view: the execution's status, its latest memory state, that
