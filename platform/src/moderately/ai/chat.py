@@ -16,10 +16,8 @@ from typing import Any
 
 from moderately.config import Settings
 
-from .anthropic_native import AnthropicNative
 from .calls import Adapter, Completion, RawReply, call_with_retries
 from .limits import CallSlots
-from .openai_compat import OpenAICompatible
 from .options import generation_options
 from .providers import configured, endpoint_for
 from .structured import OutputSchema, output_instructions, repair_messages
@@ -116,11 +114,16 @@ class ProviderChatModels:
         if adapter is None:
             endpoint = endpoint_for(self.settings, provider)
             timeout = self.settings.llm_timeout_seconds
-            adapter = (
-                AnthropicNative(endpoint, timeout=timeout)
-                if endpoint.protocol == "anthropic"
-                else OpenAICompatible(endpoint, timeout=timeout)
-            )
+            # Imported here: the provider clients take seconds to import, and a run whose only
+            # AI blocks embed text never needs them.
+            if endpoint.protocol == "anthropic":
+                from .anthropic_native import AnthropicNative
+
+                adapter = AnthropicNative(endpoint, timeout=timeout)
+            else:
+                from .openai_compat import OpenAICompatible
+
+                adapter = OpenAICompatible(endpoint, timeout=timeout)
             cached[provider] = adapter
         return adapter
 
