@@ -197,7 +197,15 @@ def json_size(value: Any, limit: int | None = None) -> int:
         elif kind is list or kind is tuple:
             count = len(item)
             total += 2 + count - (1 if count else 0)
-            extend(item)
+            if count and type(item[0]) is float:
+                # A vector (embeddings): measured in C. A list that only starts with a float
+                # raises TypeError at its first non-float and is walked like any other.
+                try:
+                    total += sum(map(len, map(float.__repr__, item)))
+                except TypeError:
+                    extend(item)
+            else:
+                extend(item)
         elif kind is int:
             total += _int_size(item)
         elif kind is float:
