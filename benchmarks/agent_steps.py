@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -64,6 +65,12 @@ OUTPUT_SCHEMA = {
 QUESTION = {"question": "What is the date?"}
 RUN_LIMIT = 300.0  # seconds: a hang guard, never a measured figure
 POLL_SECONDS = 0.02
+# The servers measured: as configured by default, and with the AI layer and the agent runtime
+# preloaded by the forkserver (job processes then start with them imported).
+SERVERS: dict[str, dict[str, str]] = {
+    "default": {},
+    "preloaded": {"MODERATELY_JOB_MODULES": "moderately.ai.chat,moderately.agents.runtime"},
+}
 # ServerRun's phases in the order of the server table (the loop goes between start and finish)
 PHASES = ("total", "queued", "job_start", "finish", "polling")
 
@@ -125,6 +132,7 @@ class Measured:
     reference: float  # the same requests through the raw client
     calls: int
     versions: int  # memory-state versions written
+    state_bytes: int  # their JSON, summed (every version holds every step so far); 0: not known
     kinds: str  # provider calls by kind
 
     def overhead_per_step(self, steps: int) -> float:
@@ -159,7 +167,10 @@ async def one_in_process(provider: LLMServer, actions: int, interval: int) -> Me
         raise SystemExit(f"the in-process run did not end as scripted: {outcome}")
     requests = recorded(provider)
     reference = replay(provider, actions, requests)
-    return Measured(seconds, reference, len(requests), len(host.states), call_kinds(requests))
+    written = sum(len(json.dumps(state)) for state in host.states)
+    return Measured(
+        seconds, reference, len(requests), len(host.states), written, call_kinds(requests)
+    )
 
 
 def in_process(provider: LLMServer, actions: int, interval: int, repeats: int) -> list[Measured]:
@@ -213,7 +224,12 @@ def one_through_server(
     loop_start, loop_end = stamp(steps[0]["startedAt"]), stamp(steps[-1]["endedAt"])
     reference = replay(provider, actions, requests)
     measured = Measured(
-        loop_end - loop_start, reference, len(requests), tail["totalVersions"], call_kinds(requests)
+        loop_end - loop_start,
+        reference,
+        len(requests),
+        tail["totalVersions"],
+        0,
+        call_kinds(requests),
     )
     return ServerRun(
         measured=measured,
@@ -245,10 +261,10 @@ def make_agent(client: httpx.Client, actions: int, interval: int) -> str:
 
 
 def through_server(
-    provider: LLMServer, sizes: list[int], interval: int, repeats: int
+    provider: LLMServer, sizes: list[int], interval: int, repeats: int, env: dict[str, str]
 ) -> dict[int, list[ServerRun]]:
     with tempfile.TemporaryDirectory(prefix="moderately-agent-steps-") as tmp:
-        server = ServerProcess(Path(tmp) / "data", workers=1, env=llm_env(provider))
+        server = ServerProcess(Path(tmp) / "data", workers=1, env={**llm_env(provider), **env})
         server.start()
         try:
             with server.admin().client(timeout=60) as client:
@@ -290,14 +306,16 @@ def overhead_cells(runs: list[Measured], steps: int) -> list[str]:
 
 
 def report_in_process(results: dict[int, list[Measured]]) -> None:
-    header = ["N", "steps", "provider calls", "versions", "run ms", "reference ms"]
+    header = ["N", "steps", "provider calls", "versions", "state KB", "run ms", "reference ms"]
     header += ["overhead/step ms", "raw call ms", "overhead/raw call", "steps/s"]
     rows = []
     for actions, runs in results.items():
         steps = actions + 1
         run = median([r.seconds for r in runs])
         reference = median([r.reference for r in runs])
-        counts = [str(actions), str(steps), str(runs[0].calls), str(runs[0].versions)]
+        first = runs[0]
+        counts = [str(actions), str(steps), str(first.calls), str(first.versions)]
+        counts.append(f"{first.state_bytes / 1024:,.0f}")
         rate = f"{steps / run:,.0f}"
         rows.append([*counts, ms(run), ms(reference), *overhead_cells(runs, steps), rate])
     table(header, rows)
@@ -305,9 +323,20 @@ def report_in_process(results: dict[int, list[Measured]]) -> None:
         print(f"  N={actions}: provider calls {runs[0].kinds}")
 
 
-def report_server(results: dict[int, list[ServerRun]], inproc: dict[int, list[Measured]]) -> None:
-    header = ["N", "create->seen ms", "queued", "job start", "loop", "finish", "polling"]
+def report_server(
+    served: dict[str, dict[int, list[ServerRun]]], inproc: dict[int, list[Measured]]
+) -> None:
+    header = ["server", "N", "create->seen ms", "queued", "job start", "loop", "finish", "polling"]
     header += ["overhead/step ms", "raw call ms", "overhead/raw call", "per version vs in-proc"]
+    rows = []
+    for variant, results in served.items():
+        rows += [[variant, *cells] for cells in server_rows(results, inproc)]
+    table(header, rows)
+
+
+def server_rows(
+    results: dict[int, list[ServerRun]], inproc: dict[int, list[Measured]]
+) -> list[list[str]]:
     rows = []
     for actions, runs in results.items():
         steps = actions + 1
@@ -323,7 +352,7 @@ def report_server(results: dict[int, list[ServerRun]], inproc: dict[int, list[Me
         phases = [median([getattr(run, phase) for run in runs]) for phase in PHASES]
         phases.insert(3, median([m.seconds for m in loops]))  # the loop, between start and finish
         rows.append([str(actions), *map(ms, phases), *overhead_cells(loops, steps), extra])
-    table(header, rows)
+    return rows
 
 
 def main() -> int:
@@ -341,8 +370,10 @@ def main() -> int:
     try:
         inproc = {n: in_process(provider, n, args.planning_interval, args.repeats) for n in sizes}
         served = {}
-        if not args.skip_server:
-            served = through_server(provider, sizes, args.planning_interval, args.repeats)
+        for variant, env in ({} if args.skip_server else SERVERS).items():
+            served[variant] = through_server(
+                provider, sizes, args.planning_interval, args.repeats, env
+            )
     finally:
         provider.close()
 
