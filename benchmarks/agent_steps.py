@@ -14,12 +14,15 @@ answers at once, so nearly all of a run's time is ours or the client's.
   loop (the N tool calls and the final answer: N + 1).
 * Through the server: `moderately serve --workers 1` as a subprocess (SQLite, local store), its
   job processes pointed at the loopback provider (`MODERATELY_OPENAI_BASE_URL` ...); the execution
-  is created over HTTP and polled every 20 ms until `completed`. The span is cut by the server's
-  own timestamps: queued (createdAt -> startedAt), job start (startedAt -> the first step: loading
-  the execution, importing the runtime and the AI layer, the host), the loop (first step -> last
-  step; every step writes a memory-state version), finish (last step -> completedAt) and what the
-  client's polling added. The loop's overhead per step is computed as in process, from the
-  requests the job sent.
+  is created over HTTP and polled every 20 ms from the moment the provider served the final
+  answer (GETs during the loop would take the API's CPU from the niced job process). The span is
+  cut by the server's own timestamps: queued (createdAt -> startedAt: the worker's claim, the
+  job's process), job start (startedAt -> the first step: loading the execution, importing the
+  runtime and the AI layer, the host), the loop (first step -> last step; every step writes a
+  memory-state version), finish (last step -> completedAt) and polling (completedAt -> seen). The
+  loop's overhead per step is computed as in process, from the requests the job sent. The server
+  runs twice: as configured by default, and with the modules a job imports after its fork
+  preloaded in the forkserver (`MODERATELY_JOB_MODULES`, see PRELOAD).
 
 Both ratios are the overhead per step over one raw call to the same loopback provider; a real
 provider call takes hundreds of milliseconds to seconds, so read them as an upper bound.
@@ -36,6 +39,7 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -65,11 +69,20 @@ OUTPUT_SCHEMA = {
 QUESTION = {"question": "What is the date?"}
 RUN_LIMIT = 300.0  # seconds: a hang guard, never a measured figure
 POLL_SECONDS = 0.02
-# The servers measured: as configured by default, and with the AI layer and the agent runtime
-# preloaded by the forkserver (job processes then start with them imported).
+# What a job process of an agent execution imports after the fork: the AI layer (the anthropic
+# and openai SDKs), the agent runtime (smolagents), and the worker's __main__ (moderately.cli,
+# which multiprocessing runs again in every child; it imports alembic through db.migrate).
+PRELOAD = (
+    "moderately.ai.chat",
+    "moderately.ai.openai_compat",
+    "moderately.agents.runtime",
+    "moderately.db.migrate",
+)
+# The servers measured: as configured by default, and with PRELOAD in the forkserver
+# (MODERATELY_JOB_MODULES), so job processes start with it imported.
 SERVERS: dict[str, dict[str, str]] = {
     "default": {},
-    "preloaded": {"MODERATELY_JOB_MODULES": "moderately.ai.chat,moderately.agents.runtime"},
+    "preloaded": {"MODERATELY_JOB_MODULES": ",".join(PRELOAD)},
 }
 # ServerRun's phases in the order of the server table (the loop goes between start and finish)
 PHASES = ("total", "queued", "job_start", "finish", "polling")
@@ -82,6 +95,7 @@ class Steps:
     def __init__(self, actions: int) -> None:
         self.actions = actions
         self.thoughts = 0
+        self.answered = threading.Event()  # the final answer was served
 
     def __call__(self, protocol: str, body: dict[str, Any]) -> Reply:
         kind = request_kind(body)
@@ -89,6 +103,7 @@ class Steps:
             return text_reply(f"{kind} text")
         self.thoughts += 1
         if self.thoughts > self.actions:
+            self.answered.set()
             return tool_reply(("final_answer", {"answer": {"answer": "done"}}), text="Done.")
         return tool_reply(("GetDateTool", {}), text="Checking the date.")
 
@@ -102,9 +117,11 @@ def loopback_provider() -> LLMServer:
     return server
 
 
-def start_run(provider: LLMServer, actions: int) -> None:
+def start_run(provider: LLMServer, actions: int) -> Steps:
     provider.reset()
-    provider.handler = Steps(actions)
+    steps = Steps(actions)
+    provider.handler = steps
+    return steps
 
 
 def replay(provider: LLMServer, actions: int, requests: list[dict[str, Any]]) -> float:
