@@ -167,9 +167,8 @@ class AgentExecutionPublic(ResponseModel):
 def _version_or_agent(schema: dict[str, Any], model: type[BaseModel]) -> None:
     document_snake_aliases(schema, model)
     schema["anyOf"] = [
-        {"required": ["agentConfigurationVersionId"]},
-        {"required": ["agentId"]},
-        {"required": ["agent_id"]},
+        {"required": [key], "properties": {key: {"type": "string"}}}
+        for key in ("agentConfigurationVersionId", "agentId", "agent_id")
     ]
 
 
