@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 DATA   ?= .data
 
-.PHONY: run test venv check lint format sync test-platform test-sdk bench clean
+.PHONY: run test venv check lint format sync docs test-platform test-sdk bench clean
 
 run: $(STAMP)
 	$(PY) scripts/run_demo.py --port $(PORT) --data-dir $(DATA)
@@ -39,6 +39,10 @@ lint: $(STAMP)
 # Regenerate the sync SDK (and its tests) from the async source.
 sync: $(STAMP)
 	$(PY) sdk/scripts/unasync.py
+
+# Regenerate the API and block reference in docs/reference/ from the code (a test fails when stale).
+docs: $(STAMP)
+	$(PY) scripts/gen_docs.py
 
 test-platform: $(STAMP)
 	cd platform && ../$(PY) -m pytest -q
