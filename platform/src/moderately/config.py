@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024**2
 GiB = 1024**3
-# Providers with MODERATELY_<NAME>_API_KEY / _BASE_URL settings (pipelines.md 2.11's enum).
+# Providers with MODERATELY_<NAME>_API_KEY / _BASE_URL settings (the llm block's enum).
 PROVIDER_SETTINGS = ("openai", "anthropic", "groq", "cerebras", "google", "vertexai", "cohere")
 # SigV4 presigned URLs live at most 7 days; the local store keeps the same bound.
 MAX_URL_TTL_SECONDS = 7 * 24 * 3600
@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    # Serve the API below a path prefix, e.g. "/api" (api.md 1.1). Empty: at the root.
+    # Serve the API below a path prefix, e.g. "/api". Empty: at the root.
     mount_prefix: str = ""
     # Address written to credentials.env; defaults to http://host:port.
     public_url: str | None = None
@@ -121,13 +121,13 @@ class Settings(BaseSettings):
     job_join_max_rows: int = Field(default=1_000_000, ge=1)
     job_embedding_max_texts: int = Field(default=100_000, ge=1)
 
-    # ---- pipeline executions (services/pipeline_runner.py; pipelines.md 3.9) ----
+    # ---- pipeline executions (services/pipeline_runner.py) ----
     # Outputs whose compact JSON is larger go gzip'd to the object store (GET .../output).
     pipeline_inline_output_bytes: int = Field(default=1024 * 1024, ge=0)
     pipeline_timeout_seconds: float = Field(default=3600.0, gt=0)
     pipeline_parallel_blocks: int = Field(default=4, ge=1, le=64)
 
-    # ---- AI: LLM providers and embedding models (moderately/ai; pipelines.md 2.11, 2.12) ----
+    # ---- AI: LLM providers and embedding models (moderately/ai; docs/operators.md) ----
     # Credentials and base URLs per provider: MODERATELY_<PROVIDER>_API_KEY / _BASE_URL. A
     # provider is configured when it has a key or a base URL (a local Ollama/vLLM server needs no
     # key). openai, groq, cerebras, google, vertexai and cohere are spoken through the
@@ -165,7 +165,7 @@ class Settings(BaseSettings):
     # every other name.
     embedding_model_dir: Path | None = None
 
-    # ---- agent executions (moderately/agents; pipelines.md 5.3) ----
+    # ---- agent executions (moderately/agents; docs/agents.md) ----
     worker_agent_slots: int = Field(default=2, ge=0, le=64)
     # Upper bound of an execution's executionConfig.timeout_minutes.
     agent_max_timeout_seconds: float = Field(default=4 * 3600.0, gt=0)

@@ -1,4 +1,4 @@
-"""Agent executions (pipelines.md 5.3): the loop, its tools, and what it needs from its host.
+"""Agent executions (docs/agents.md): the loop, its tools, and what it needs from its host.
 
 `run_agent(spec, host, ai)` (agents/runtime.py) runs one execution; the worker's job
 (jobs/agent_execute.py) implements `AgentHost` (agents/host.py) over the database and the object

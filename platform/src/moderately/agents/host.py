@@ -15,7 +15,7 @@ from moderately.engine.context import DatasetInfo, DatasetRows, FileInfo
 
 __all__ = ["TOOL_NAMES", "AgentHost", "AgentOutcome", "AgentSpec", "ResourceInfo"]
 
-# The 29 tool names a configuration's toolConfig may name (pipelines.md 5.1, openapi.json).
+# The 29 tool names a configuration's toolConfig may name (docs/reference/openapi.json).
 TOOL_NAMES: tuple[str, ...] = (
     "GetDateTool",
     "ResourceSearchTool",
@@ -85,7 +85,7 @@ class ResourceInfo:
 
 @dataclass(slots=True)
 class AgentOutcome:
-    """How a run ended. `output` is the `agentOutput` object (pipelines.md 5.3 "Output")."""
+    """How a run ended. `output` is the `agentOutput` object."""
 
     status: Literal["completed", "failed", "cancelled", "paused"]
     output: dict[str, Any] | None = None

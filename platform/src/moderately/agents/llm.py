@@ -1,4 +1,4 @@
-"""The LLM roles of an agent (pipelines.md 5.3 "LLM roles") and the usage they add up to.
+"""The LLM roles of an agent (docs/agents.md, the loop's Models) and the usage they add up to.
 
 Each role of `llmConfig` resolves like the `llm` block: `provider` + `model_tier` through the
 tier table, `model` as the override, `model_config` passed to every call as provider options,

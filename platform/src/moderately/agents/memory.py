@@ -1,7 +1,7 @@
 """An execution's working memory as the live tail shows it, saved after every step.
 
 A step is `{"stepType", <payload key>: payload, "startedAt", "endedAt", "summary"}` in the
-camelCase shape of pipelines.md 5.1 (`fact` -> `facts`, `final_answer` -> `finalAnswer`, every
+camelCase shape of docs/agents.md (`fact` -> `facts`, `final_answer` -> `finalAnswer`, every
 other kind under its own name). The state saved as each memory-state version is
 `{"steps", "action_count", "plan", "facts", "usage", "elapsed_seconds"}` (the last one lets a
 resumed run keep its time limit across pauses).

@@ -1,4 +1,4 @@
-"""The output rules of an agent run (pipelines.md 5.3 "Output").
+"""The output rules of an agent run (docs/agents.md, the loop's Output).
 
 The final answer must validate against `agentOutputSchema` (Draft 7, engine/jsonschemas.py).
 When the schema describes an object, `agentOutput` is the answer itself; otherwise it is

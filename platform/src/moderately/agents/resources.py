@@ -1,4 +1,4 @@
-"""The resources an agent run may read (pipelines.md 5.3 "Tools"): scope, text, chunks, vectors.
+"""The resources an agent run may read (docs/agents.md, Tools): scope, text, chunks, vectors.
 
 Scope: every team file/dataset id found in `agentInput` (a whole string or a token of one) plus
 the ids in tool configs' `resource_ids`; when none is found, the whole team. Text of a resource:
@@ -42,7 +42,7 @@ MAX_CACHED_CHARS: Final = 8_000_000  # texts kept in memory for the run
 MAX_SCOPE: Final = 1_000  # resources a run considers
 MAX_CHUNKS: Final = 3_000  # chunks embedded per resource
 MAX_CACHED_CHUNKS: Final = 20_000  # chunk vectors kept in memory for the run
-CHUNK_SIZE: Final = 1000  # text_splitter defaults (pipelines.md 2.17)
+CHUNK_SIZE: Final = 1000  # text_splitter defaults (docs/reference/blocks.md)
 CHUNK_OVERLAP: Final = 200
 _ID_TOKEN: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MAX_ID_STRINGS: Final = 10_000  # strings of agentInput looked at for ids

@@ -1,4 +1,4 @@
-"""One agent execution from start (or resume) to its outcome (pipelines.md 5.3).
+"""One agent execution from start (or resume) to its outcome (docs/agents.md).
 
     outcome = await run_agent(spec, host, ai)
 

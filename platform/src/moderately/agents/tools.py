@@ -1,4 +1,4 @@
-"""The agent tools of pipelines.md 5.3 "Tools": what each does, its arguments, its bounds.
+"""The agent tools (docs/agents.md, Tools): what each does, its arguments, its bounds.
 
 A tool is an `AgentTool`: a name, a description, a JSON Schema of its arguments (checked with
 Draft 7 before the tool runs; a mismatch is an observation) and `run`, a coroutine returning the

@@ -1,5 +1,5 @@
 """One provider call as the adapters see it, how its failures are told apart, and the retry loop
-around it (pipelines.md 2.11 item 6).
+around it.
 
 The SDK clients' own retries are off (`max_retries=0`): this loop retries transport errors,
 timeouts, 429 and 5xx up to `llm_max_attempts` times, waiting `llm_retry_base_seconds * 4**n`

@@ -1,4 +1,4 @@
-"""`ChatModels` over the configured providers (ai/types.py's contract; pipelines.md 2.11).
+"""`ChatModels` over the configured providers (ai/types.py's contract).
 
 Resolution: provider (None: the default) + tier through the tier table (ai/tiers.py), or an
 exact `model_override`. Calls go through one adapter per provider, made on first use: the

@@ -7,7 +7,7 @@ A name is looked up, in order:
 2. among the names of the bundled model (ai/models/minilm-l6-v2-static, distilled from
    all-MiniLM-L6-v2): its own, `all-MiniLM-L6-v2`, `sentence-transformers/all-MiniLM-L6-v2`,
    and the spec's default `sentence-transformers/static-retrieval-mrl-en-v1`, whose weights are
-   not bundled (pipelines.md section 6, open question 10).
+   not bundled.
 
 Any other name is `embedding_model_unavailable`; there is no lexical fallback. Models are read
 from local directories only: no model hub is ever contacted.

@@ -16,7 +16,7 @@ from .types import AIError
 
 __all__ = ["DEFAULT_MAX_TOKENS", "MAX_TOKENS_LIMIT", "GenerationOptions", "generation_options"]
 
-DEFAULT_MAX_TOKENS = 8192  # pipelines.md 2.11; the Messages API needs a value
+DEFAULT_MAX_TOKENS = 8192  # the llm block's default; the Messages API needs a value
 MAX_TOKENS_LIMIT = 100_000
 _MAX_STOP_SEQUENCES = 4
 _MAX_STOP_LENGTH = 200

@@ -1,6 +1,6 @@
 """Semantic search over JSON values: the text of an item, its vector, cosine top-k.
 
-Shared by the `embeddings` and `semantic_filter` blocks (pipelines.md 2.12, 2.13), the clause
+Shared by the `embeddings` and `semantic_filter` blocks, the clause
 extraction and the agent runtime:
 
     texts = [item_text(item) for item in items]
@@ -38,7 +38,7 @@ __all__ = [
 
 Vectors = npt.NDArray[np.float32]
 
-# The keys whose string value is an object's text, in order of preference (pipelines.md 2.12).
+# The keys whose string value is an object's text, in order of preference.
 TEXT_KEYS: Final = ("text", "content", "chunk")
 # The key under which the embeddings block adds an object's vector.
 EMBEDDING_KEY: Final = "embedding"

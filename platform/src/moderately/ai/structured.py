@@ -1,4 +1,4 @@
-"""Structured output (pipelines.md 2.11 item 5): the schema as the providers want it, the
+"""Structured output: the schema as the providers want it, the
 reply's JSON value, its Draft 7 check and the one repair turn.
 
 Providers' JSON and tool modes want an object at the root: any other schema is wrapped as

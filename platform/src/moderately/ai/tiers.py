@@ -1,6 +1,6 @@
 """The tier table: which model a provider's `small`, `medium` and `large` tiers name.
 
-The built-in table is a sensible default per provider (pipelines.md 2.11 item 4); operators merge
+The built-in table is a sensible default per provider; operators merge
 their own over it with `MODERATELY_LLM_TIERS` (JSON `{"<provider>": {"<tier>": "<model>"}}`).
 A local server (Ollama, vLLM) behind `MODERATELY_OPENAI_BASE_URL` needs its own model names
 there, or `model_override` in each block.

@@ -32,7 +32,7 @@ __all__ = [
     "Usage",
 ]
 
-# The provider enum of pipelines.md 2.11 (and the agents' llmConfig, which uses a subset).
+# The provider enum of the `llm` block (and the agents' llmConfig, which uses a subset).
 PROVIDERS: tuple[str, ...] = (
     "openai",
     "anthropic",
@@ -96,7 +96,7 @@ class Usage:
     output_tokens: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        """The `usage` port value of the llm block (pipelines.md 2.11 item 7)."""
+        """The `usage` port value of the llm block."""
         return {
             "provider": self.provider,
             "model": self.model,

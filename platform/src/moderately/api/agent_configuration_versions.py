@@ -20,7 +20,7 @@ VersionId = Annotated[str, Path(alias="agentConfigurationVersionId")]
 MAX_VERSION_NUMBER = 2**31 - 1
 
 
-# Repeated keys, comma lists or both (api.md 1.5), each a version number.
+# Repeated keys, comma lists or both, each a version number.
 VersionNumbers = Annotated[
     list[Annotated[int, Field(ge=1, le=MAX_VERSION_NUMBER)]] | None,
     BeforeValidator(split_values),

@@ -33,7 +33,7 @@ router = APIRouter(
 )
 
 DataVersionId = Annotated[str, Path(alias="datasetDataVersionId")]
-# api.md 0: /complete and /download spell the same id {dataVersionId}.
+# The published /complete and /download paths spell the same id {dataVersionId}.
 ActionVersionId = Annotated[str, Path(alias="dataVersionId")]
 
 

@@ -106,7 +106,7 @@ def get_jobs(request: Request) -> JobQueue:
 
 JobsDep = Annotated[JobQueue, Depends(get_jobs)]
 
-# A multi-value filter: repeated keys, comma lists, or both (api.md 1.5).
+# A multi-value filter: repeated keys, comma lists, or both.
 MultiValue = Annotated[list[str] | None, AfterValidator(split_values)]
 
 TeamIdsQuery = Annotated[

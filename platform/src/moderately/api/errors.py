@@ -103,7 +103,7 @@ def error_response(
     headers: dict[str, str] | None = None,
     retry: bool | None = None,
 ) -> JSONResponse:
-    """The envelope of api.md 3.2; top-level `details` on every 400 and on nothing else.
+    """The error envelope (docs/reference/api.md); top-level `details` on every 400 only.
 
     `retry` sets `X-Should-Retry`; by default it follows `SHOULD_RETRY`.
     """

@@ -2,10 +2,10 @@
 
 * X-Request-Id on every response (the id also lands in error envelopes).
 * Query keys: snake_case spellings and 0.2.7's aliases become the canonical camelCase keys
-  (camelCase wins when both are sent); snake_case sort values become camelCase (api.md 2.4, 2.5).
+  (camelCase wins when both are sent); snake_case sort values become camelCase.
 * NUL characters are dropped from query values: no stored text can contain one (PostgreSQL refuses
   them), so they could never match, and the database would otherwise reject the query.
-* A JSON request with an empty body is read as `{}` (api.md 1.3).
+* A JSON request with an empty body is read as `{}`.
 * Per-token usage is counted when the response is done.
 """
 
@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from moderately.api.errors import request_id_of
 from moderately.services.usage import UsageRecorder
 
-# Keys 0.2.7 sends under another name (api.md 2.5); anything else snake_case is camelised.
+# Keys 0.2.7 sends under another name; anything else snake_case is camelised.
 QUERY_KEY_ALIASES = {"agent_id": "agentIds", "dataset_ids": "datasetIds", "mime_type": "mimeTypes"}
 # Aliases that only hold on one collection.
 PATH_QUERY_KEY_ALIASES = {

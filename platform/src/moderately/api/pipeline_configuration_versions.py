@@ -37,7 +37,7 @@ VersionId = Annotated[str, Path(alias="pipelineConfigurationVersionId")]
 
 @router.post("/validate", response_model=ValidationResult, responses=error_responses(400))
 async def validate_configuration(principal: PrincipalDep, body: ValidateRequest) -> Any:
-    """Every rule of pipelines.md 1.7; an invalid document answers 200 with `valid: false`
+    """Every validation rule; an invalid document answers 200 with `valid: false`
     (400 only when the body has no `configuration` object). Nothing is stored."""
     return pipelines.validation_report(body.configuration)
 

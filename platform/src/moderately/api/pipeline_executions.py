@@ -102,7 +102,7 @@ async def update_pipeline_execution(
     execution_id: ExecutionId,
     body: ExecutionUpdate,
 ) -> Any:
-    """Worker-style updates; status changes follow pipelines.md 3.4 (400 otherwise)."""
+    """Worker-style updates; status changes follow the allowed transitions (400 otherwise)."""
     changes = body.changes(not_nullable=("status", "progress_data", "current_step", "total_steps"))
     return await executions.update_execution(
         session, principal=principal, jobs=jobs, execution_id=execution_id, changes=changes

@@ -1,4 +1,4 @@
-"""The local store's presigned URLs, served by the API itself (api.md 6.3).
+"""The local store's presigned URLs, served by the API itself.
 
 `PUT {base}/_storage/upload/{token}` and `GET {base}/_storage/download/{token}`. The token is the
 credential (HMAC over method, key, expiry and size; storage/local.py), so no bearer token is

@@ -28,7 +28,7 @@ async def list_teams(
     )
 
 
-# 200, not 201: the OpenAPI document says so for this one create (api.md 1.9).
+# 200, not 201: the OpenAPI document says so for this one create.
 @router.post(
     "", status_code=200, response_model=TeamPublic, responses=error_responses(400, 403, 409)
 )

@@ -94,7 +94,7 @@ class TeamUser(Timestamped, Base):
     )
     role: Mapped[str] = mapped_column(String(16))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The member's email rides along with every membership row (api.md 4.14).
+    # The member's email rides along with every membership row.
     email: Mapped[str | None] = column_property(
         select(User.email).where(User.user_id == user_id).correlate_except(User).scalar_subquery()
     )
@@ -148,7 +148,7 @@ class Agent(Timestamped, Base):
 
 
 class AgentConfigurationVersion(Timestamped, Base):
-    """The behaviour of an agent (pipelines.md 5.1): at most one `is_current` version per agent
+    """The behaviour of an agent: at most one `is_current` version per agent
     (partial unique index; services/agent_configurations.py demotes the old one first)."""
 
     __tablename__ = "agent_configuration_versions"

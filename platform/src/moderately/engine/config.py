@@ -1,4 +1,4 @@
-"""The configuration document (pipelines.md 1.2 to 1.4) as pydantic models.
+"""The configuration document (docs/reference/blocks.md) as pydantic models.
 
 Liberal as the spec asks: unknown keys are kept at every level (`extra="allow"`), block-level
 defaults are never written back. The validator (`validate.py`) checks raw documents itself so it
@@ -29,7 +29,7 @@ class BlockEntry(BaseModel):
 
     id: str = Field(min_length=1, description="Used by connections and pipelineInput keys")
     type: str
-    config: dict[str, Any] = Field(description="Type-specific settings (pipelines.md 2)")
+    config: dict[str, Any] = Field(description="Type-specific settings")
     name: str | None = Field(default=None, description="Display label, shown in progress")
     description: str | None = None
 

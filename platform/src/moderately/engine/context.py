@@ -33,7 +33,7 @@ class FileInfo:
     file_hash: str | None = None
 
     def ref(self) -> dict[str, Any]:
-        """The file-ref object of pipelines.md 1.6."""
+        """The file-ref object that ports carry."""
         return {
             "type": "file",
             "file_id": self.file_id,
@@ -55,7 +55,7 @@ class DatasetInfo:
 
 @dataclass(frozen=True, slots=True)
 class DatasetRows:
-    """A dataset loaded as rows (pipelines.md 2.4): values typed by the current schema version.
+    """A dataset loaded as rows: values typed by the current schema version.
 
     `columns` = `[{"name", "type"}, ...]` in schema order (header order without a schema).
     """

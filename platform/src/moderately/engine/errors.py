@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 class BlockError(Exception):
-    """A block failed in a way the spec names (`error_type` is a code of pipelines.md 2 / 3.6).
+    """A block failed; `error_type` is the code the execution reports (e.g. `resource_limit`).
 
     Raise it from `run`; any other exception fails the block with `internal_error`.
     """
@@ -21,7 +21,7 @@ class BlockError(Exception):
 
 
 class InvalidConfiguration(Exception):
-    """The configuration does not pass validation (pipelines.md 1.7); `report` says why."""
+    """The configuration does not pass validation; `report` says why."""
 
     def __init__(self, report: ValidationReport) -> None:
         count = len(report.errors)
@@ -36,7 +36,7 @@ class InvalidConfiguration(Exception):
 
 
 class InvalidPipelineInput(Exception):
-    """`pipelineInput` does not fit the input blocks (pipelines.md 3.1 step 3).
+    """`pipelineInput` does not fit the input blocks.
 
     `details` = `[{"field": "<input id>/<json pointer>", "message", "value"?}]`.
     """

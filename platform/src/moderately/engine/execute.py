@@ -1,4 +1,4 @@
-"""Running a pipeline (pipelines.md 3): inputs, DAG scheduling, progress, cancel, failure, output.
+"""Running a pipeline: inputs, DAG scheduling, progress, cancel, failure, output.
 
     result = await run_pipeline(document_or_plan, pipeline_input, ctx)
 
@@ -89,7 +89,7 @@ class RunResult:
 
 
 def prepare_inputs(plan: Plan, pipeline_input: Any) -> dict[str, Any]:
-    """The value of every `input` block (pipelines.md 2.2 lookup rules), validated against its
+    """The value of every `input` block (looked up by block id), validated against its
     JSON Schema (`format` not asserted). Raises `InvalidPipelineInput` with every problem.
 
     Lookup: `pipelineInput[block id]`, else `[block key]`, else the schema's `default`, else

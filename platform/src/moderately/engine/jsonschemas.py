@@ -11,7 +11,7 @@ Schemas come from users, so checking a value against one must never be dangerous
 * a `$ref` cycle that never descends into the value (`{"$ref": "#"}`) is refused, and a schema
   is bounded in depth, size and number of patterns.
 
-`format` keywords are not asserted when validating values (pipelines.md 2.2): `file` and
+`format` keywords are not asserted when validating values: `file` and
 `dataset` references are found with `reference_values` and checked against the team's storage
 when the `input` block runs.
 """
@@ -443,7 +443,7 @@ def reference_values(schema: Any, value: Any) -> Iterator[tuple[ReferenceKind, s
     """`(kind, id, json pointer)` for every string the schema marks `format: file|dataset`.
 
     Walks the schema together with the value: directly, through array `items` and through object
-    `properties` (pipelines.md 2.2 step 3). Non-string values at such places are skipped.
+    `properties`. Non-string values at such places are skipped.
     """
     yield from _walk(schema, value, "")
 

@@ -1,4 +1,4 @@
-"""Port declarations (pipelines.md 1.5): name, required, multi, primary (the `data` alias), kind.
+"""Port declarations: name, required, multi, primary (the `data` alias), kind.
 
 A block type declares its static ports; blocks whose ports depend on their configuration (`zip`,
 `join`, `map`, the templates) derive a `BlockPorts` from it. Lookups resolve the `data` alias to

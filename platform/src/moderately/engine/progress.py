@@ -1,4 +1,4 @@
-"""Progress of one execution: `currentStep`, `totalSteps` and `progressData` (pipelines.md 3.3).
+"""Progress of one execution: `currentStep`, `totalSteps` and `progressData`.
 
 The engine mutates one `ExecutionProgress` as blocks start and finish and hands it to
 `RunContext.report_progress` after every change. Building the `progressData` object costs time
@@ -188,7 +188,7 @@ class ExecutionProgress:
         self.last_event = ProgressEvent("items", block_id)
 
     def add_llm_usage(self, input_tokens: int, output_tokens: int, calls: int = 1) -> None:
-        """Count LLM calls of the AI blocks into `progressData.llm_usage` (pipelines.md 3.3)."""
+        """Count LLM calls of the AI blocks into `progressData.llm_usage`."""
         self.llm_usage["calls"] += calls
         self.llm_usage["input_tokens"] += input_tokens
         self.llm_usage["output_tokens"] += output_tokens

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 C = TypeVar("C", bound=BaseModel)
 B = TypeVar("B", bound="BlockType[Any]")
 
-# Every block type pipelines.md section 2 lists (the spec's 19 plus the extension type).
+# Every block type of the wire contract (docs/reference/blocks.md): 19 plus the extension type.
 SPEC_BLOCK_TYPES: Final[tuple[str, ...]] = (
     "constant",
     "input",

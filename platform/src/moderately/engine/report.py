@@ -1,4 +1,4 @@
-"""The validation report of pipelines.md 1.7, as plain dataclasses with a `to_wire()` form."""
+"""The validation report of a configuration, as plain dataclasses with a `to_wire()` form."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Section labels of a document's text (pipelines.md 2.14 step 1).
+"""Section labels of a document's text (the clause_extraction_agent's first step).
 
 A heading is a line (after trimming) that is either
 

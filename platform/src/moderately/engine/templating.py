@@ -1,4 +1,4 @@
-"""`{{ path }}` placeholders (pipelines.md 2.15, 2.16), shared by the templates and `transform`.
+"""`{{ path }}` placeholders, shared by the templates and `transform`.
 
 * A placeholder is `{{`, optional spaces, a path (1.6), optional spaces, `}}`.
 * The first path segment names a variable; the rest walks into its value.

@@ -1,4 +1,4 @@
-"""Validation of a configuration document (pipelines.md 1.7) and compilation into a `Plan`.
+"""Validation of a configuration document and compilation into a `Plan`.
 
 `validate_configuration(doc)` reports every problem, never only the first, in the spec's report
 format with the errorType codes of its rule catalogue:

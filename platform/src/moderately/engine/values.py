@@ -1,4 +1,4 @@
-"""Helpers for the JSON values that flow through ports (pipelines.md 1.6).
+"""Helpers for the JSON values that flow through ports.
 
 * `copy_value`: a deep copy for JSON values (much faster than `copy.deepcopy`).
 * `get_path` / `set_path`: the dot path syntax (`results.standard_clauses.0.clause_number`).

@@ -1,5 +1,5 @@
 """Where a quoted excerpt occurs in a document, comparing whitespace-normalised text
-(pipelines.md 2.14 step 6: an excerpt the document does not contain is dropped).
+(the clause_extraction_agent drops an excerpt the document does not contain).
 
 The normalised document is its whitespace-separated words joined by single spaces; two arrays
 (8 bytes per word each) map positions back to the original text, so a found excerpt is

@@ -1,4 +1,4 @@
-"""The `agent.execute` job (pipelines.md 5.3): one attempt at running one agent execution.
+"""The `agent.execute` job (docs/agents.md): one attempt at running one agent execution.
 
 `run(job)`, inside the job's own process (jobs/isolation.py):
 
@@ -230,7 +230,7 @@ async def _run_agent(
 
 
 def _system_step(message: str) -> dict[str, Any]:
-    """A `system` step in the live-tail shape (pipelines.md 5.1)."""
+    """A `system` step in the live-tail shape."""
     now = format_timestamp(utcnow())
     return {
         "stepType": "system",

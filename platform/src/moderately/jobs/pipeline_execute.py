@@ -1,4 +1,4 @@
-"""The `pipeline.execute` job (pipelines.md 3): one attempt at running one execution.
+"""The `pipeline.execute` job: one attempt at running one execution.
 
 `run(job)`, inside the job's own process (jobs/isolation.py):
 

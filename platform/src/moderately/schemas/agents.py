@@ -1,5 +1,5 @@
 """Request and response models of agent configuration versions, agent executions, memory states
-and the live tail (api.md 4.4, 4.5, 5.6, 5.7; pipelines.md 5.1-5.3).
+and the live tail.
 
 Shapes are checked here; the rules that need the settings or the database (timeout bound,
 Draft 7 schemas, the version's team) are in services/agent_configurations.py and
@@ -33,7 +33,7 @@ ToolName = Literal[TOOL_NAMES]  # type: ignore[valid-type]
 Provider = Literal[PROVIDERS]  # type: ignore[valid-type]
 Tier = Literal[TIERS]  # type: ignore[valid-type]
 
-# executionConfig bounds (pipelines.md 5.1; timeout_minutes' upper bound is a setting).
+# executionConfig bounds (timeout_minutes' upper bound is a setting).
 EXECUTION_DEFAULTS = {
     "max_actions": 10,
     "planning_interval": 4,
@@ -173,7 +173,7 @@ def _version_or_agent(schema: dict[str, Any], model: type[BaseModel]) -> None:
 
 
 class AgentExecutionCreate(RequestModel):
-    """The spec's body, or 0.2.7's `{agent_id, input_data}` (pipelines.md 5.2): the agent's
+    """The spec's body, or 0.2.7's `{agent_id, input_data}`: the agent's
     current configuration version, input `{}` by default, summary `Execution of <name>`.
     One of agentConfigurationVersionId and agentId is required."""
 

@@ -120,7 +120,7 @@ class ErrorBody(ResponseModel):
 
 
 class ErrorEnvelope(ResponseModel):
-    """The OpenAPI `{error: {...}}` plus the top-level keys 0.2.7 reads (api.md 3.2)."""
+    """The OpenAPI `{error: {...}}` plus the top-level keys 0.2.7 reads."""
 
     error: ErrorBody
     code: str

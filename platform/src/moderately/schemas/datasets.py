@@ -1,4 +1,4 @@
-"""Request and response models of datasets, data versions and schema versions (api.md 4.7-4.9).
+"""Request and response models of datasets, data versions and schema versions.
 
 Column objects and parsing options are checked again by the data engine's parsers in the
 services (a value they refuse is a 400 naming it); the models here describe the wire and keep

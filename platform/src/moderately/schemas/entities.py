@@ -132,7 +132,7 @@ class AgentPublic(ResponseModel):
     description: str | None
     created_at: Timestamp
     updated_at: Timestamp
-    # Run metrics (pipelines.md 5.3), on every response.
+    # Run metrics, on every response.
     last_run_at: Timestamp | None = Field(description="startedAt of the latest execution")
     total_runs: int = Field(description="executions of any of its configuration versions")
     successful_runs: int = Field(description="those completed")
@@ -276,7 +276,7 @@ _TOKEN_COLUMNS = (
 
 # A media type as a header carries it: "type/subtype", optionally "; parameters", printable ASCII.
 MIME_TYPE_PATTERN = r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;[ -~]*)?$"
-# SHA-256 as 64 hex characters, optionally prefixed "sha256:" (api.md 7.4 R5); any case.
+# SHA-256 as 64 hex characters, optionally prefixed "sha256:"; any case.
 FILE_HASH_PATTERN = r"^([Ss][Hh][Aa]256:)?[0-9A-Fa-f]{64}$"
 FileName = Annotated[str, Field(min_length=1, max_length=1000, pattern=NO_NUL)]
 MimeType = Annotated[str, Field(min_length=1, max_length=255, pattern=MIME_TYPE_PATTERN)]
@@ -301,7 +301,7 @@ class FileSort(StrEnum):
 
 
 class UploadStatusFilter(StrEnum):
-    """The three stored values, and the spellings 0.2.7 documents for them (api.md 2.5)."""
+    """The three stored values, and the spellings 0.2.7 documents for them."""
 
     pending = "pending"
     completed = "completed"

@@ -1,8 +1,7 @@
-"""Request and response models of pipelines, configuration versions and executions
-(api.md 4.10-4.12, 5.12-5.14, 6.8-6.11).
+"""Request and response models of pipelines, configuration versions and executions.
 
 Configuration documents are stored verbatim: the models take any JSON object and the services
-apply the engine's structural rules (pipelines.md 1.7), answering 400 with the report's errors.
+apply the engine's structural rules, answering 400 with the report's errors.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from moderately.services.paging import split_values
 
 VersionStatus = Literal["draft", "current", "archived"]
 ExecutionStatus = Literal["pending", "running", "completed", "failed", "cancelled", "paused"]
-# `statuses` filters: repeated keys, comma lists or both (api.md 1.5), each value an enum member.
+# `statuses` filters: repeated keys, comma lists or both, each value an enum member.
 VersionStatuses = Annotated[list[VersionStatus] | None, BeforeValidator(split_values)]
 ExecutionStatuses = Annotated[list[ExecutionStatus] | None, BeforeValidator(split_values)]
 Summary = Annotated[str, Field(max_length=1000, pattern=NO_NUL)]
@@ -97,7 +96,7 @@ class VersionPublic(ResponseModel):
 class VersionCreate(RequestModel):
     pipeline_id: IdRef
     configuration: dict[str, Any] = Field(
-        description="The configuration document (pipelines.md 1); structural rules apply"
+        description="The configuration document; structural rules apply"
     )
     status: VersionStatus = "draft"
 
@@ -116,7 +115,7 @@ class ValidateRequest(RequestModel):
 
 
 class ValidationResult(ResponseModel):
-    """pipelines.md 1.7: an invalid document is still a 200 with `valid: false`."""
+    """An invalid document is still a 200 with `valid: false`."""
 
     valid: bool
     errors: list[dict[str, Any]]

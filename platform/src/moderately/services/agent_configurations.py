@@ -1,4 +1,4 @@
-"""Agent configuration versions (api.md 4.4, 5.6; pipelines.md 5.1).
+"""Agent configuration versions.
 
 * Every field is required at create; `inputSchema`/`outputSchema` must be Draft 7 schemas the
   engine can apply (engine/jsonschemas.py), `llmConfig` roles name a known provider and tier,
@@ -9,7 +9,7 @@
   is locked meanwhile, so two promotions take turns.
 * PATCH changes anything but `agentId` and `versionNumber`; there is no delete.
 * Every new agent gets version 1, current, with the defaults below, so 0.2.7's executions by
-  agent id work at once (api.md 5.6 Rec.).
+  agent id work at once.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ async def list_versions(
     version_numbers: Sequence[int] = (),
     is_current: bool | None = None,
 ) -> list[Version]:
-    """A plain array (api.md 2.1), by agent and version number."""
+    """A plain array (not paged), by agent and version number."""
     stmt = select(Version).where(Version.team_id.in_(teams_to_show(principal, team_ids)))
     if agent_ids:
         stmt = stmt.where(Version.agent_id.in_(agent_ids))

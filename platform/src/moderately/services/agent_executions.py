@@ -1,5 +1,4 @@
-"""Agent executions, their memory states and the live tail (api.md 4.5, 5.7, 6.13;
-pipelines.md 5.1-5.3).
+"""Agent executions, their memory states and the live tail.
 
 * Create takes the spec's body (`agentConfigurationVersionId`, `agentInput`, `agentInputSummary`)
   or 0.2.7's (`agent_id`, `input_data`), which runs the agent's current configuration version;
@@ -239,7 +238,7 @@ async def get_execution(
 async def _transition(
     session: AsyncSession, execution: Execution, to: str, **values: Any
 ) -> Execution:
-    """A status change asked for by a caller: 400 when pipelines.md 3.4 has no such move, 409
+    """A status change asked for by a caller: 400 when the lifecycle has no such move, 409
     when a concurrent change won (read it again and retry)."""
     try:
         written = await AGENT_EXECUTIONS.transition(

@@ -1,6 +1,6 @@
-"""Agents (api.md 4.3, 5.6; pipelines.md 5.1): names unique within a team (409); every new agent
+"""Agents: names unique within a team (409); every new agent
 gets a default configuration version 1 (services/agent_configurations.py); list and get carry
-the run metrics of pipelines.md 5.3 (services/run_metrics.py), computed per page in one query."""
+their run metrics (services/run_metrics.py), computed per page in one query."""
 
 from __future__ import annotations
 

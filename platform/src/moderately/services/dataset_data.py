@@ -1,6 +1,6 @@
 """Dataset data versions: uploaded files (CSV; xlsx kept as is), numbered per dataset.
 
-Flow (api.md 6.4, transfers shared with files in services/transfers.py): `create_version` makes a
+Flow (transfers shared with files in services/transfers.py): `create_version` makes a
 `pending` version and a PUT URL (0.2.7 does not say the size up front, so the URL takes any size
 up to the upload limit, unless `fileSizeBytes` is declared); the client PUTs the bytes;
 `complete_version` verifies them (the declared or given size and SHA-256), streams them to a

@@ -1,4 +1,4 @@
-"""Asking for a dataset to be processed (api.md 6.7): the request side.
+"""Asking for a dataset to be processed: the request side.
 
 `request_processing` (PATCH or POST with `shouldProcess: true`) sets `processingStatus` to
 `in_progress` and queues a `dataset.process` job in the same transaction; with no current data

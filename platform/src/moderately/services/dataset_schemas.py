@@ -1,4 +1,4 @@
-"""Dataset schema versions: columns and parsing options, numbered per dataset (api.md 4.9, 6.6).
+"""Dataset schema versions: columns and parsing options, numbered per dataset.
 
 Columns and parsing options are checked by the data engine's own parsers
 (`tabular.Column.from_wire`, `tabular.ParsingOptions.from_wire`: camelCase or snake_case option

@@ -1,4 +1,4 @@
-"""Datasets: team-owned, uniquely named tables with versioned data and schemas (api.md 4.7, 6.4).
+"""Datasets: team-owned, uniquely named tables with versioned data and schemas.
 
 A dataset points at its `current` data version and its `current` schema version. Making a version
 current goes through `promote_data_version` / `promote_schema_version`, which demote the previous
@@ -135,7 +135,7 @@ async def update_dataset(
     changes: Mapping[str, Any],
 ) -> Dataset:
     """Name and description never touch `processingStatus`; `should_process=True` queues
-    processing of the current data with the current schema (api.md 6.7)."""
+    processing of the current data with the current schema."""
     process = bool(changes.get("should_process"))
     dataset = await get_dataset(session, principal=principal, dataset_id=dataset_id, lock=process)
     principal.require_write()
@@ -247,7 +247,7 @@ async def promote_data_version(
     session: AsyncSession, dataset: Dataset, version: DatasetDataVersion
 ) -> None:
     """`version` becomes the current data (the previous current is archived); the dataset's
-    counters follow it and it needs processing again (api.md 6.4)."""
+    counters follow it and it needs processing again."""
     await _archive_other_current(
         session,
         DatasetDataVersion.dataset_data_version_id,
@@ -264,7 +264,7 @@ async def promote_data_version(
 async def promote_schema_version(
     session: AsyncSession, dataset: Dataset, version: DatasetSchemaVersion
 ) -> None:
-    """`version` becomes the current schema (the previous current is archived, api.md 6.6)."""
+    """`version` becomes the current schema (the previous current is archived)."""
     await _archive_other_current(
         session,
         DatasetSchemaVersion.dataset_schema_version_id,

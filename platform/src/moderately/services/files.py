@@ -1,6 +1,6 @@
 """Files: metadata rows in the database, bytes in the object store, moved by presigned URLs.
 
-Life cycle (api.md 6.1; the transfer rules shared with dataset data versions are in
+Life cycle (the transfer rules shared with dataset data versions are in
 services/transfers.py): `upload-url` makes a `pending` row and a PUT URL; the client PUTs the
 bytes; `complete` verifies what was stored (size and SHA-256 against what was declared) and sets
 `completed`, or sets `failed` with a reason and removes the bytes. Download URLs exist only for
@@ -67,7 +67,7 @@ __all__ = [
 
 log = logging.getLogger("moderately.files")
 
-# `uploadStatus` (and 0.2.7's `status`) values, mapped to the three the server keeps (api.md 2.5).
+# `uploadStatus` (and 0.2.7's `status`) values, mapped to the three the server keeps.
 STATUS_ALIASES: Mapping[str, str] = {
     "pending": PENDING,
     "processing": PENDING,
@@ -189,7 +189,7 @@ async def create_upload(
     metadata: Mapping[str, Any] | None = None,
     sign_checksum: bool = False,
 ) -> UploadTicket:
-    """A `pending` file and the URL to PUT its bytes to (api.md 6.1 step 3)."""
+    """A `pending` file and the URL to PUT its bytes to."""
     principal.require_write()
     team_id = team_for_create(principal, team_id=team_id, request_team_ids=request_team_ids)
     transfers.check_upload_size(storage, file_size, "fileSize")

@@ -134,7 +134,7 @@ def failure_note(message: str, error_type: str, **extra: Any) -> dict[str, Any]:
 PENDING, RUNNING, PAUSED = "pending", "running", "paused"
 COMPLETED, FAILED, CANCELLED = "completed", "failed", "cancelled"
 
-# pipelines.md 3.4; agent executions move the same way (pipelines.md 5.3 "States").
+# The status moves of pipeline executions; agent executions move the same way.
 _EXECUTION_MOVES: Mapping[str | None, frozenset[str]] = {
     PENDING: frozenset({RUNNING, FAILED, CANCELLED}),
     RUNNING: frozenset({COMPLETED, FAILED, CANCELLED, PAUSED}),

@@ -1,4 +1,4 @@
-"""Offset paging and sorting shared by every list (api.md 2.1-2.4)."""
+"""Offset paging and sorting shared by every list (docs/reference/api.md, Paging)."""
 
 from __future__ import annotations
 

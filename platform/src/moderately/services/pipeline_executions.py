@@ -1,5 +1,4 @@
-"""Pipeline executions: create, list, read, PATCH, cancel, output (api.md 4.12, 5.14, 6.9-6.11;
-pipelines.md 3).
+"""Pipeline executions: create, list, read, PATCH, cancel, output.
 
 * Create: the version in the caller's team (404), the whole validation catalogue (400
   `invalid_pipeline_configuration`, details = the report's errors), the input values (400
@@ -7,11 +6,11 @@ pipelines.md 3).
   `format: dataset` input value must name a file (upload completed) / dataset of the team (400
   `invalid_pipeline_input`). The row starts `pending` (`currentStep` 0, `totalSteps` = blocks)
   and a `pipeline.execute` job is queued in the same transaction (jobs/pipeline_execute.py).
-* Statuses move as in pipelines.md 3.4, through the lifecycle's compare-and-set
+* Statuses move along the allowed transitions, through the lifecycle's compare-and-set
   (services/lifecycle.py), so the first terminal write wins.
 * Cancel: pending, running and paused executions become `cancelled` at once (a running one's
   process stops within two seconds, jobs/isolation.py); a terminal one → 409
-  (`X-Should-Retry: false`) as issue 5 asks (api.md says 400; the SDK maps both to errors).
+  (`X-Should-Retry: false`) as issue 5 asks (the SDK maps 400 and 409 to errors).
 * Output: inline (`type: inline`) or stored gzip JSON behind a self-authenticating URL
   (`type: s3`); 404 while the execution has no output.
 """
@@ -246,7 +245,7 @@ async def version_configuration(session: AsyncSession, execution: Execution) -> 
 async def _transition(
     session: AsyncSession, execution: Execution, to: str, **changes: Any
 ) -> Execution:
-    """A status change asked for by a caller: 400 when pipelines.md 3.4 has no such move, 409
+    """A status change asked for by a caller: 400 when the lifecycle has no such move, 409
     when a concurrent change won (read it again and retry)."""
     try:
         written = await PIPELINE_EXECUTIONS.transition(
@@ -269,7 +268,7 @@ async def update_execution(
     execution_id: str,
     changes: Mapping[str, Any],
 ) -> Execution:
-    """A worker-style PATCH (api.md 5.14) with the transitions of pipelines.md 3.4 (400 for
+    """A worker-style PATCH with the lifecycle's transitions (400 for
     others); timestamps follow the status unless the body gives them."""
     execution = await get_execution(session, principal=principal, execution_id=execution_id)
     principal.require_write()
@@ -279,7 +278,7 @@ async def update_execution(
     if new == old and not values:
         return execution
     execution = await _transition(session, execution, new, values=values)
-    if old == PAUSED and new == RUNNING:  # resume (pipelines.md 3.7)
+    if old == PAUSED and new == RUNNING:  # resume
         await _enqueue(session, jobs, execution)
     return execution
 

@@ -1,4 +1,4 @@
-"""Pipelines and their configuration versions (api.md 4.10-4.11, 5.12-5.13, 6.8; pipelines.md 1.8).
+"""Pipelines and their configuration versions.
 
 * Pipeline names are unique in a team (409). Run metrics come from the executions of any of
   the pipeline's versions: `totalRuns`, `successfulRuns` (completed), `lastRunAt` (latest
@@ -9,7 +9,7 @@
   and it cannot be deleted (400: archive it first). Clone copies the configuration into a new
   draft with the next number.
 * Configurations are stored as submitted (plus `connections`/`version` defaults) after the
-  structural rules of pipelines.md 1.7; the full catalogue runs at /validate and at execution.
+  engine's structural rules; the full catalogue runs at /validate and at execution.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Run metrics of agents and pipelines (pipelines.md 5.3 "Metrics"): one grouped query for a
+"""Run metrics of agents and pipelines: one grouped query for a
 page of owners, never one per row.
 
 `totalRuns` = executions of any version, `successfulRuns` = those `completed`, `successRate` =

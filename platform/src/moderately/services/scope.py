@@ -37,7 +37,7 @@ def scoped(stmt: S, team_column: InstrumentedAttribute[str], principal: Principa
 def team_for_create(
     principal: Principal, *, team_id: str | None, request_team_ids: Sequence[str]
 ) -> str:
-    """Body `teamId`, else the single `teamIds` query value, else the token's team (api.md 1.4)."""
+    """Body `teamId`, else the single `teamIds` query value, else the token's team."""
     if team_id is None:
         requested = check_requested_teams(principal, request_team_ids)
         if len(requested) > 1:

@@ -1,4 +1,4 @@
-"""Presigned transfers, shared by files and dataset data versions (one life cycle, api.md 6.1/6.4).
+"""Presigned transfers, shared by files and dataset data versions (one life cycle).
 
 A row with the `UploadTracked` columns is the gate: an upload is `pending` with a PUT URL; the
 client PUTs the bytes; completing verifies what was stored (`verify_upload`) and marks the row

@@ -2,8 +2,8 @@
 
 Everything above this layer (the Files service, dataset versions, pipeline outputs) talks to an
 `ObjectStore` and never to a filesystem path or an S3 client, the way httpx puts every transport
-behind one `handle_request`. The protocol covers exactly what the file flows of `spec/api.md`
-section 6 need:
+behind one `handle_request`. The protocol covers exactly what the upload and download
+flows of files and dataset versions need:
 
 * client transfers go through presigned URLs (`presign`), so bytes never pass through the API
   process on S3; the local store signs its own URLs and serves them on its own routes;

@@ -1,4 +1,4 @@
-"""Reading a delimited file as typed rows (pipelines.md 2.4), for the pipeline `dataset` blocks.
+"""Reading a delimited file as typed rows, for the pipeline `dataset` blocks.
 
 ``read_rows(path, columns, options)`` returns ``(rows, columns)``: one dict per data record, keyed
 by the schema column ``name`` and read from the header column named by ``source`` (else ``name``,

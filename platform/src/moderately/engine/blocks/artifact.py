@@ -1,4 +1,4 @@
-"""`artifact` (pipelines.md 2.6): keeps a named intermediate value for inspection.
+"""`artifact`: keeps a named intermediate value for inspection.
 
 Validates against `json_schema` when set (`artifact_schema_mismatch`), records an envelope under
 `progressData.artifacts[name]` (a large value, over 64 KiB as JSON, goes to object storage through

@@ -1,4 +1,4 @@
-"""`clause_extraction_agent` (pipelines.md 2.14): the passages of a contract that correspond to
+"""`clause_extraction_agent`: the passages of a contract that correspond to
 each clause of a clause-definitions dataset.
 
 Phases (`progressData.blocks[id].phase`; items = clauses):

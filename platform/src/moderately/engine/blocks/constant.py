@@ -1,4 +1,4 @@
-"""`constant` (pipelines.md 2.1): emits a deep copy of `config_value` (null when absent)."""
+"""`constant`: emits a deep copy of `config_value` (null when absent)."""
 
 from __future__ import annotations
 

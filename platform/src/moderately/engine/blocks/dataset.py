@@ -1,4 +1,4 @@
-"""`dataset` (pipelines.md 2.4): loads one team dataset as rows.
+"""`dataset`: loads one team dataset as rows.
 
 Outputs `data` (rows, primary), `dataset_id` and `columns` (the schema column list used). Parsing
 and typing are the host's (`RunContext.read_dataset`); missing datasets fail with

@@ -1,4 +1,4 @@
-"""`embeddings` (pipelines.md 2.12): texts in, vectors out, by a local model (`ctx.ai.embeddings`).
+"""`embeddings`: texts in, vectors out, by a local model (`ctx.ai.embeddings`).
 
 Input `texts`: a string (one vector), a list of strings (one vector each, in order), a list of
 objects (each copied with an added `embedding`; its text is `text`, else `content`, else

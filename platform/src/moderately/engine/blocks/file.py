@@ -1,4 +1,4 @@
-"""`file` (pipelines.md 2.5): references a team file.
+"""`file`: references a team file.
 
 The `file_id` input port (id string or file ref) wins over `config.file_id`; one of them is
 required. Outputs `data` (the file-ref object, primary), `file_id` and `text`: the UTF-8 decoding

@@ -1,4 +1,4 @@
-"""`identity` (pipelines.md 2.7): `data` in, the same value out; a named relay or fan-out point."""
+"""`identity`: `data` in, the same value out; a named relay or fan-out point."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`input` (pipelines.md 2.2): the entry point for one value of `pipelineInput`.
+"""`input`: the entry point for one value of `pipelineInput`.
 
 The value was looked up and validated against `json_schema` before the run started
 (`execute.prepare_inputs`). When the block runs, every string the schema marks `format: file` or

@@ -1,4 +1,4 @@
-"""`join` (pipelines.md 2.10): relational join of tabular inputs, then a typed projection.
+"""`join`: relational join of tabular inputs, then a typed projection.
 
 * Tables: a name `T` is the value on input port `T` (rows or a dataset reference), else the
   dataset `dataset_names[T]`, else the dataset whose id is `T`. Input ports are the table names.

@@ -1,4 +1,4 @@
-"""`json_template` (pipelines.md 2.16): builds a JSON value from a template.
+"""`json_template`: builds a JSON value from a template.
 
 Every string of the template is rendered with the variables of `string_template`; a string that
 is exactly one placeholder becomes the variable's value with its JSON type. Object keys are not

@@ -1,4 +1,4 @@
-"""`legal_variance_determination` (pipelines.md 2.20, the extension type of example 05): for each
+"""`legal_variance_determination` (the extension type of example 05): for each
 extracted clause, whether to accept it or modify it, judged against its definition, benchmarks,
 variance guidance and research.
 

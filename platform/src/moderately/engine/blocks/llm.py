@@ -1,4 +1,4 @@
-"""`llm` (pipelines.md 2.11): one chat-completion call through `ctx.ai.chat`.
+"""`llm`: one chat-completion call through `ctx.ai.chat`.
 
 Inputs: `messages` (primary: a string, one `{role, content}` object or a list of them),
 `prompt` (a final user message), `system`, `datasets` (multi: ids, references or rows, each

@@ -1,4 +1,4 @@
-"""`map` (pipelines.md 2.9): runs one block type per element of an array, `max_concurrency` at a
+"""`map`: runs one block type per element of an array, `max_concurrency` at a
 time (floored, at least 1), results in input order.
 
 Element i goes to the target's primary input port; every other connected port of the map is a

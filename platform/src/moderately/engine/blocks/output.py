@@ -1,4 +1,4 @@
-"""`output` (pipelines.md 2.3): publishes its value as `pipelineOutput[name]`.
+"""`output`: publishes its value as `pipelineOutput[name]`.
 
 With `json_schema`, the value must validate, else `output_schema_mismatch`.
 """

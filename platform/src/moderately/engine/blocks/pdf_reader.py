@@ -1,4 +1,4 @@
-"""`pdf_reader` (pipelines.md 2.19): text of a PDF, per page, with pdfminer.six.
+"""`pdf_reader`: text of a PDF, per page, with pdfminer.six.
 
 Input `file_id` (id string or file ref). The file must be a PDF (MIME `application/pdf` or bytes
 starting with `%PDF`), else `unsupported_file_type`. Outputs `text` (pages joined by a blank

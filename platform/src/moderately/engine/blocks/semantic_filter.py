@@ -1,4 +1,4 @@
-"""`semantic_filter` (pipelines.md 2.13): keep the items most similar to a query.
+"""`semantic_filter`: keep the items most similar to a query.
 
 `items` is a list of strings or objects (text as in `embeddings`: `text`, `content`, `chunk`,
 else sorted-key JSON); an object whose `embedding` is a list of the model's dimension is not

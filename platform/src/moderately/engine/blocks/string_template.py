@@ -1,4 +1,4 @@
-"""`string_template` (pipelines.md 2.15): renders a text from variables.
+"""`string_template`: renders a text from variables.
 
 Variables: the keys of an object on `data` (or that value as `data`), then every other connected
 port by name. Strings are inserted as they are, other values as compact JSON. An unresolved

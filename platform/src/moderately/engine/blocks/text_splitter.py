@@ -1,4 +1,4 @@
-"""`text_splitter` (pipelines.md 2.17): recursive character splitting into overlapping chunks.
+"""`text_splitter`: recursive character splitting into overlapping chunks.
 
 Lengths are in code points. `split(text, seps)` cuts on the first separator of `seps` that occurs
 (the empty separator means per character); pieces up to `chunk_size` are merged into chunks with

@@ -1,4 +1,4 @@
-"""`transform` (pipelines.md 2.18): deterministic reshaping of JSON data, without code.
+"""`transform`: deterministic reshaping of JSON data, without code.
 
 `operations` apply in order, each to the previous result. Each is an object with `type` (alias
 `op`) and its parameters; the vocabulary is the spec's table. An operation on objects that

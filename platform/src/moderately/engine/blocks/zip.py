@@ -1,4 +1,4 @@
-"""`zip` (pipelines.md 2.8): combines the values of its (dynamic) input ports.
+"""`zip`: combines the values of its (dynamic) input ports.
 
 Inputs are ordered by their connections' positions. Scalar mode (no input is an array):
 `create_array` gives `[v1, v2, ...]`; `merge_objects` merges object inputs shallowly in order
