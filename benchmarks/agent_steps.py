@@ -42,7 +42,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,11 @@ from llm_server import LLMServer, Reply, llm_env, llm_settings, text_reply, tool
 from moderately.agents.runtime import run_agent  # noqa: E402
 from moderately.ai import ai_services  # noqa: E402
 from moderately.config import Settings  # noqa: E402
+from moderately.db.session import Database  # noqa: E402
+from moderately.jobs.agent_host import DbAgentHost  # noqa: E402
+from moderately.jobs.pipeline_context import RunSignals  # noqa: E402
+from moderately.services.lifecycle import AGENT_EXECUTIONS, PENDING, RUNNING  # noqa: E402
+from moderately.testing import run_server  # noqa: E402
 
 OUTPUT_SCHEMA = {
     "type": "object",
@@ -151,6 +156,7 @@ class Measured:
     versions: int  # memory-state versions written
     state_bytes: int  # their JSON, summed (every version holds every step so far); 0: not known
     kinds: str  # provider calls by kind
+    states: tuple[dict[str, Any], ...] = field(default=(), repr=False)  # in process: as recorded
 
     def overhead_per_step(self, steps: int) -> float:
         return (self.seconds - self.reference) / steps
@@ -184,10 +190,10 @@ async def one_in_process(provider: LLMServer, actions: int, interval: int) -> Me
         raise SystemExit(f"the in-process run did not end as scripted: {outcome}")
     requests = recorded(provider)
     reference = replay(provider, actions, requests)
-    written = sum(len(json.dumps(state)) for state in host.states)
-    return Measured(
-        seconds, reference, len(requests), len(host.states), written, call_kinds(requests)
-    )
+    states = tuple(host.states)
+    written = sum(len(json.dumps(state)) for state in states)
+    kinds = call_kinds(requests)
+    return Measured(seconds, reference, len(requests), len(states), written, kinds, states)
 
 
 def in_process(provider: LLMServer, actions: int, interval: int, repeats: int) -> list[Measured]:
@@ -298,6 +304,86 @@ def through_server(
             server.stop()
 
 
+# -- memory-state writes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Writes:
+    """`DbAgentHost.record` of one in-process run's states, one after another, on SQLite."""
+
+    versions: int
+    kilobytes: float
+    seconds: list[float]  # each write
+
+
+def thought_of(state: dict[str, Any]) -> str | None:
+    """The thought a recorded state came with (its last step, when that is a thought)."""
+    last = state["steps"][-1] if state.get("steps") else {}
+    return str(last["thought"]) if last.get("stepType") == "thought" else None
+
+
+async def record_states(settings: Settings, execution_id: str, team_id: str, states: Any) -> Writes:
+    database = Database(settings)
+    runner = "agent-steps-benchmark"
+    try:
+        async with database.session() as session:
+            claimed = await AGENT_EXECUTIONS.transition(
+                session, execution_id, RUNNING, expected=(PENDING,), values={"runner_id": runner}
+            )
+        if claimed is None:
+            raise SystemExit(f"execution {execution_id} could not be claimed")
+        with tempfile.TemporaryDirectory() as scratch:
+            host = DbAgentHost(
+                database,
+                None,  # type: ignore[arg-type]  # the store: record() never touches it
+                execution_id=execution_id,
+                team_id=team_id,
+                runner_id=runner,
+                scratch=Path(scratch),
+                signals=RunSignals(),
+                max_file_bytes=1,
+            )
+            seconds = []
+            for state in states:
+                started = time.perf_counter()
+                await host.record(
+                    state, thought=thought_of(state), current_step=state["action_count"]
+                )
+                seconds.append(time.perf_counter() - started)
+            if host.signals.cancel:
+                raise SystemExit("the host refused the writes (the execution is not running)")
+    finally:
+        await database.dispose()
+    kilobytes = sum(len(json.dumps(state)) for state in states) / 1024
+    return Writes(len(seconds), kilobytes, seconds)
+
+
+def memory_writes(inproc: dict[int, list[Measured]], interval: int) -> dict[int, Writes]:
+    """Each size's recorded states written by the server's host into a real (migrated) SQLite
+    database; the executions are created through the API of a server with no workers."""
+    results = {}
+    with (
+        tempfile.TemporaryDirectory(prefix="moderately-agent-writes-") as tmp,
+        run_server(data_dir=Path(tmp), workers=0) as server,
+    ):
+        admin = server.admin
+        headers = {"Authorization": f"Bearer {admin.api_key}"}
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=60) as client:
+            for actions, runs in inproc.items():
+                agent_id = make_agent(client, actions, interval)
+                body = {"agent_id": agent_id, "input_data": QUESTION}
+                execution = ok(client.post("/agent-executions", json=body), 201)
+                results[actions] = asyncio.run(
+                    record_states(
+                        server.settings,
+                        execution["agentExecutionId"],
+                        admin.team_id,
+                        runs[-1].states,
+                    )
+                )
+    return results
+
+
 # -- report ----------------------------------------------------------------------------------
 
 
@@ -372,6 +458,21 @@ def server_rows(
     return rows
 
 
+def report_writes(writes: dict[int, Writes], inproc: dict[int, list[Measured]]) -> None:
+    header = ["N", "versions", "state KB", "write ms (mean)", "first 10", "last 10", "per run ms"]
+    header.append("mean write/raw call")
+    rows = []
+    for actions, found in writes.items():
+        raw_call = median([run.reference / run.calls for run in inproc[actions]])
+        mean = statistics.mean(found.seconds)
+        rows.append(
+            [str(actions), str(found.versions), f"{found.kilobytes:,.0f}", ms(mean)]
+            + [ms(statistics.mean(part)) for part in (found.seconds[:10], found.seconds[-10:])]
+            + [ms(sum(found.seconds)), f"{mean / raw_call:.2f}x"]
+        )
+    table(header, rows)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--actions", default="5,20,50", help="tool-call actions per run (N)")
@@ -386,6 +487,7 @@ def main() -> int:
     provider = loopback_provider()
     try:
         inproc = {n: in_process(provider, n, args.planning_interval, args.repeats) for n in sizes}
+        writes = {} if args.skip_server else memory_writes(inproc, args.planning_interval)
         served = {}
         for variant, env in ({} if args.skip_server else SERVERS).items():
             served[variant] = through_server(
@@ -401,6 +503,9 @@ def main() -> int:
     )
     print("\nIn process (run_agent, in-memory host):")
     report_in_process(inproc)
+    if writes:
+        print("\nMemory-state writes: DbAgentHost.record of the in-process run's states (SQLite):")
+        report_writes(writes, inproc)
     if served:
         print("\nThrough moderately serve --workers 1 (SQLite), ms:")
         report_server(served, inproc)
