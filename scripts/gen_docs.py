@@ -126,13 +126,18 @@ def type_label(schema: Mapping[str, Any], defs: Mapping[str, Any]) -> str:
     return str(kind) if kind else "any"
 
 
+def plain_number(value: Any) -> Any:
+    """`1` for the `1.0` a document may hold for an integer bound."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def bounds(schema: Mapping[str, Any]) -> list[str]:
     """Limits stated on a schema or on its branches (an optional integer keeps them there)."""
     found: list[str] = []
     for branch in (schema, *schema.get("anyOf", ()), *schema.get("oneOf", ())):
         for key, words in BOUND_WORDS:
             if key in branch:
-                found.append(words.format(branch[key]))
+                found.append(words.format(plain_number(branch[key])))
         pattern = branch.get("pattern")
         if pattern and pattern != NO_NUL_PATTERN:
             found.append(f"pattern {pattern}")
