@@ -113,15 +113,6 @@ class Steps:
         return tool_reply(("GetDateTool", {}), text="Checking the date.")
 
 
-def loopback_provider() -> LLMServer:
-    server = LLMServer()
-    # The handler writes the headers and the body in two sends; with Nagle's algorithm on, the
-    # second waits for the client's delayed ACK, ~40 ms a call on Linux, which would swamp both
-    # sides of the comparison. (StreamRequestHandler's own switch.)
-    server._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
-    return server
-
-
 def start_run(provider: LLMServer, actions: int) -> Steps:
     provider.reset()
     steps = Steps(actions)
@@ -484,7 +475,7 @@ def main() -> int:
     if not sizes or min(sizes) < 1 or max(sizes) > 99:
         raise SystemExit("--actions: 1 to 99 each (max_actions is at most 100)")
 
-    provider = loopback_provider()
+    provider = LLMServer()
     try:
         inproc = {n: in_process(provider, n, args.planning_interval, args.repeats) for n in sizes}
         writes = {} if args.skip_server else memory_writes(inproc, args.planning_interval)
