@@ -27,6 +27,9 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (_TESTS, os.environ.get("PYTHONPATH", "")) if p
 )
 os.environ["MODERATELY_JOB_MODULES"] = "block_plugins"
+# Every test server's workers would load the LLM clients and the agent runtime in their
+# forkservers (seconds of CPU each on start); the agent-run tests turn it back on.
+os.environ["MODERATELY_JOB_PRELOAD_AI"] = "false"
 import block_plugins  # noqa: E402, F401
 
 

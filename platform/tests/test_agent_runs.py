@@ -83,6 +83,7 @@ async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("agent-runs"),
         workers=1,
+        job_preload_ai=True,  # the default that the rest of the suite turns off (conftest.py)
         llm_retry_base_seconds=0.0,
         **llm_settings(shared_llm_server()),
     )

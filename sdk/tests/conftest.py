@@ -17,6 +17,9 @@ from .pipeline_blocks import MODULE
 _SDK = str(Path(__file__).resolve().parents[1])
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SDK, os.environ.get("PYTHONPATH")) if p)
 os.environ["MODERATELY_JOB_MODULES"] = MODULE
+# Every test server's workers would load the LLM clients and the agent runtime in their
+# forkservers (seconds of CPU each on start); platform/tests/test_agent_runs.py runs with it.
+os.environ["MODERATELY_JOB_PRELOAD_AI"] = "false"
 # The loopback LLM providers (platform/tests/llm_server.py) that agent executions talk to.
 _PLATFORM_TESTS = Path(__file__).resolve().parents[2] / "platform" / "tests"
 if _PLATFORM_TESTS.is_dir():

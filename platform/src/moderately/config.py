@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     # Modules imported by worker and job processes before they run jobs (comma-separated), e.g.
     # ones that register custom block types; they must be importable there (PYTHONPATH).
     job_modules: str = ""
+    # Load the LLM provider clients and the agent runtime once in each worker's forkserver, so
+    # agent and LLM jobs start without importing them (about a second each; costs ~65 MiB in
+    # the forkserver and a second or two of CPU when a worker starts).
+    job_preload_ai: bool = True
 
     # ---- job budgets (enforced by the worker: jobs/isolation.py; and by the engine:
     # engine/budgets.py, whose fields are the job_* settings below without the prefix) ----

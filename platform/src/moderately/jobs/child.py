@@ -27,8 +27,24 @@ __all__ = ["NICENESS", "job_modules", "main"]
 NICENESS = 10
 
 
+# Heavy imports of agent and LLM jobs, done once in the forkserver (setting job_preload_ai).
+AI_MODULES = (
+    "moderately.ai.chat",
+    "moderately.ai.openai_compat",
+    "moderately.ai.anthropic_native",
+    "moderately.agents.runtime",
+)
+
+
 def job_modules(settings: Settings) -> list[str]:
+    """The `job_modules` setting's modules (e.g. custom block types)."""
     return [name.strip() for name in settings.job_modules.split(",") if name.strip()]
+
+
+def preloaded_modules(settings: Settings) -> list[str]:
+    """What the forkserver imports once for every job process it forks."""
+    ai = list(AI_MODULES) if settings.job_preload_ai else []
+    return [__name__, *ai, *job_modules(settings)]
 
 
 def main(

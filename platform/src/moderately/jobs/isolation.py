@@ -67,13 +67,13 @@ def describe_bytes(count: float) -> str:
 
 
 def process_context(settings: Settings) -> ForkServerContext:
-    """The forkserver, preloaded with the job code and the `job_modules` (started on first use,
-    once per worker process)."""
+    """The forkserver, preloaded with the job code, the AI layer (`job_preload_ai`) and the
+    `job_modules` (started on first use, once per worker process)."""
     global _context
     if _context is None:
         context = multiprocessing.get_context("forkserver")
         assert isinstance(context, ForkServerContext)
-        context.set_forkserver_preload(["moderately.jobs.child", *child.job_modules(settings)])
+        context.set_forkserver_preload(child.preloaded_modules(settings))
         _context = context
     return _context
 
