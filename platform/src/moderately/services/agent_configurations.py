@@ -22,14 +22,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.config import Settings
-from moderately.db.dialect import for_update
 from moderately.db.models import Agent, AgentConfigurationVersion
 from moderately.engine.jsonschemas import schema_problems
-from moderately.errors import Conflict, Invalid, NotFound
-from moderately.ids import is_plausible_id
+from moderately.errors import Conflict, Invalid
 from moderately.schemas.agents import EXECUTION_DEFAULTS, ExecutionConfig, LlmConfig, ToolEntry
 from moderately.services.auth import Principal
-from moderately.services.scope import scoped, teams_to_show
+from moderately.services.scope import find_in_team, teams_to_show
 
 Version = AgentConfigurationVersion
 M = TypeVar("M", bound=BaseModel)
@@ -146,18 +144,14 @@ async def list_versions(
 
 
 async def get_version(session: AsyncSession, *, principal: Principal, version_id: str) -> Version:
-    version = None
-    if is_plausible_id(version_id):
-        version = await session.scalar(
-            scoped(
-                select(Version).where(Version.agent_configuration_version_id == version_id),
-                Version.team_id,
-                principal,
-            )
-        )
-    if version is None:
-        raise NotFound("agent configuration version", version_id)
-    return version
+    return await find_in_team(
+        session,
+        Version,
+        Version.agent_configuration_version_id,
+        version_id,
+        principal=principal,
+        what="agent configuration version",
+    )
 
 
 async def current_version(session: AsyncSession, agent: Agent) -> Version | None:
@@ -170,16 +164,9 @@ async def current_version(session: AsyncSession, agent: Agent) -> Version | None
 
 
 async def _lock_agent(session: AsyncSession, principal: Principal, agent_id: str) -> Agent:
-    agent = None
-    if is_plausible_id(agent_id):
-        agent = await session.scalar(
-            for_update(
-                scoped(select(Agent).where(Agent.agent_id == agent_id), Agent.team_id, principal)
-            )
-        )
-    if agent is None:
-        raise NotFound("agent", agent_id)
-    return agent
+    return await find_in_team(
+        session, Agent, Agent.agent_id, agent_id, principal=principal, what="agent", lock=True
+    )
 
 
 async def _demote_others(session: AsyncSession, agent_id: str, keep: str | None) -> None:

@@ -28,7 +28,6 @@ from moderately.db.models import Agent, AgentConfigurationVersion, AgentExecutio
 from moderately.db.models import AgentExecutionMemoryState as MemoryState
 from moderately.engine.jsonschemas import validator_for
 from moderately.errors import Conflict, Invalid, InvalidState, NotFound
-from moderately.ids import is_plausible_id
 from moderately.services import agent_configurations as configurations
 from moderately.services.agents import find_agent
 from moderately.services.auth import Principal
@@ -44,7 +43,7 @@ from moderately.services.lifecycle import (
 )
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.pipelines import check_statuses
-from moderately.services.scope import scoped, teams_to_show
+from moderately.services.scope import find_in_team, teams_to_show
 from moderately.workers.base import JobQueue
 
 EXECUTE = "agent.execute"
@@ -218,18 +217,14 @@ async def list_executions(
 async def get_execution(
     session: AsyncSession, *, principal: Principal, execution_id: str
 ) -> Execution:
-    execution = None
-    if is_plausible_id(execution_id):
-        execution = await session.scalar(
-            scoped(
-                select(Execution).where(Execution.agent_execution_id == execution_id),
-                Execution.team_id,
-                principal,
-            )
-        )
-    if execution is None:
-        raise NotFound("agent execution", execution_id)
-    return execution
+    return await find_in_team(
+        session,
+        Execution,
+        Execution.agent_execution_id,
+        execution_id,
+        principal=principal,
+        what="agent execution",
+    )
 
 
 # ---- writes ----

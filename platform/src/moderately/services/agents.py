@@ -13,16 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.config import Settings
 from moderately.db.models import Agent, AgentExecution
-from moderately.errors import NotFound
-from moderately.ids import is_plausible_id
 from moderately.services.agent_configurations import create_default_version
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
 from moderately.services.run_metrics import NO_RUNS, run_metrics
 from moderately.services.scope import (
     ensure_unique_name,
+    find_in_team,
     rename,
-    scoped,
     team_for_create,
     teams_to_show,
 )
@@ -87,14 +85,9 @@ async def list_agents(
 
 
 async def find_agent(session: AsyncSession, *, principal: Principal, agent_id: str) -> Agent:
-    agent = None
-    if is_plausible_id(agent_id):
-        agent = await session.scalar(
-            scoped(select(Agent).where(Agent.agent_id == agent_id), Agent.team_id, principal)
-        )
-    if agent is None:
-        raise NotFound("agent", agent_id)
-    return agent
+    return await find_in_team(
+        session, Agent, Agent.agent_id, agent_id, principal=principal, what="agent"
+    )
 
 
 async def get_agent(session: AsyncSession, *, principal: Principal, agent_id: str) -> AgentView:

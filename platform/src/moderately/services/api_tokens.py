@@ -10,8 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import ApiToken, User
-from moderately.errors import Forbidden, Invalid, NotFound
-from moderately.ids import is_plausible_id
+from moderately.errors import Forbidden, Invalid
 from moderately.services import usage
 from moderately.services.auth import (
     DISPLAY_PREFIX_LENGTH,
@@ -21,7 +20,7 @@ from moderately.services.auth import (
     hash_token,
 )
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.scope import check_requested_teams, scoped
+from moderately.services.scope import check_requested_teams, find_in_team
 from moderately.timeutil import utcnow
 
 SORT = {"createdAt": ApiToken.created_at, "name": ApiToken.name}
@@ -140,18 +139,9 @@ async def list_tokens(
 
 
 async def get_token(session: AsyncSession, *, principal: Principal, token_id: str) -> ApiToken:
-    token = None
-    if is_plausible_id(token_id):
-        token = await session.scalar(
-            scoped(
-                select(ApiToken).where(ApiToken.token_id == token_id),
-                ApiToken.team_id,
-                principal,
-            )
-        )
-    if token is None:
-        raise NotFound("API token", token_id)
-    return token
+    return await find_in_team(
+        session, ApiToken, ApiToken.token_id, token_id, principal=principal, what="API token"
+    )
 
 
 async def get_token_detail(

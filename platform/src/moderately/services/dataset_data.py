@@ -41,6 +41,7 @@ from moderately.ids import new_id
 from moderately.services import datasets, transfers
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, paginate
+from moderately.services.scope import find_in_team
 from moderately.services.transfers import EXPIRED_REASON, PENDING, DownloadTicket, Storage
 from moderately.timeutil import utcnow
 
@@ -107,14 +108,14 @@ async def list_versions(
 async def get_version(
     session: AsyncSession, *, principal: Principal, version_id: str
 ) -> DatasetDataVersion:
-    version: DatasetDataVersion = await datasets.find_version(
+    return await find_in_team(
         session,
+        DatasetDataVersion,
         DatasetDataVersion.dataset_data_version_id,
+        version_id,
         principal=principal,
-        version_id=version_id,
         what="data version",
     )
-    return version
 
 
 # ---- upload ----

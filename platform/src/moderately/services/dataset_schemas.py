@@ -31,6 +31,7 @@ from moderately.errors import Invalid, InvalidState
 from moderately.services import dataset_data, datasets, files, job_requests
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, paginate
+from moderately.services.scope import find_in_team
 from moderately.services.transfers import COMPLETED
 from moderately.workers.base import JobQueue
 
@@ -112,14 +113,14 @@ async def list_schema_versions(
 async def get_schema_version(
     session: AsyncSession, *, principal: Principal, version_id: str
 ) -> DatasetSchemaVersion:
-    version: DatasetSchemaVersion = await datasets.find_version(
+    return await find_in_team(
         session,
+        DatasetSchemaVersion,
         DatasetSchemaVersion.dataset_schema_version_id,
+        version_id,
         principal=principal,
-        version_id=version_id,
         what="schema version",
     )
-    return version
 
 
 # ---- changes ----

@@ -30,8 +30,8 @@ from moderately.services.lifecycle import DATASET_PROCESSING, NEEDS_PROCESSING
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
 from moderately.services.scope import (
     ensure_unique_name,
+    find_in_team,
     rename,
-    scoped,
     team_for_create,
     teams_to_show,
 )
@@ -67,15 +67,15 @@ async def list_datasets(
 async def get_dataset(
     session: AsyncSession, *, principal: Principal, dataset_id: str, lock: bool = False
 ) -> Dataset:
-    dataset = None
-    if is_plausible_id(dataset_id):
-        stmt = scoped(
-            select(Dataset).where(Dataset.dataset_id == dataset_id), Dataset.team_id, principal
-        )
-        dataset = await session.scalar(for_update(stmt) if lock else stmt)
-    if dataset is None:
-        raise NotFound("dataset", dataset_id)
-    return dataset
+    return await find_in_team(
+        session,
+        Dataset,
+        Dataset.dataset_id,
+        dataset_id,
+        principal=principal,
+        what="dataset",
+        lock=lock,
+    )
 
 
 async def lock_dataset(session: AsyncSession, dataset_id: str) -> Dataset:
@@ -206,26 +206,6 @@ def versions_query(
     if version_no is not None:
         stmt = stmt.where(model.version_no == version_no)
     return stmt
-
-
-async def find_version(
-    session: AsyncSession,
-    id_column: InstrumentedAttribute[str],
-    *,
-    principal: Principal,
-    version_id: str,
-    what: str,
-) -> Any:
-    """One version of the caller's teams; 404 (naming `what`) otherwise."""
-    version = None
-    if is_plausible_id(version_id):
-        model: Any = id_column.class_
-        version = await session.scalar(
-            scoped(select(model).where(id_column == version_id), model.team_id, principal)
-        )
-    if version is None:
-        raise NotFound(what, version_id)
-    return version
 
 
 # ---- promotions (the caller holds the dataset's lock) ----

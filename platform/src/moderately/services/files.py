@@ -25,13 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import File
 from moderately.db.session import Database
-from moderately.errors import Invalid, InvalidState, NotFound
-from moderately.ids import is_plausible_id, new_id
+from moderately.errors import Invalid, InvalidState
+from moderately.ids import new_id
 from moderately.services import transfers
 from moderately.services.auth import Principal
 from moderately.services.datasets import require_dataset
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
-from moderately.services.scope import scoped, team_for_create, teams_to_show
+from moderately.services.scope import find_in_team, team_for_create, teams_to_show
 from moderately.services.transfers import (
     COMPLETED,
     EXPIRED_REASON,
@@ -161,14 +161,9 @@ async def list_files(
 
 
 async def get_file(session: AsyncSession, *, principal: Principal, file_id: str) -> File:
-    file = None
-    if is_plausible_id(file_id):
-        file = await session.scalar(
-            scoped(select(File).where(File.file_id == file_id), File.team_id, principal)
-        )
-    if file is None:
-        raise NotFound("file", file_id)
-    return file
+    return await find_in_team(
+        session, File, File.file_id, file_id, principal=principal, what="file"
+    )
 
 
 # ---- upload ----

@@ -52,7 +52,7 @@ from moderately.services.lifecycle import (
     TransitionRefused,
 )
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.scope import scoped, teams_to_show
+from moderately.services.scope import find_in_team, teams_to_show
 from moderately.services.transfers import Storage
 from moderately.workers.base import JobQueue
 
@@ -216,18 +216,14 @@ async def list_executions(
 async def get_execution(
     session: AsyncSession, *, principal: Principal, execution_id: str
 ) -> Execution:
-    execution = None
-    if is_plausible_id(execution_id):
-        execution = await session.scalar(
-            scoped(
-                select(Execution).where(Execution.pipeline_execution_id == execution_id),
-                Execution.team_id,
-                principal,
-            )
-        )
-    if execution is None:
-        raise NotFound("pipeline execution", execution_id)
-    return execution
+    return await find_in_team(
+        session,
+        Execution,
+        Execution.pipeline_execution_id,
+        execution_id,
+        principal=principal,
+        what="pipeline execution",
+    )
 
 
 async def version_configuration(session: AsyncSession, execution: Execution) -> dict[str, Any]:

@@ -23,22 +23,20 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moderately.db.dialect import for_update
 from moderately.db.models import Pipeline, PipelineConfigurationVersion, PipelineExecution
 from moderately.engine import (
     configuration_json_schema,
     normalize_for_storage,
     validate_configuration,
 )
-from moderately.errors import Conflict, Invalid, InvalidState, NotFound
-from moderately.ids import is_plausible_id
+from moderately.errors import Conflict, Invalid, InvalidState
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
 from moderately.services.run_metrics import NO_RUNS, run_metrics
 from moderately.services.scope import (
     ensure_unique_name,
+    find_in_team,
     rename,
-    scoped,
     team_for_create,
     teams_to_show,
 )
@@ -123,15 +121,15 @@ async def list_pipelines(
 async def find_pipeline(
     session: AsyncSession, *, principal: Principal, pipeline_id: str, lock: bool = False
 ) -> Pipeline:
-    pipeline = None
-    if is_plausible_id(pipeline_id):
-        stmt = scoped(
-            select(Pipeline).where(Pipeline.pipeline_id == pipeline_id), Pipeline.team_id, principal
-        )
-        pipeline = await session.scalar(for_update(stmt) if lock else stmt)
-    if pipeline is None:
-        raise NotFound("pipeline", pipeline_id)
-    return pipeline
+    return await find_in_team(
+        session,
+        Pipeline,
+        Pipeline.pipeline_id,
+        pipeline_id,
+        principal=principal,
+        what="pipeline",
+        lock=lock,
+    )
 
 
 async def get_pipeline(
@@ -274,18 +272,14 @@ async def list_versions(
 
 
 async def get_version(session: AsyncSession, *, principal: Principal, version_id: str) -> Version:
-    version = None
-    if is_plausible_id(version_id):
-        version = await session.scalar(
-            scoped(
-                select(Version).where(Version.pipeline_configuration_version_id == version_id),
-                Version.team_id,
-                principal,
-            )
-        )
-    if version is None:
-        raise NotFound("pipeline configuration version", version_id)
-    return version
+    return await find_in_team(
+        session,
+        Version,
+        Version.pipeline_configuration_version_id,
+        version_id,
+        principal=principal,
+        what="pipeline configuration version",
+    )
 
 
 async def _ensure_no_current(

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from moderately.errors import Conflict, Forbidden, Invalid
+from moderately.db.dialect import for_update
+from moderately.errors import Conflict, Forbidden, Invalid, NotFound
+from moderately.ids import is_plausible_id
 from moderately.services.auth import Principal
 
 S = TypeVar("S", bound=Select[Any])
+M = TypeVar("M")
 
 
 def check_requested_teams(principal: Principal, team_ids: Iterable[str]) -> frozenset[str]:
@@ -32,6 +35,28 @@ def teams_to_show(principal: Principal, team_ids: Iterable[str]) -> frozenset[st
 def scoped(stmt: S, team_column: InstrumentedAttribute[str], principal: Principal) -> S:
     """Restrict a query to the caller's teams, so another team's row is simply not found."""
     return stmt.where(team_column.in_(principal.team_ids))
+
+
+async def find_in_team(
+    session: AsyncSession,
+    model: type[M],
+    id_column: InstrumentedAttribute[str],
+    value: str,
+    *,
+    principal: Principal,
+    what: str,
+    lock: bool = False,
+) -> M:
+    """The row of `model` whose `id_column` is `value`, in one of the caller's teams (by the
+    model's `team_id`), locked when asked; else 404 naming `what` ("agent") and `value`. A value
+    that cannot be an id is not looked up."""
+    row = None
+    if is_plausible_id(value):
+        stmt = scoped(select(model).where(id_column == value), cast(Any, model).team_id, principal)
+        row = await session.scalar(for_update(stmt) if lock else stmt)
+    if row is None:
+        raise NotFound(what, value)
+    return row
 
 
 def team_for_create(

@@ -8,11 +8,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import TeamUser, User
-from moderately.errors import Conflict, InvalidState, NotFound
-from moderately.ids import is_plausible_id
+from moderately.errors import Conflict, InvalidState
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
-from moderately.services.scope import scoped, teams_to_show
+from moderately.services.scope import find_in_team, teams_to_show
 
 SORT = {
     "name": User.full_name,
@@ -57,18 +56,14 @@ async def list_team_users(
 async def get_team_user(
     session: AsyncSession, *, principal: Principal, team_user_id: str
 ) -> TeamUser:
-    member = None
-    if is_plausible_id(team_user_id):
-        member = await session.scalar(
-            scoped(
-                select(TeamUser).where(TeamUser.team_user_id == team_user_id),
-                TeamUser.team_id,
-                principal,
-            )
-        )
-    if member is None:
-        raise NotFound("team user", team_user_id)
-    return member
+    return await find_in_team(
+        session,
+        TeamUser,
+        TeamUser.team_user_id,
+        team_user_id,
+        principal=principal,
+        what="team user",
+    )
 
 
 async def _admin_count(session: AsyncSession, team_id: str) -> int:

@@ -8,12 +8,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import Team, TeamUser
-from moderately.errors import NotFound
-from moderately.ids import is_plausible_id
 from moderately.services import datasets, files, pipelines
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.scope import scoped, teams_to_show
+from moderately.services.scope import find_in_team, teams_to_show
 from moderately.services.transfers import Storage
 
 SORT = {"createdAt": Team.created_at, "updatedAt": Team.updated_at, "name": Team.name}
@@ -34,14 +32,9 @@ async def list_teams(
 
 
 async def get_team(session: AsyncSession, *, principal: Principal, team_id: str) -> Team:
-    team = None
-    if is_plausible_id(team_id):
-        team = await session.scalar(
-            scoped(select(Team).where(Team.team_id == team_id), Team.team_id, principal)
-        )
-    if team is None:
-        raise NotFound("team", team_id)
-    return team
+    return await find_in_team(
+        session, Team, Team.team_id, team_id, principal=principal, what="team"
+    )
 
 
 async def add_team(
