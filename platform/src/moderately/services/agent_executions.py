@@ -27,36 +27,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from moderately.db.models import Agent, AgentConfigurationVersion, AgentExecution
 from moderately.db.models import AgentExecutionMemoryState as MemoryState
 from moderately.engine.jsonschemas import validator_for
-from moderately.errors import Conflict, Invalid, InvalidState, NotFound
+from moderately.errors import Invalid, InvalidState, NotFound
 from moderately.services import agent_configurations as configurations
 from moderately.services.agents import find_agent
 from moderately.services.auth import Principal
-from moderately.services.lifecycle import (
-    AGENT_EXECUTIONS,
-    CANCELLED,
-    COMPLETED,
-    FAILED,
-    PAUSED,
-    PENDING,
-    RUNNING,
-    TransitionRefused,
+from moderately.services.executions import (
+    STATUSES,
+    cancel_reason,
+    resumes,
+    sort_columns,
+    transition,
 )
+from moderately.services.lifecycle import AGENT_EXECUTIONS, CANCELLED, PENDING
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.pipelines import check_statuses
 from moderately.services.scope import find_in_team, teams_to_show
 from moderately.workers.base import JobQueue
 
 EXECUTE = "agent.execute"
-TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED})
-STATUSES = (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, PAUSED)
 INVALID_INPUT = "invalid_agent_input"
 SUMMARY_LIMIT = 500
 Execution = AgentExecution
-SORT = {
-    "createdAt": Execution.created_at,
-    "updatedAt": Execution.updated_at,
-    "startedAt": Execution.started_at,
-}
+SORT = sort_columns(Execution)
 MEMORY_SORT = {"version": MemoryState.version, "createdAt": MemoryState.created_at}
 
 
@@ -230,38 +222,15 @@ async def get_execution(
 # ---- writes ----
 
 
-async def _transition(
-    session: AsyncSession, execution: Execution, to: str, **values: Any
-) -> Execution:
-    """A status change asked for by a caller: 400 when the lifecycle has no such move, 409
-    when a concurrent change won (read it again and retry)."""
-    try:
-        written = await AGENT_EXECUTIONS.transition(
-            session,
-            execution.agent_execution_id,
-            to,
-            expected=(execution.status,),
-            values=values,
-        )
-    except TransitionRefused as exc:
-        raise InvalidState(
-            f"an execution that is {exc.old} cannot become {exc.new}", field="status", value=to
-        ) from None
-    if written is None:
-        raise Conflict("the execution changed meanwhile: read it again and retry")
-    return execution
-
-
 async def cancel_execution(
     session: AsyncSession, *, principal: Principal, execution_id: str, reason: str | None = None
 ) -> Execution:
     execution = await get_execution(session, principal=principal, execution_id=execution_id)
     principal.require_write()
-    if execution.status in TERMINAL:
-        raise Conflict(f"the execution is already {execution.status}")
-    text = reason or "cancelled by request"
-    return await _transition(
-        session, execution, CANCELLED, agent_output_summary=f"Cancelled: {text}"[:SUMMARY_LIMIT]
+    text = cancel_reason(execution, reason)
+    summary = f"Cancelled: {text}"[:SUMMARY_LIMIT]
+    return await transition(
+        session, AGENT_EXECUTIONS, execution, CANCELLED, values={"agent_output_summary": summary}
     )
 
 
@@ -282,8 +251,8 @@ async def update_execution(
     old = execution.status
     if status is None or status == old:
         return execution
-    execution = await _transition(session, execution, status)
-    if old == PAUSED and status == RUNNING:
+    execution = await transition(session, AGENT_EXECUTIONS, execution, status)
+    if resumes(old, status):
         await _enqueue(session, jobs, execution)
     return execution
 

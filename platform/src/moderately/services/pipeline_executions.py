@@ -37,34 +37,26 @@ from moderately.engine import (
     prepare_inputs,
 )
 from moderately.engine.values import dataset_ref_of, file_id_of
-from moderately.errors import Conflict, Invalid, InvalidState, NotFound
+from moderately.errors import Invalid, NotFound
 from moderately.ids import is_plausible_id
 from moderately.services import pipelines
 from moderately.services.auth import Principal
-from moderately.services.lifecycle import (
-    CANCELLED,
-    COMPLETED,
-    FAILED,
-    PAUSED,
-    PENDING,
-    PIPELINE_EXECUTIONS,
-    RUNNING,
-    TransitionRefused,
+from moderately.services.executions import (
+    STATUSES,
+    cancel_reason,
+    resumes,
+    sort_columns,
+    transition,
 )
+from moderately.services.lifecycle import CANCELLED, COMPLETED, PENDING, PIPELINE_EXECUTIONS
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import find_in_team, teams_to_show
 from moderately.services.transfers import Storage
 from moderately.workers.base import JobQueue
 
 EXECUTE = "pipeline.execute"
-TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED})
-STATUSES = (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, PAUSED)
 Execution = PipelineExecution
-SORT = {
-    "createdAt": Execution.created_at,
-    "updatedAt": Execution.updated_at,
-    "startedAt": Execution.started_at,
-}
+SORT = sort_columns(Execution)
 OUTPUT_KEY = "pipeline-executions/{}/output.json.gz"
 CHECKPOINT_KEY = "pipeline-executions/{}/checkpoint.json"
 
@@ -238,24 +230,6 @@ async def version_configuration(session: AsyncSession, execution: Execution) -> 
 # ---- writes ----
 
 
-async def _transition(
-    session: AsyncSession, execution: Execution, to: str, **changes: Any
-) -> Execution:
-    """A status change asked for by a caller: 400 when the lifecycle has no such move, 409
-    when a concurrent change won (read it again and retry)."""
-    try:
-        written = await PIPELINE_EXECUTIONS.transition(
-            session, execution.pipeline_execution_id, to, expected=(execution.status,), **changes
-        )
-    except TransitionRefused as exc:
-        raise InvalidState(
-            f"an execution that is {exc.old} cannot become {exc.new}", field="status", value=to
-        ) from None
-    if written is None:
-        raise Conflict("the execution changed meanwhile: read it again and retry")
-    return execution
-
-
 async def update_execution(
     session: AsyncSession,
     *,
@@ -273,8 +247,8 @@ async def update_execution(
     new = values.pop("status", None) or old
     if new == old and not values:
         return execution
-    execution = await _transition(session, execution, new, values=values)
-    if old == PAUSED and new == RUNNING:  # resume
+    execution = await transition(session, PIPELINE_EXECUTIONS, execution, new, values=values)
+    if resumes(old, new):
         await _enqueue(session, jobs, execution)
     return execution
 
@@ -284,11 +258,9 @@ async def cancel_execution(
 ) -> Execution:
     execution = await get_execution(session, principal=principal, execution_id=execution_id)
     principal.require_write()
-    if execution.status in TERMINAL:
-        raise Conflict(f"the execution is already {execution.status}")
-    text = reason or "cancelled by request"
+    text = cancel_reason(execution, reason)
     note = {"message": f"Cancelled: {text}", "cancel_reason": text, "cancellationReason": text}
-    return await _transition(session, execution, CANCELLED, note=note)
+    return await transition(session, PIPELINE_EXECUTIONS, execution, CANCELLED, note=note)
 
 
 async def get_output(
