@@ -44,9 +44,10 @@ from moderately.db.models import (
 from moderately.db.session import Database
 from moderately.jobs.agent_host import DbAgentHost, next_state
 from moderately.jobs.base import JobHandler, JobRuntime, Stop, runner_id
+from moderately.jobs.executions import ExecutionJob
 from moderately.jobs.pipeline_context import RunSignals
-from moderately.jobs.watcher import Watcher, stop_wanted
-from moderately.services.agent_executions import EXECUTE, SUMMARY_LIMIT
+from moderately.jobs.watcher import Watcher
+from moderately.services.agent_executions import EXECUTE, PAYLOAD_KEY, SUMMARY_LIMIT
 from moderately.services.lifecycle import (
     AGENT_EXECUTIONS,
     CANCELLED,
@@ -70,52 +71,23 @@ TIMEOUT_SETTING = "MODERATELY_AGENT_MAX_TIMEOUT_SECONDS"
 FINISH_GRACE_SECONDS = 30.0
 
 
+JOB = ExecutionJob(AGENT_EXECUTIONS, PAYLOAD_KEY)
+
+
 def handlers(runtime: JobRuntime) -> dict[str, JobHandler]:
-    async def run_job(job: Job) -> None:
-        await run(runtime, job)
-
-    async def gave_up_job(job: Job, reason: str) -> None:
-        await gave_up(runtime.database, job, reason)
-
-    async def stop_requested(job: Job) -> bool:
-        # Cancelled, paused or deleted (see jobs/pipeline_execute.py for why not the runner).
-        wanted = await stop_wanted(runtime.database, _execution_id(job), None, AGENT_EXECUTIONS)
-        return wanted is not None
-
-    async def stopped_job(job: Job, stop: Stop) -> None:
-        await stopped(runtime.database, job, stop)
-
     return {
-        EXECUTE: JobHandler(
-            run=run_job,
+        EXECUTE: JOB.handler(
+            runtime,
+            run=run,
+            stopped=stopped,
+            gave_up=gave_up,
             timeout_seconds=runtime.settings.agent_max_timeout_seconds + FINISH_GRACE_SECONDS,
             timeout_setting=TIMEOUT_SETTING,
-            gave_up=gave_up_job,
-            stop_requested=stop_requested,
-            stopped=stopped_job,
         )
     }
 
 
-def _execution_id(job: Job) -> str:
-    return str(job.payload["agentExecutionId"])
-
-
 # ---- the run ----
-
-
-async def _claim(database: Database, execution_id: str, owner: str) -> Execution | None:
-    async with database.session() as session:
-        execution = await AGENT_EXECUTIONS.transition(
-            session,
-            execution_id,
-            RUNNING,
-            expected=(PENDING, RUNNING),
-            values={"runner_id": owner},
-        )
-        if execution is not None:
-            session.expunge(execution)
-        return execution
 
 
 def build_spec(
@@ -170,9 +142,9 @@ async def _latest(session: AsyncSession, execution_id: str) -> AgentExecutionMem
 
 async def run(runtime: JobRuntime, job: Job) -> None:
     database, settings = runtime.database, runtime.settings
-    execution_id = _execution_id(job)
+    execution_id = JOB.execution_id(job)
     owner = runner_id(job)
-    execution = await _claim(database, execution_id, owner)
+    execution: Execution | None = await JOB.claim(database, execution_id, owner)
     if execution is None:
         return  # cancelled, finished or deleted meanwhile
     loaded = await _load(database, execution)
@@ -344,7 +316,7 @@ async def stopped(database: Database, job: Job, stop: Stop) -> None:
         return
     await fail(
         database,
-        _execution_id(job),
+        JOB.execution_id(job),
         f"{stop.error_type}: {stop.message}",
         expected=(RUNNING,),
         guard={"runner_id": runner_id(job)},
@@ -354,4 +326,4 @@ async def stopped(database: Database, job: Job, stop: Stop) -> None:
 async def gave_up(database: Database, job: Job, reason: str) -> None:
     """The job's attempts are spent: fail the execution (`worker_lost`), never leave it running."""
     message = f"worker_lost: the worker running this execution was lost: {reason}"[:2000]
-    await fail(database, _execution_id(job), message, expected=(PENDING, RUNNING))
+    await fail(database, JOB.execution_id(job), message, expected=(PENDING, RUNNING))

@@ -41,8 +41,9 @@ from moderately.db.session import Database
 from moderately.engine import RunResult, run_pipeline
 from moderately.engine.budgets import Budgets
 from moderately.jobs.base import JobHandler, JobRuntime, Stop, runner_id
+from moderately.jobs.executions import ExecutionJob
 from moderately.jobs.pipeline_context import RunSignals, ServerRunContext, object_uri
-from moderately.jobs.watcher import Watcher, stop_wanted
+from moderately.jobs.watcher import Watcher
 from moderately.services.lifecycle import (
     CANCELLED,
     COMPLETED,
@@ -53,7 +54,12 @@ from moderately.services.lifecycle import (
     RUNNING,
     failure_note,
 )
-from moderately.services.pipeline_executions import CHECKPOINT_KEY, EXECUTE, OUTPUT_KEY
+from moderately.services.pipeline_executions import (
+    CHECKPOINT_KEY,
+    EXECUTE,
+    OUTPUT_KEY,
+    PAYLOAD_KEY,
+)
 from moderately.services.transfers import Storage
 from moderately.storage import ObjectNotFound
 from moderately.workers.base import Job
@@ -68,54 +74,24 @@ TIMEOUT_SETTING = "MODERATELY_PIPELINE_TIMEOUT_SECONDS"
 CANCEL_NOTE = ("message", "cancel_reason", "cancellationReason")
 
 
+JOB = ExecutionJob(PIPELINE_EXECUTIONS, PAYLOAD_KEY)
+
+
 def handlers(runtime: JobRuntime) -> dict[str, JobHandler]:
-    async def run_job(job: Job) -> None:
-        await run(runtime, job)
-
-    async def gave_up_job(job: Job, reason: str) -> None:
-        await gave_up(runtime.database, job, reason)
-
-    async def stop_requested(job: Job) -> bool:
-        # Cancelled, paused or deleted. Not "owned by another attempt": until this attempt's
-        # process claims the row, the row still names the attempt before it.
-        wanted = await stop_wanted(runtime.database, _execution_id(job), None)
-        return wanted is not None
-
-    async def stopped_job(job: Job, stop: Stop) -> None:
-        await stopped(runtime.database, job, stop)
-
     return {
-        EXECUTE: JobHandler(
-            run=run_job,
+        EXECUTE: JOB.handler(
+            runtime,
+            run=run,
+            stopped=stopped,
+            gave_up=gave_up,
             timeout_seconds=runtime.settings.pipeline_timeout_seconds,
             timeout_setting=TIMEOUT_SETTING,
-            gave_up=gave_up_job,
-            stop_requested=stop_requested,
-            stopped=stopped_job,
         )
     }
 
 
-def _execution_id(job: Job) -> str:
-    return str(job.payload["pipelineExecutionId"])
-
-
 async def _one(data: bytes) -> AsyncIterator[bytes]:
     yield data
-
-
-async def _claim(database: Database, execution_id: str, owner: str) -> Execution | None:
-    async with database.session() as session:
-        execution = await PIPELINE_EXECUTIONS.transition(
-            session,
-            execution_id,
-            RUNNING,
-            expected=(PENDING, RUNNING),
-            values={"runner_id": owner},
-        )
-        if execution is not None:
-            session.expunge(execution)
-        return execution
 
 
 async def _configuration(database: Database, execution: Execution) -> dict[str, Any] | None:
@@ -137,9 +113,9 @@ async def _checkpoint(storage: Storage, execution_id: str) -> dict[str, Any] | N
 
 async def run(runtime: JobRuntime, job: Job) -> None:
     database, storage, settings = runtime.database, runtime.storage, runtime.settings
-    execution_id = _execution_id(job)
+    execution_id = JOB.execution_id(job)
     owner = runner_id(job)
-    execution = await _claim(database, execution_id, owner)
+    execution: Execution | None = await JOB.claim(database, execution_id, owner)
     if execution is None:
         return  # cancelled, finished or deleted meanwhile
     configuration = await _configuration(database, execution)
@@ -252,7 +228,7 @@ async def stopped(database: Database, job: Job, stop: Stop) -> None:
     """The worker ended this attempt's process. Over a budget: the execution fails with
     `resource_limit` naming it. On request: the row says cancelled or paused already; the
     blocks its last progress showed running did not finish, and the progress says so."""
-    execution_id = _execution_id(job)
+    execution_id = JOB.execution_id(job)
     async with database.session() as session:
         if stop.kind == "resource_limit":
             await PIPELINE_EXECUTIONS.transition(
@@ -300,7 +276,7 @@ async def gave_up(database: Database, job: Job, reason: str) -> None:
     async with database.session() as session:
         await PIPELINE_EXECUTIONS.transition(
             session,
-            _execution_id(job),
+            JOB.execution_id(job),
             FAILED,
             expected=(PENDING, RUNNING),
             note=failure_note(message, "worker_lost"),

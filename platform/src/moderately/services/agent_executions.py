@@ -45,15 +45,12 @@ from moderately.services.scope import find_in_team, teams_to_show
 from moderately.workers.base import JobQueue
 
 EXECUTE = "agent.execute"
+PAYLOAD_KEY = "agentExecutionId"  # what the job's payload names the execution by
 INVALID_INPUT = "invalid_agent_input"
 SUMMARY_LIMIT = 500
 Execution = AgentExecution
 SORT = sort_columns(Execution)
 MEMORY_SORT = {"version": MemoryState.version, "createdAt": MemoryState.created_at}
-
-
-def payload_of(execution_id: str) -> dict[str, str]:
-    return {"agentExecutionId": execution_id}
 
 
 # ---- create ----
@@ -163,9 +160,8 @@ async def create_execution(
 
 
 async def _enqueue(session: AsyncSession, jobs: JobQueue, execution: Execution) -> None:
-    await jobs.enqueue(
-        session, EXECUTE, payload_of(execution.agent_execution_id), team_id=execution.team_id
-    )
+    payload = {PAYLOAD_KEY: execution.agent_execution_id}
+    await jobs.enqueue(session, EXECUTE, payload, team_id=execution.team_id)
 
 
 # ---- read ----

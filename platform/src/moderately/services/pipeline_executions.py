@@ -55,6 +55,7 @@ from moderately.services.transfers import Storage
 from moderately.workers.base import JobQueue
 
 EXECUTE = "pipeline.execute"
+PAYLOAD_KEY = "pipelineExecutionId"  # what the job's payload names the execution by
 Execution = PipelineExecution
 SORT = sort_columns(Execution)
 OUTPUT_KEY = "pipeline-executions/{}/output.json.gz"
@@ -170,7 +171,7 @@ async def create_execution(
 
 
 async def _enqueue(session: AsyncSession, jobs: JobQueue, execution: Execution) -> None:
-    payload = {"pipelineExecutionId": execution.pipeline_execution_id}
+    payload = {PAYLOAD_KEY: execution.pipeline_execution_id}
     await jobs.enqueue(session, EXECUTE, payload, team_id=execution.team_id)
 
 
