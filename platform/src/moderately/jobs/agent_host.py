@@ -1,7 +1,7 @@
 """The agent runtime's host for one execution on a worker (agents/host.py AgentHost).
 
-Files and datasets are read through the pipelines' `ServerRunContext` (jobs/pipeline_context.py),
-scoped to the execution's team; new text files are stored like completed uploads
+Files and datasets are read as the pipelines' run context reads them (jobs/pipeline_context.py
+TeamRunHost), scoped to the execution's team; new text files are stored like completed uploads
 (services/files.py store_file). `record` saves the next memory-state version, appends the thought
 and sets `currentStep` in one short transaction, only while this attempt still owns a live run;
 the cancel and pause flags are refreshed by the watcher's thread (jobs/watcher.py).
@@ -25,8 +25,7 @@ from moderately.db.models import (
     File,
 )
 from moderately.db.session import Database
-from moderately.engine import DatasetInfo, DatasetRows, FileInfo
-from moderately.jobs.pipeline_context import RunSignals, ServerRunContext
+from moderately.jobs.pipeline_context import RunSignals, TeamRunHost
 from moderately.services.files import store_file
 from moderately.services.lifecycle import PAUSED, RUNNING
 from moderately.services.transfers import Storage
@@ -59,7 +58,7 @@ async def next_state(
     return row
 
 
-class DbAgentHost:
+class DbAgentHost(TeamRunHost):
     def __init__(
         self,
         database: Database,
@@ -72,14 +71,7 @@ class DbAgentHost:
         signals: RunSignals,
         max_file_bytes: int,
     ) -> None:
-        self.database = database
-        self.storage = storage
-        self.team_id = team_id
-        self.runner_id = runner_id
-        self.signals = signals
-        self.max_file_bytes = max_file_bytes
-        self._execution_id = execution_id
-        self._context = ServerRunContext(
+        super().__init__(
             database,
             storage,
             execution_id=execution_id,
@@ -87,24 +79,10 @@ class DbAgentHost:
             scratch=scratch,
             signals=signals,
         )
+        self.runner_id = runner_id
+        self.max_file_bytes = max_file_bytes
 
-    @property
-    def execution_id(self) -> str:
-        return self._execution_id
-
-    # ---- the team's resources ----
-
-    async def get_file(self, file_id: str) -> FileInfo | None:
-        return await self._context.get_file(file_id)
-
-    async def read_file(self, file_id: str) -> bytes:
-        return await self._context.read_file(file_id)
-
-    async def get_dataset(self, dataset_id: str) -> DatasetInfo | None:
-        return await self._context.get_dataset(dataset_id)
-
-    async def read_dataset(self, dataset_id: str) -> DatasetRows:
-        return await self._context.read_dataset(dataset_id)
+    # ---- the team's resources (files and datasets read as TeamRunHost reads them) ----
 
     async def list_resources(self) -> list[ResourceInfo]:
         """Completed files and datasets of the team, newest first, at most MAX_RESOURCES."""
@@ -218,9 +196,3 @@ class DbAgentHost:
             if isinstance(usage, dict):
                 execution.usage = usage
             execution.updated_at = utcnow()
-
-    def cancel_requested(self) -> bool:
-        return self.signals.cancel
-
-    def pause_requested(self) -> bool:
-        return self.signals.pause

@@ -21,7 +21,7 @@ from moderately.services.transfers import Storage, fetch_to_file
 from moderately.storage import ObjectNotFound
 from moderately.tabular.rows import read_rows
 
-__all__ = ["RunSignals", "ServerRunContext", "object_uri"]
+__all__ = ["RunSignals", "ServerRunContext", "TeamRunHost", "object_uri"]
 
 
 @dataclass
@@ -48,7 +48,11 @@ def object_uri(storage: Storage, key: str) -> str:
     return f"local://{key}"
 
 
-class ServerRunContext:
+class TeamRunHost:
+    """What a worker-side host of one execution has, for the engine (ServerRunContext) and for
+    the agent runtime (jobs/agent_host.py DbAgentHost): the execution's team's files and
+    datasets, read-only, and the cancel/pause flags the watcher refreshes."""
+
     def __init__(
         self,
         database: Database,
@@ -132,6 +136,17 @@ class ServerRunContext:
         rows, described = await anyio.to_thread.run_sync(read_rows, path, columns, options)
         return DatasetRows(dataset_id, rows, described, name)
 
+    def cancel_requested(self) -> bool:
+        return self.signals.cancel
+
+    def pause_requested(self) -> bool:
+        return self.signals.pause
+
+
+class ServerRunContext(TeamRunHost):
+    """The engine's RunContext: a `TeamRunHost` that also stores artifacts and hands the
+    progress over to the watcher."""
+
     async def store_artifact(self, name: str, data: bytes) -> str:
         key = f"pipeline-executions/{self._execution_id}/artifacts/{name}.json"
         await self.storage.store.put(key, _one(data), content_type="application/json")
@@ -144,9 +159,3 @@ class ServerRunContext:
         signals.dirty = True
         if progress.last_event.kind in ("block_failed", "finished"):
             signals.urgent.set()
-
-    def cancel_requested(self) -> bool:
-        return self.signals.cancel
-
-    def pause_requested(self) -> bool:
-        return self.signals.pause
