@@ -39,7 +39,6 @@ from moderately.db.models import (
     Agent,
     AgentConfigurationVersion,
     AgentExecution,
-    AgentExecutionMemoryState,
 )
 from moderately.db.session import Database
 from moderately.jobs.agent_host import DbAgentHost, next_state
@@ -47,7 +46,12 @@ from moderately.jobs.base import JobHandler, JobRuntime, Stop, runner_id
 from moderately.jobs.executions import ExecutionJob
 from moderately.jobs.pipeline_context import RunSignals
 from moderately.jobs.watcher import Watcher
-from moderately.services.agent_executions import EXECUTE, PAYLOAD_KEY, SUMMARY_LIMIT
+from moderately.services.agent_executions import (
+    EXECUTE,
+    PAYLOAD_KEY,
+    SUMMARY_LIMIT,
+    latest_state,
+)
 from moderately.services.lifecycle import (
     AGENT_EXECUTIONS,
     CANCELLED,
@@ -124,20 +128,11 @@ async def _load(
             AgentConfigurationVersion, execution.agent_configuration_version_id
         )
         agent = await session.get(Agent, execution.agent_id)
-        latest = await _latest(session, execution.agent_execution_id)
+        latest = await latest_state(session, execution.agent_execution_id)
         if version is None or agent is None:
             return None
         session.expunge(version)
         return version, agent.name, (dict(latest.state) if latest is not None else None)
-
-
-async def _latest(session: AsyncSession, execution_id: str) -> AgentExecutionMemoryState | None:
-    return await session.scalar(
-        select(AgentExecutionMemoryState)
-        .where(AgentExecutionMemoryState.agent_execution_id == execution_id)
-        .order_by(AgentExecutionMemoryState.version.desc())
-        .limit(1)
-    )
 
 
 async def run(runtime: JobRuntime, job: Job) -> None:
@@ -223,7 +218,7 @@ async def _record_failure(
 ) -> None:
     """A final `system` step with the error, in a new memory state (unless the runtime's own
     last step already is one)."""
-    latest = await _latest(session, execution.agent_execution_id)
+    latest = await latest_state(session, execution.agent_execution_id)
     state = dict(latest.state) if latest is not None else {}
     steps = [s for s in state.get("steps") or [] if isinstance(s, dict)]
     if steps and steps[-1].get("stepType") == "system":

@@ -26,6 +26,7 @@ from moderately.db.models import (
 )
 from moderately.db.session import Database
 from moderately.jobs.pipeline_context import RunSignals, TeamRunHost
+from moderately.services.agent_executions import latest_state
 from moderately.services.files import store_file
 from moderately.services.lifecycle import PAUSED, RUNNING
 from moderately.services.transfers import Storage
@@ -148,13 +149,9 @@ class DbAgentHost(TeamRunHost):
             )
             if other is None:
                 return None
-            latest = await session.scalar(
-                select(AgentExecutionMemoryState.state)
-                .where(AgentExecutionMemoryState.agent_execution_id == agent_execution_id)
-                .order_by(AgentExecutionMemoryState.version.desc())
-                .limit(1)
-            )
-        steps = latest.get("steps") if isinstance(latest, dict) else None
+            latest = await latest_state(session, agent_execution_id)
+        state = latest.state if latest is not None else None
+        steps = state.get("steps") if isinstance(state, dict) else None
         return {
             "status": other.status,
             "agentOutput": other.agent_output,
