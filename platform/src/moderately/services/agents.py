@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +15,7 @@ from moderately.db.models import Agent, AgentExecution
 from moderately.services.agent_configurations import create_default_version
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
-from moderately.services.run_metrics import NO_RUNS, run_metrics
+from moderately.services.run_metrics import MeteredView, with_run_metrics
 from moderately.services.scope import (
     ensure_unique_name,
     find_in_team,
@@ -29,41 +28,21 @@ SORT = {"name": Agent.name, "createdAt": Agent.created_at, "updatedAt": Agent.up
 
 
 @dataclass(frozen=True)
-class AgentView:
+class AgentView(MeteredView):
     """An agent with its run metrics (the wire's Agent)."""
 
     agent_id: str
-    team_id: str
-    name: str
-    description: str | None
-    created_at: datetime
-    updated_at: datetime
-    last_run_at: datetime | None = None
-    total_runs: int = 0
-    successful_runs: int = 0
-    success_rate: float = 0.0
 
 
 async def with_metrics(session: AsyncSession, agents: Sequence[Agent]) -> list[AgentView]:
-    metrics = await run_metrics(
+    return await with_run_metrics(
         session,
+        agents,
+        AgentView,
         owner=AgentExecution.agent_id,
         status=AgentExecution.status,
         last=AgentExecution.started_at,
-        ids=[a.agent_id for a in agents],
     )
-    return [
-        AgentView(
-            agent_id=a.agent_id,
-            team_id=a.team_id,
-            name=a.name,
-            description=a.description,
-            created_at=a.created_at,
-            updated_at=a.updated_at,
-            **metrics.get(a.agent_id, NO_RUNS).as_fields(),
-        )
-        for a in agents
-    ]
 
 
 async def list_agents(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -32,7 +31,7 @@ from moderately.engine import (
 from moderately.errors import Conflict, Invalid, InvalidState
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
-from moderately.services.run_metrics import NO_RUNS, run_metrics
+from moderately.services.run_metrics import MeteredView, with_run_metrics
 from moderately.services.scope import (
     ensure_unique_name,
     find_in_team,
@@ -58,44 +57,24 @@ VERSION_SORT = {
 
 
 @dataclass(frozen=True)
-class PipelineView:
+class PipelineView(MeteredView):
     """A pipeline with its run metrics (the wire's Pipeline)."""
 
     pipeline_id: str
-    team_id: str
-    name: str
-    description: str | None
-    created_at: datetime
-    updated_at: datetime
-    last_run_at: datetime | None = None
-    total_runs: int = 0
-    successful_runs: int = 0
-    success_rate: float = 0.0
 
 
 # ---- pipelines ----
 
 
 async def _with_metrics(session: AsyncSession, pipelines: Sequence[Pipeline]) -> list[PipelineView]:
-    metrics = await run_metrics(
+    return await with_run_metrics(
         session,
+        pipelines,
+        PipelineView,
         owner=PipelineExecution.pipeline_id,
         status=PipelineExecution.status,
         last=PipelineExecution.created_at,
-        ids=[p.pipeline_id for p in pipelines],
     )
-    return [
-        PipelineView(
-            pipeline_id=p.pipeline_id,
-            team_id=p.team_id,
-            name=p.name,
-            description=p.description,
-            created_at=p.created_at,
-            updated_at=p.updated_at,
-            **metrics.get(p.pipeline_id, NO_RUNS).as_fields(),
-        )
-        for p in pipelines
-    ]
 
 
 async def list_pipelines(

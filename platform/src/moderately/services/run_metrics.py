@@ -1,5 +1,5 @@
 """Run metrics of agents and pipelines: one grouped query for a
-page of owners, never one per row.
+page of owners, never one per row; `with_run_metrics` gives the owners as views that carry them.
 
 `totalRuns` = executions of any version, `successfulRuns` = those `completed`, `successRate` =
 successful / total x 100 (0 without runs), `lastRunAt` = the latest of `last_column`.
@@ -7,10 +7,10 @@ successful / total x 100 (0 without runs), `lastRunAt` = the latest of `last_col
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,9 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from moderately.timeutil import as_utc
 
-__all__ = ["NO_RUNS", "RunMetrics", "run_metrics"]
+__all__ = ["NO_RUNS", "MeteredView", "RunMetrics", "run_metrics", "with_run_metrics"]
+
+V = TypeVar("V", bound="MeteredView")
 
 
 @dataclass(frozen=True)
@@ -78,3 +80,48 @@ async def run_metrics(
         key: RunMetrics(_as_utc(latest), int(total), int(completed or 0))
         for key, total, completed, latest in rows.all()
     }
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeteredView:
+    """A named, described row of a team with its run metrics (the wire's Agent and Pipeline);
+    a subclass adds the row's id field."""
+
+    team_id: str
+    name: str
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_run_at: datetime | None = None
+    total_runs: int = 0
+    successful_runs: int = 0
+    success_rate: float = 0.0
+
+
+async def with_run_metrics(
+    session: AsyncSession,
+    rows: Sequence[Any],
+    view: Callable[..., V],
+    *,
+    owner: InstrumentedAttribute[str],
+    status: InstrumentedAttribute[str],
+    last: InstrumentedAttribute[Any],
+) -> list[V]:
+    """`rows` as `view`s with the metrics of their executions; `owner` is the executions'
+    column that holds a row's id, named as the row's own id field (e.g. `agent_id`)."""
+    key = owner.key
+    metrics = await run_metrics(
+        session, owner=owner, status=status, last=last, ids=[getattr(r, key) for r in rows]
+    )
+    return [
+        view(
+            **{key: getattr(r, key)},
+            team_id=r.team_id,
+            name=r.name,
+            description=r.description,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            **metrics.get(getattr(r, key), NO_RUNS).as_fields(),
+        )
+        for r in rows
+    ]
