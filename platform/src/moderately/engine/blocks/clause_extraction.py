@@ -46,7 +46,7 @@ from ..tables import capped_csv, cell_text, column_lookup
 from ..verbatim import NormalisedText
 from .llm import Provider, Tier, choose_model, structured_call
 from .pdf_reader import extract_pages, is_pdf
-from .text_splitter import DEFAULT_SEPARATORS, Splitter
+from .text_splitter import DEFAULT_SEPARATORS, Splitter, check_overlap
 
 SEARCH_TEMPERATURE: Final = 0.0
 SEARCH_MAX_TOKENS: Final = 1024
@@ -124,11 +124,7 @@ class ClauseExtractionConfig(BaseModel):
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Self:
-        if self.chunk_overlap >= self.chunk_size:
-            raise ValueError(
-                f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size "
-                f"({self.chunk_size})"
-            )
+        check_overlap(self.chunk_size, self.chunk_overlap)
         return self
 
 
@@ -366,20 +362,17 @@ class ClauseExtractionAgent(BlockType[ClauseExtractionConfig]):
             )
             if part
         )
-        try:
-            value, _ = await structured_call(
-                ctx,
-                choice,
-                [Message("user", prompt)],
-                schema=dict(QUERY_SCHEMA),
-                system=SEARCH_SYSTEM,
-                temperature=SEARCH_TEMPERATURE,
-                max_tokens=SEARCH_MAX_TOKENS,
-            )
-        except BlockError as exc:
-            if exc.error_type != "llm_output_invalid":
-                raise
-            ctx.warn(f"clause {clause.number}: search queries unusable ({exc.message[:200]})")
+        value, problem = await _answer(
+            ctx,
+            choice,
+            prompt,
+            schema=QUERY_SCHEMA,
+            system=SEARCH_SYSTEM,
+            temperature=SEARCH_TEMPERATURE,
+            max_tokens=SEARCH_MAX_TOKENS,
+        )
+        if problem is not None:
+            ctx.warn(f"clause {clause.number}: search queries unusable ({problem[:200]})")
             value = {}
         queries = _clean_queries(value.get("queries") if isinstance(value, dict) else None)
         return queries or [clause.name]
@@ -399,19 +392,16 @@ class ClauseExtractionAgent(BlockType[ClauseExtractionConfig]):
             for number, chunk in enumerate(result.candidates, start=1)
         )
         prompt = f"Clause definition:\n{clause.definition()}\n\nCandidate passages:\n\n{passages}"
-        try:
-            value, _ = await structured_call(
-                ctx,
-                choice,
-                [Message("user", prompt)],
-                schema=dict(EXTRACTION_SCHEMA),
-                system=system,
-                temperature=EXTRACTION_TEMPERATURE,
-                max_tokens=EXTRACTION_MAX_TOKENS,
-            )
-        except BlockError as exc:
-            if exc.error_type != "llm_output_invalid":
-                raise
+        value, problem = await _answer(
+            ctx,
+            choice,
+            prompt,
+            schema=EXTRACTION_SCHEMA,
+            system=system,
+            temperature=EXTRACTION_TEMPERATURE,
+            max_tokens=EXTRACTION_MAX_TOKENS,
+        )
+        if problem is not None:
             ctx.warn(f"clause {clause.number}: no valid answer, treated as not found")
             return
         result.reasoning = str(value.get("reasoning", ""))
@@ -420,6 +410,35 @@ class ClauseExtractionAgent(BlockType[ClauseExtractionConfig]):
             result.excerpts = verified_excerpts(
                 ctx, clause, value.get("excerpts") or [], document, normalised
             )
+
+
+async def _answer(
+    ctx: BlockContext,
+    choice: ModelChoice,
+    prompt: str,
+    *,
+    schema: Mapping[str, Any],
+    system: str,
+    temperature: float,
+    max_tokens: int,
+) -> tuple[Any, str | None]:
+    """The model's structured answer to one user prompt, and None; or, when it gave no valid
+    answer, None and why (the clause goes on without it). Any other error fails the block."""
+    try:
+        value, _ = await structured_call(
+            ctx,
+            choice,
+            [Message("user", prompt)],
+            schema=dict(schema),
+            system=system,
+            temperature=temperature,
+            max_tokens=max_tokens,
+        )
+    except BlockError as exc:
+        if exc.error_type != "llm_output_invalid":
+            raise
+        return None, exc.message
+    return value, None
 
 
 def best_chunks(queries: Vectors, chunks: Vectors, top_k: int, threshold: float) -> list[int]:

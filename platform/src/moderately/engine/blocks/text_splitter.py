@@ -50,12 +50,16 @@ class TextSplitterConfig(BaseModel):
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> Self:
-        if self.chunk_overlap >= self.chunk_size:
-            raise ValueError(
-                f"chunk_overlap ({self.chunk_overlap}) must be smaller than chunk_size "
-                f"({self.chunk_size})"
-            )
+        check_overlap(self.chunk_size, self.chunk_overlap)
         return self
+
+
+def check_overlap(chunk_size: int, chunk_overlap: int) -> None:
+    """A config's chunks must overlap by less than their size (clause_extraction's too)."""
+    if chunk_overlap >= chunk_size:
+        raise ValueError(
+            f"chunk_overlap ({chunk_overlap}) must be smaller than chunk_size ({chunk_size})"
+        )
 
 
 Span = tuple[int, int]  # [start, end) in the source text
