@@ -35,6 +35,7 @@ MAX_LISTED: Final = 100
 MAX_HEADINGS: Final = 60
 LLM_INPUT_CHARS: Final = 60_000  # resource text sent to a tool's LLM call
 QA_PASSAGES: Final = 6
+REPLY_TOKENS: Final = 2048  # an LLM tool's answer
 MAX_CREATED_CHARS: Final = 1_000_000
 MAX_TEXT_ARGUMENT: Final = 100_000
 
@@ -417,6 +418,12 @@ class RelatedResourcesTool(AgentTool):
 # -- LLM tools --------------------------------------------------------------------------------
 
 
+async def _ask(kit: ToolKit, request: str) -> str:
+    """An LLM tool's one call: the request as one user message to the thought model."""
+    reply = await kit.llm.chat("thought", [Message("user", request)], max_tokens=REPLY_TOKENS)
+    return reply.text
+
+
 async def _source_text(kit: ToolKit, args: dict[str, Any]) -> tuple[str, str]:
     """(label, text) of the `text` or `resource_id` argument (exactly one), cut for an LLM."""
     has_text, has_id = "text" in args, "resource_id" in args
@@ -458,8 +465,7 @@ class _OneInstructionTool(AgentTool):
         extra = args.get(self.extra_key)
         if extra:
             request += f"\n\nAlso: {extra}"
-        reply = await kit.llm.chat("thought", [Message("user", request)], max_tokens=2048)
-        return reply.text
+        return await _ask(kit, request)
 
 
 class SummaryTool(_OneInstructionTool):
@@ -571,8 +577,7 @@ class ResourceQuestionAnsweringTool(AgentTool):
             "numbers you rely on (e.g. 'lines 12-18'). If they do not answer it, say so.\n\n"
             f"{passages}\n\nQuestion: {args['question']}"
         )
-        reply = await kit.llm.chat("thought", [Message("user", request)], max_tokens=2048)
-        return reply.text
+        return await _ask(kit, request)
 
 
 class ResourceStructuredExtractionTool(AgentTool):
@@ -647,8 +652,7 @@ class AskAgentRunTool(AgentTool):
             "Answer the question from this record of an agent execution (its status, output and "
             f"steps) only.\n\n{material}\n\nQuestion: {args['question']}"
         )
-        reply = await kit.llm.chat("thought", [Message("user", request)], max_tokens=2048)
-        return reply.text
+        return await _ask(kit, request)
 
 
 TOOLS: Final[Mapping[str, type[AgentTool]]] = {
