@@ -14,10 +14,10 @@ from typing import Any
 
 import anthropic
 
-from .calls import CallFailure, Completion, RawReply, body_excerpt, failure_from_sdk, token_count
+from .calls import CallFailure, Completion, RawReply, body_excerpt, raw_body, token_count
 from .openai_compat import OUTPUT_NAME, parse_arguments
 from .options import DEFAULT_MAX_TOKENS
-from .outbound import guarded_client
+from .outbound import sdk_client
 from .providers import Endpoint
 from .types import Message, ToolCall
 
@@ -56,13 +56,7 @@ def anthropic_messages(
 class AnthropicNative:
     def __init__(self, endpoint: Endpoint, *, timeout: float) -> None:
         self.endpoint = endpoint
-        self._client = anthropic.AsyncAnthropic(
-            api_key=endpoint.api_key,
-            base_url=endpoint.base_url,
-            max_retries=0,
-            timeout=timeout,
-            http_client=guarded_client(endpoint.base_url, timeout=timeout),
-        )
+        self._client = sdk_client(anthropic.AsyncAnthropic, endpoint, timeout=timeout)
 
     def request(self, call: Completion) -> dict[str, Any]:
         """The request body's fields for `messages.create`."""
@@ -115,14 +109,8 @@ class AnthropicNative:
         return request
 
     async def complete(self, call: Completion) -> RawReply:
-        try:
-            raw = await self._client.messages.with_raw_response.create(**self.request(call))
-            body = raw.http_response.content
-        except Exception as exc:
-            failure = failure_from_sdk(exc, anthropic, self.endpoint)
-            if failure is None:
-                raise
-            raise failure from exc
+        create = self._client.messages.with_raw_response.create
+        body = await raw_body(create, self.request(call), anthropic, self.endpoint)
         return self.parse(body, structured=call.output_schema is not None)
 
     def parse(self, body: bytes, *, structured: bool) -> RawReply:

@@ -14,7 +14,7 @@ import email.utils
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -34,6 +34,7 @@ __all__ = [
     "body_excerpt",
     "call_with_retries",
     "failure_from_sdk",
+    "raw_body",
     "safe_excerpt",
     "token_count",
 ]
@@ -176,6 +177,22 @@ def failure_from_sdk(exc: Exception, sdk: Any, endpoint: Endpoint) -> CallFailur
     if isinstance(exc, sdk.APIResponseValidationError | json.JSONDecodeError):
         return CallFailure("protocol", safe_excerpt(str(exc), secret=endpoint.api_key))
     return None
+
+
+async def raw_body(
+    create: Callable[..., Awaitable[Any]], request: Mapping[str, Any], sdk: Any, endpoint: Endpoint
+) -> bytes:
+    """The response body of one SDK call (`create` of its `with_raw_response`), read raw; the
+    SDK's failures as a `CallFailure` (others propagate)."""
+    try:
+        raw = await create(**request)
+        body: bytes = raw.http_response.content
+    except Exception as exc:
+        failure = failure_from_sdk(exc, sdk, endpoint)
+        if failure is None:
+            raise
+        raise failure from exc
+    return body
 
 
 def _final_error(

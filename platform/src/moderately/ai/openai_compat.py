@@ -15,8 +15,8 @@ from typing import Any
 
 import openai
 
-from .calls import CallFailure, Completion, RawReply, body_excerpt, failure_from_sdk, token_count
-from .outbound import guarded_client
+from .calls import CallFailure, Completion, RawReply, body_excerpt, raw_body, token_count
+from .outbound import sdk_client
 from .providers import Endpoint
 from .types import ToolCall
 
@@ -60,13 +60,7 @@ def _text(content: Any) -> str:
 class OpenAICompatible:
     def __init__(self, endpoint: Endpoint, *, timeout: float) -> None:
         self.endpoint = endpoint
-        self._client = openai.AsyncOpenAI(
-            api_key=endpoint.api_key,
-            base_url=endpoint.base_url,
-            max_retries=0,
-            timeout=timeout,
-            http_client=guarded_client(endpoint.base_url, timeout=timeout),
-        )
+        self._client = sdk_client(openai.AsyncOpenAI, endpoint, timeout=timeout)
 
     def request(self, call: Completion) -> dict[str, Any]:
         """The request body's fields for `chat.completions.create`."""
@@ -117,14 +111,8 @@ class OpenAICompatible:
         return request
 
     async def complete(self, call: Completion) -> RawReply:
-        try:
-            raw = await self._client.chat.completions.with_raw_response.create(**self.request(call))
-            body = raw.http_response.content
-        except Exception as exc:
-            failure = failure_from_sdk(exc, openai, self.endpoint)
-            if failure is None:
-                raise
-            raise failure from exc
+        create = self._client.chat.completions.with_raw_response.create
+        body = await raw_body(create, self.request(call), openai, self.endpoint)
         return self.parse(body)
 
     def parse(self, body: bytes) -> RawReply:
