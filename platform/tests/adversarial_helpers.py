@@ -29,10 +29,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from api_helpers import TERMINAL
 from pdf_builder import pdf_from_objects
 from pipelines_helpers import graph
-
-TERMINAL = ("completed", "failed", "cancelled")
 
 
 def free_port() -> int:

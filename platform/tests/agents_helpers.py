@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import httpx
-from api_helpers import Account
-
-TERMINAL = ("completed", "failed", "cancelled")
+from api_helpers import Account, wait_for_status
 
 
 def version_body(agent_id: str, version_number: int, **overrides: Any) -> dict[str, Any]:
@@ -77,24 +73,4 @@ async def wait_agent_terminal(
     client: httpx.AsyncClient, execution_id: str, timeout: float = 60.0
 ) -> dict[str, Any]:
     """Poll GET /agent-executions/{id} until completed, failed or cancelled (a hang guard)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        response = await client.get(f"/agent-executions/{execution_id}")
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        if body["status"] in TERMINAL:
-            return body
-        assert time.monotonic() < deadline, body
-        await asyncio.sleep(0.05)
-
-
-async def wait_agent_status(
-    client: httpx.AsyncClient, execution_id: str, status: str, timeout: float = 60.0
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        body: dict[str, Any] = (await client.get(f"/agent-executions/{execution_id}")).json()
-        if body["status"] == status:
-            return body
-        assert time.monotonic() < deadline, body
-        await asyncio.sleep(0.05)
+    return await wait_for_status(client, f"/agent-executions/{execution_id}", timeout=timeout)

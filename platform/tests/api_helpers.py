@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -14,6 +17,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "MODERATELY_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres"
 )
 _counter = itertools.count()
+TERMINAL = ("completed", "failed", "cancelled")
 
 
 @dataclass
@@ -62,3 +66,19 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     else:
         assert hint is None
     return body
+
+
+async def wait_for_status(
+    client: Any, path: str, statuses: Collection[str] = TERMINAL, timeout: float = 30.0
+) -> dict[str, Any]:
+    """Poll GET `path` (an execution) until its status is one of `statuses`; `timeout` is only
+    a hang guard."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await client.get(path)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        if body["status"] in statuses:
+            return body
+        assert time.monotonic() < deadline, body
+        await asyncio.sleep(0.05)

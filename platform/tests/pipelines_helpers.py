@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from api_helpers import wait_for_status
+
 
 def echo_configuration(pipeline_id: str = "echo_demo") -> dict[str, Any]:
     """pipelines.md 4.2: an input block wired to an output block named echoed_message."""
@@ -33,23 +35,9 @@ def echo_configuration(pipeline_id: str = "echo_demo") -> dict[str, Any]:
     }
 
 
-TERMINAL = ("completed", "failed", "cancelled")
-
-
 async def wait_terminal(client: Any, execution_id: str, timeout: float = 30.0) -> dict[str, Any]:
     """Poll GET /pipeline-executions/{id} until completed, failed or cancelled."""
-    import asyncio
-    import time
-
-    deadline = time.monotonic() + timeout
-    while True:
-        response = await client.get(f"/pipeline-executions/{execution_id}")
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        if body["status"] in TERMINAL:
-            return body
-        assert time.monotonic() < deadline, body
-        await asyncio.sleep(0.05)
+    return await wait_for_status(client, f"/pipeline-executions/{execution_id}", timeout=timeout)
 
 
 async def start_configuration(

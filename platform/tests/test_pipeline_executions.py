@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_helpers import Account, assert_error, client_for
+from api_helpers import Account, assert_error, client_for, wait_for_status
 from fastapi import FastAPI
 from pipelines_helpers import (
     SLEEP,
@@ -40,16 +40,6 @@ async def wait_running_block(client: Any, execution_id: str, block_id: str) -> d
         record: dict[str, Any] = (await client.get(f"/pipeline-executions/{execution_id}")).json()
         if block_id in (record.get("progressData") or {}).get("running_blocks", []):
             return record
-        assert time.monotonic() < deadline, record
-        await asyncio.sleep(0.02)
-
-
-async def wait_status(client: Any, execution_id: str, status: str) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        record = (await client.get(f"/pipeline-executions/{execution_id}")).json()
-        if record["status"] == status:
-            return
         assert time.monotonic() < deadline, record
         await asyncio.sleep(0.02)
 
@@ -414,7 +404,7 @@ async def test_pause_lands_on_a_block_busy_on_the_cpu(alice: Account, database: 
         "/pipeline-executions", json=run_body(version_id, {"in": "again"})
     )
     execution_id = created.json()["pipelineExecutionId"]
-    await wait_status(alice.client, execution_id, "running")
+    await wait_for_status(alice.client, f"/pipeline-executions/{execution_id}", ("running",))
     await asyncio.sleep(0.3)
     paused = await alice.client.patch(
         f"/pipeline-executions/{execution_id}", json={"status": "paused"}

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import POSTGRES_ADMIN_URL
-from pipelines_helpers import TERMINAL, sleep_chain
+from api_helpers import POSTGRES_ADMIN_URL, TERMINAL
+from pipelines_helpers import sleep_chain
 
 from moderately.testing import (
     RunningServer,
