@@ -18,13 +18,13 @@ from agent_helpers import (
     request_text,
     spec_for,
 )
+from ai_helpers import ai_for
 from llm_server import (
     LLMServer,
     Reply,
     error_reply,
     garbage_reply,
     json_reply,
-    llm_settings,
     slow_reply,
     text_reply,
     tool_reply,
@@ -50,12 +50,6 @@ CONTRACT = "\n".join(
         "The employee is entitled to 20 days of paid vacation per year.",
     ]
 )
-
-
-def ai_for(server: LLMServer, **settings: Any) -> AIServices:
-    values: dict[str, Any] = {**llm_settings(server), "llm_retry_base_seconds": 0.0}
-    values.update(settings)
-    return ai_services(Settings(**values))
 
 
 class Script:

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 from agent_helpers import MemoryAgentHost, request_text
-from llm_server import LLMServer, json_reply, llm_settings, slow_reply, text_reply
+from ai_helpers import ai_for
+from llm_server import LLMServer, json_reply, slow_reply, text_reply
 
 from moderately.agents import tools
 from moderately.agents.errors import ToolError
 from moderately.agents.llm import AgentLLM, UsageMeter, resolve_roles
 from moderately.agents.resources import Resources
 from moderately.agents.tools import ToolKit, build_toolbox, call_tool
-from moderately.ai import AIServices, ai_services
-from moderately.config import Settings
+from moderately.ai import AIServices
 
 pytestmark = pytest.mark.anyio
 
@@ -49,10 +49,6 @@ PARAGRAPHS = {
 def document_text() -> str:
     """The paragraphs, each long enough to be a chunk of its own (1000 characters, 2.17)."""
     return "\n\n".join(" ".join([text] * 5) for text in PARAGRAPHS.values())
-
-
-def ai_for(server: LLMServer) -> AIServices:
-    return ai_services(Settings(**llm_settings(server), llm_retry_base_seconds=0.0))
 
 
 def kit_for(

@@ -12,13 +12,13 @@ import signal
 from typing import Any
 
 import pytest
+from ai_helpers import settings_for
 from llm_server import (
     LLMServer,
     Reply,
     error_reply,
     garbage_reply,
     json_reply,
-    llm_settings,
     slow_reply,
     text_reply,
     tool_reply,
@@ -49,12 +49,6 @@ PERSON = {
     "properties": {"name": {"type": "string"}, "age": {"type": "integer", "minimum": 0}},
     "required": ["name", "age"],
 }
-
-
-def settings_for(server: LLMServer, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {**llm_settings(server), "llm_retry_base_seconds": 0.0}
-    values.update(overrides)
-    return Settings(**values)
 
 
 def models(server: LLMServer, **overrides: Any) -> ProviderChatModels:

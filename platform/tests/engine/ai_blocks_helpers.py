@@ -8,20 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from engine_helpers import conn, document, entry, out
-from llm_server import LLMServer, Recorded, llm_settings
-
-from moderately.ai import AIServices, ai_services
-from moderately.config import Settings
+from llm_server import Recorded
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "data"
-
-
-def ai_for(server: LLMServer, **settings: Any) -> AIServices:
-    """The real chat (and embedding) models, every provider at the loopback server; retries
-    without waiting."""
-    values: dict[str, Any] = {**llm_settings(server), "llm_retry_base_seconds": 0}
-    values.update(settings)
-    return ai_services(Settings(**values))
 
 
 def feeding(

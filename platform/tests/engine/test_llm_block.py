@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ai_blocks_helpers import ai_for, chat_messages, feeding, system_text
+from ai_blocks_helpers import chat_messages, feeding, system_text
+from ai_helpers import ai_for
 from engine_helpers import assert_completed, conn, document, entry, out
 from llm_server import LLMServer, error_reply, json_reply, text_reply
 

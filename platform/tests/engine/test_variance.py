@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 import pytest
-from ai_blocks_helpers import EXAMPLES, ai_for, feeding, read_csv_rows, read_json
+from ai_blocks_helpers import EXAMPLES, feeding, read_csv_rows, read_json
+from ai_helpers import ai_for
 from engine_helpers import assert_completed, conn, document, entry
 from llm_server import LLMServer, Reply, json_reply, last_user_text, text_reply
 
