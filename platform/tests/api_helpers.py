@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import time
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
+
+from moderately.services import operator
+from moderately.testing import create_postgres_database, drop_postgres_database
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MODERATELY_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/postgres"
@@ -34,6 +39,41 @@ MakeAccount = Callable[..., Awaitable[Account]]
 
 def unique_email(prefix: str = "user") -> str:
     return f"{prefix}{next(_counter)}-{os.getpid()}@example.com"
+
+
+@contextlib.contextmanager
+def empty_database(
+    dialect: str, tmp_path_factory: pytest.TempPathFactory, name: str
+) -> Iterator[str]:
+    """The URL of a new empty database: a SQLite file in a new folder `name`, or a PostgreSQL
+    database, dropped afterwards."""
+    if dialect == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp(name) / 'moderately.db'}"
+        return
+    url = create_postgres_database(POSTGRES_ADMIN_URL)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(url)
+
+
+async def new_account(
+    app: FastAPI,
+    *,
+    email: str | None = None,
+    team_id: str | None = None,
+    team_name: str | None = None,
+) -> Account:
+    """A user with an API key made by the operator's service: admin of a new team, or a
+    member of `team_id`; its client (the caller closes it) talks to `app`."""
+    email = email or unique_email()
+    async with app.state.database.session() as session:
+        issued = await operator.create_user_with_token(
+            session, email=email, team_id=team_id, team_name=team_name
+        )
+    return Account(
+        issued.api_key, issued.team_id, issued.user_id, email, client_for(app, issued.api_key)
+    )
 
 
 def client_for(app: FastAPI, api_key: str | None) -> httpx.AsyncClient:

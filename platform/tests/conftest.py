@@ -8,17 +8,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_helpers import POSTGRES_ADMIN_URL, Account, MakeAccount, client_for, unique_email
+from api_helpers import Account, MakeAccount, client_for, empty_database, new_account
 from fastapi import FastAPI
 from live_servers import live_server, seaweedfs  # noqa: F401  (shared with tests/storage)
 from llm_server import llm_server  # noqa: F401  (the loopback LLM provider, per-test reset)
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.app import create_app
 from moderately.config import Settings
 from moderately.db.session import Database
-from moderately.services import operator
-from moderately.testing import create_postgres_database, drop_postgres_database
 
 # Jobs run in worker processes (and each in a process of its own): they load the tests' own
 # block types (block_plugins.py) from this folder, as the API in this process does.
@@ -43,14 +40,8 @@ def db_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A fresh empty database per dialect, shared by the session's API tests."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'moderately.db'}"
-        return
-    url = create_postgres_database(POSTGRES_ADMIN_URL)
-    try:
+    with empty_database(request.param, tmp_path_factory, "sqlite") as url:
         yield url
-    finally:
-        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -75,23 +66,13 @@ def database(app: FastAPI) -> Database:
 async def make_account(app: FastAPI) -> AsyncIterator[MakeAccount]:
     """`await make_account()` gives a user admin of a new team; `team_id=` adds a member."""
     clients: list[httpx.AsyncClient] = []
-    database: Database = app.state.database
 
     async def make(
         *, team_id: str | None = None, team_name: str | None = None, email: str | None = None
     ) -> Account:
-        email = email or unique_email()
-
-        async def work(session: AsyncSession) -> operator.IssuedCredentials:
-            return await operator.create_user_with_token(
-                session, email=email, team_id=team_id, team_name=team_name
-            )
-
-        async with database.session() as session:
-            issued = await work(session)
-        client = client_for(app, issued.api_key)
-        clients.append(client)
-        return Account(issued.api_key, issued.team_id, issued.user_id, email, client)
+        account = await new_account(app, email=email, team_id=team_id, team_name=team_name)
+        clients.append(account.client)
+        return account
 
     yield make
     for client in clients:

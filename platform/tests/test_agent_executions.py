@@ -25,7 +25,14 @@ from agents_helpers import (
     version_body,
     wait_agent_terminal,
 )
-from api_helpers import POSTGRES_ADMIN_URL, Account, assert_error, client_for, unique_email
+from api_helpers import (
+    Account,
+    assert_error,
+    client_for,
+    empty_database,
+    new_account,
+    unique_email,
+)
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
@@ -39,14 +46,11 @@ from moderately.db.models import (
     Job,
 )
 from moderately.db.session import Database
-from moderately.jobs.agent_execute import finish, gave_up, stopped
+from moderately.jobs.agent_execute import JOB, finish, gave_up, stopped
 from moderately.jobs.agent_host import DbAgentHost
 from moderately.jobs.base import Stop
 from moderately.jobs.pipeline_context import RunSignals
-from moderately.services import operator
-from moderately.services.lifecycle import AGENT_EXECUTIONS, PENDING, RUNNING
 from moderately.services.transfers import Storage
-from moderately.testing import create_postgres_database, drop_postgres_database
 from moderately.timeutil import utcnow
 from moderately.workers.base import Job as QueuedJob
 
@@ -63,14 +67,8 @@ OWNER = "job-under-test:1"
 def idle_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('agents-sqlite') / 'agents.db'}"
-        return
-    url = create_postgres_database(POSTGRES_ADMIN_URL)
-    try:
+    with empty_database(request.param, tmp_path_factory, "agents-sqlite") as url:
         yield url
-    finally:
-        drop_postgres_database(url)
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +84,7 @@ async def idle_app(
 
 
 async def _account(app: FastAPI) -> Account:
-    email = unique_email("agents")
-    async with app.state.database.session() as session:
-        issued = await operator.create_user_with_token(session, email=email)
-    return Account(
-        issued.api_key, issued.team_id, issued.user_id, email, client_for(app, issued.api_key)
-    )
+    return await new_account(app, email=unique_email("agents"))
 
 
 @pytest.fixture
@@ -147,11 +140,7 @@ async def start(
 
 async def claim(db: Database, execution_id: str, owner: str = OWNER) -> None:
     """What the job does first: pending -> running with its runner id."""
-    async with db.session() as session:
-        claimed = await AGENT_EXECUTIONS.transition(
-            session, execution_id, RUNNING, expected=(PENDING, RUNNING), values={"runner_id": owner}
-        )
-    assert claimed is not None
+    assert await JOB.claim(db, execution_id, owner) is not None
 
 
 def host_for(
