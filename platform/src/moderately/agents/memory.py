@@ -9,7 +9,7 @@ resumed run keep its time limit across pauses).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -89,6 +89,8 @@ class Memory:
         self.facts: str | None = state.get("facts") if isinstance(state.get("facts"), str) else None
         self.elapsed_before = float(state.get("elapsed_seconds") or 0.0)
         self.elapsed_now = 0.0  # seconds of this stretch of the run, kept current by the runtime
+        # Called after each saved version: the runtime heeds a cancel or pause right there.
+        self.on_saved: Callable[[], None] | None = None
 
     def state(self) -> dict[str, Any]:
         return {
@@ -113,3 +115,5 @@ class Memory:
             self.action_count += 1
         thought = step["thought"] if kind == "thought" else None
         await self.host.record(self.state(), thought=thought, current_step=self.action_count)
+        if self.on_saved is not None:
+            self.on_saved()

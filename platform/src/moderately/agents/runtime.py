@@ -93,6 +93,7 @@ class _Run:
             state.get("usage") if isinstance(state.get("usage"), Mapping) else None
         )
         self.memory = Memory(host, self.meter, resume_state)
+        self.memory.on_saved = self._heed_stop_flags
         self.stop_reason: StopReason | None = None
         self.agent: AgentLoop | None = None
         self.thread_done = asyncio.Event()
@@ -125,16 +126,22 @@ class _Run:
         return await self._stopped_outcome()
 
     async def _watch(self, started: float, deadline: float) -> None:
-        while True:
+        while self.stop_reason is None:
             now = self.loop.time()
             self.memory.elapsed_now = now - started
-            if self.host.cancel_requested():
-                return self._stop("cancelled")
-            if self.host.pause_requested():
-                return self._stop("paused")
-            if now >= deadline:
-                return self._stop("timeout")
+            self._heed_stop_flags()
+            if self.stop_reason is None and now >= deadline:
+                self._stop("timeout")
             await asyncio.sleep(POLL_SECONDS)
+
+    def _heed_stop_flags(self) -> None:
+        """Stop for a cancel or pause: polled, and after every saved step, so a run paused
+        while a step is recorded stops at that step (the loop's thread would go on to the next
+        one before the poll)."""
+        if self.host.cancel_requested():
+            self._stop("cancelled")
+        elif self.host.pause_requested():
+            self._stop("paused")
 
     def _stop(self, reason: StopReason) -> None:
         if self.stop_reason is None:
