@@ -368,7 +368,7 @@ async def test_running_execution_with_an_expired_lease(tmp_path: Path, attempts_
         assert finished["failedAt"]
 
 
-async def test_pause_and_resume(alice: Account) -> None:
+async def test_pause_and_resume(alice: Account, database: Any) -> None:
     """PATCH paused stops scheduling (the running block finishes, its output is kept); PATCH
     running queues it again and the run continues where it stopped (pipelines.md 3.7)."""
     version_id = await make_version(alice, sleep_chain(0.6), "pausable")
@@ -381,7 +381,9 @@ async def test_pause_and_resume(alice: Account) -> None:
         f"/pipeline-executions/{execution_id}", json={"status": "paused"}
     )
     assert paused.status_code == 200 and paused.json()["pausedAt"]
-    await asyncio.sleep(1.5)
+    # Until the job's process has written its checkpoint and ended (no fixed sleep: a loaded
+    # machine takes longer).
+    await wait_job_finished(database, await job_of(database, execution_id), within=30.0)
     record = (await alice.client.get(f"/pipeline-executions/{execution_id}")).json()
     assert record["status"] == "paused"
     assert record["progressData"]["completed_blocks"] == ["in", "sleep_1"]
