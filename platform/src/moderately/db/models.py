@@ -438,8 +438,49 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     content_type: Mapped[str | None] = mapped_column(String(255))
     response_body: Mapped[str | None] = mapped_column(Text)
+    # The role checks the first request passed ([[team_id, role], ...]), re-checked on replay.
+    authorization: Mapped[list[list[str]] | None] = mapped_column(JSON)
+    # Set instead of `response_body` when the response carried a secret (a new API token).
+    secret_resource_id: Mapped[str | None] = mapped_column(ID)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AuditLog(Base):
+    """Who did what to which resource, written in the transaction that did it."""
+
+    __tablename__ = "audit_logs"
+    __table_args__ = (
+        Index("ix_audit_logs_team_id_created_at", "team_id", "created_at"),
+        Index("ix_audit_logs_resource", "resource_type", "resource_id"),
+        Index("ix_audit_logs_user_id_created_at", "user_id", "created_at"),
+    )
+
+    audit_log_id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    team_id: Mapped[str | None] = mapped_column(ID)
+    user_id: Mapped[str | None] = mapped_column(ID)
+    api_token_id: Mapped[str | None] = mapped_column(ID)
+    session_id: Mapped[str | None] = mapped_column(ID)
+    event_type: Mapped[str] = mapped_column(String(100))
+    resource_type: Mapped[str] = mapped_column(String(50))
+    resource_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # ("metadata" is taken on declarative classes.)
+    meta: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateLimitBucket(Base):
+    """One token bucket per API token, shared by every API process through the database."""
+
+    __tablename__ = "rate_limit_buckets"
+
+    token_id: Mapped[str] = mapped_column(
+        ForeignKey("api_tokens.token_id", ondelete="CASCADE"), primary_key=True
+    )
+    tokens: Mapped[float] = mapped_column(Float)
+    refilled_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Pipeline(Timestamped, Base):
