@@ -12,10 +12,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from moderately.api.errors import request_id_of
 from moderately.config import Settings
 from moderately.db.session import Database
 from moderately.schemas.entities import Direction
-from moderately.services.auth import Principal, authenticate
+from moderately.services.auth import Principal, RequestFacts, authenticate
 from moderately.services.paging import PageParams, split_values
 from moderately.services.scope import check_requested_teams
 from moderately.services.transfers import Storage
@@ -50,8 +51,17 @@ async def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     principal = await authenticate(session, token=credentials.credentials if credentials else None)
-    # Read by the usage recorder once the response is out.
+    # Read by the usage recorder once the response is out, and by the idempotency middleware
+    # (the role checks this request passed).
     request.state.token_id = principal.token_id
+    request.state.principal = principal
+    # Who writes in this session, for the audit log written in the same transaction.
+    session.info["principal"] = principal
+    session.info["request"] = RequestFacts(
+        request_id=request_id_of(request.scope),
+        ip_address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
     # `teamIds` rides on every call from the SDK; naming a foreign team is refused everywhere.
     check_requested_teams(principal, split_values(request.query_params.getlist("teamIds")))
     return principal

@@ -31,6 +31,15 @@ def generate_token() -> str:
 
 
 @dataclass(frozen=True)
+class RequestFacts:
+    """What the audit log records about the request a change came from."""
+
+    request_id: str | None
+    ip_address: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who is calling: the token's user, acting with the token's role, across the user's teams."""
 
