@@ -76,6 +76,20 @@ async def new_account(
     )
 
 
+async def account_in(
+    app: FastAPI, account: Account, team_id: str, role: str | None = None
+) -> Account:
+    """The same user with a token for another team it belongs to (tokens are team-bound), as
+    the operator's `moderately admin create-token` issues it."""
+    async with app.state.database.session() as session:
+        issued = await operator.create_member_token(
+            session, email=account.email, team_id=team_id, role=role
+        )
+    return Account(
+        issued.api_key, team_id, account.user_id, account.email, client_for(app, issued.api_key)
+    )
+
+
 def client_for(app: FastAPI, api_key: str | None) -> httpx.AsyncClient:
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     return httpx.AsyncClient(

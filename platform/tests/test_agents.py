@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from api_helpers import Account, MakeAccount, assert_error
+from api_helpers import Account, MakeAccount, account_in, assert_error
+from fastapi import FastAPI
 
 pytestmark = pytest.mark.anyio
 
@@ -46,30 +47,38 @@ async def test_agent_crud(alice: Account) -> None:
 async def test_agent_team_resolution(make_account: MakeAccount) -> None:
     account = await make_account()
     other = (await account.client.post("/teams", json={"name": "Other"})).json()["teamId"]
+    team = account.team_id
     # body team_id (0.2.7 sync), teamId, the single teamIds value, then the token's team
     cases = [
-        ({"name": "a", "team_id": other}, {}, other),
-        ({"name": "b", "teamId": other, "team_id": account.team_id}, {}, other),
-        ({"name": "c"}, {"teamIds": other}, other),
-        ({"name": "d"}, {"team_ids": other}, other),
-        ({"name": "e"}, {}, account.team_id),
+        ({"name": "a", "team_id": team}, {}),
+        ({"name": "b", "teamId": team, "team_id": other}, {}),
+        ({"name": "c"}, {"teamIds": team}),
+        ({"name": "d"}, {"team_ids": team}),
+        ({"name": "e"}, {}),
     ]
-    for body, params, expected in cases:
+    for body, params in cases:
         response = await account.client.post("/agents", json=body, params=params)
         assert response.status_code == 201, response.text
-        assert response.json()["teamId"] == expected, body
-    both = {"teamIds": f"{other},{account.team_id}"}
-    assert_error(await account.client.post("/agents", json={"name": "f"}, params=both), 400)
+        assert response.json()["teamId"] == team, body
+    # the token's user is an admin of `other` too, but the token acts in its own team only
+    for body, params in [
+        ({"name": "f", "teamId": other}, {}),
+        ({"name": "h"}, {"teamIds": other}),
+        ({"name": "i"}, {"teamIds": f"{other},{team}"}),
+    ]:
+        response = await account.client.post("/agents", json=body, params=params)
+        assert_error(response, 403)
+        assert "cannot act in" in response.json()["message"]
 
 
-async def test_agent_names_unique_per_team(make_account: MakeAccount) -> None:
+async def test_agent_names_unique_per_team(app: FastAPI, make_account: MakeAccount) -> None:
     account = await make_account()
     other = (await account.client.post("/teams", json={"name": "Other"})).json()["teamId"]
     assert (await account.client.post("/agents", json={"name": "dup"})).status_code == 201
     assert_error(await account.client.post("/agents", json={"name": "dup"}), 409, "CONFLICT")
     # same name in another team is fine
-    response = await account.client.post("/agents", json={"name": "dup", "teamId": other})
-    assert response.status_code == 201
+    in_other = await account_in(app, account, other)
+    assert (await in_other.client.post("/agents", json={"name": "dup"})).status_code == 201
     second = (await account.client.post("/agents", json={"name": "dup2"})).json()
     assert_error(
         await account.client.patch(f"/agents/{second['agentId']}", json={"name": "dup"}), 409
@@ -77,23 +86,25 @@ async def test_agent_names_unique_per_team(make_account: MakeAccount) -> None:
     # renaming to its own name is not a clash
     response = await account.client.patch(f"/agents/{second['agentId']}", json={"name": "dup2"})
     assert response.status_code == 200
+    await in_other.client.aclose()
 
 
-async def test_agent_list_filters_and_sorting(make_account: MakeAccount) -> None:
+async def test_agent_list_filters_and_sorting(app: FastAPI, make_account: MakeAccount) -> None:
     account = await make_account()
     other = (await account.client.post("/teams", json={"name": "Other"})).json()["teamId"]
-    for name, team in [("b", account.team_id), ("a", account.team_id), ("c", other)]:
-        await account.client.post("/agents", json={"name": name, "teamId": team})
+    in_other = await account_in(app, account, other)
+    for name, client in [("b", account.client), ("a", account.client), ("c", in_other.client)]:
+        assert (await client.post("/agents", json={"name": name})).status_code == 201
+    await in_other.client.aclose()
+    # a token lists its own team's agents, never those of its user's other teams
     response = await account.client.get("/agents", params={"orderBy": "name"})
-    assert [a["name"] for a in response.json()["items"]] == ["a", "b", "c"]
-    response = await account.client.get("/agents", params={"teamIds": other})
-    assert [a["name"] for a in response.json()["items"]] == ["c"]
+    assert [a["name"] for a in response.json()["items"]] == ["a", "b"]
+    assert_error(await account.client.get("/agents", params={"teamIds": other}), 403)
     response = await account.client.get(
-        "/agents",
-        params=[("teamIds", other), ("teamIds", account.team_id), ("orderBy", "updated_at")],
+        "/agents", params=[("teamIds", account.team_id), ("orderBy", "updated_at")]
     )
-    assert response.json()["pagination"]["totalItems"] == 3
+    assert response.json()["pagination"]["totalItems"] == 2
     response = await account.client.get(
         "/agents", params={"orderBy": "name", "orderDirection": "desc"}
     )
-    assert [a["name"] for a in response.json()["items"]] == ["c", "b", "a"]
+    assert [a["name"] for a in response.json()["items"]] == ["b", "a"]

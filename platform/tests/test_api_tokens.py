@@ -40,9 +40,12 @@ async def test_create_use_and_delete(alice: Account, app: FastAPI, database: Dat
         assert item["tokenPrefix"] == secret[:8] and item["last4"] == secret[-4:]
         assert item["createdByUserId"] == alice.user_id and item["isActive"] is True
 
-        # a member-role token (of an admin) may mint member tokens, never admin ones
-        assert (await client.post("/api-tokens", json={"name": "m"})).status_code == 201
-        assert_error(await client.post("/api-tokens", json={"name": "x", "role": "admin"}), 403)
+        # a member-role token of an admin user manages no tokens: the token's role caps its user's
+        body = assert_error(await client.post("/api-tokens", json={"name": "m"}), 403)
+        assert "admin role" in body["message"] and "token's role is member" in body["message"]
+        own = f"/api-tokens/{created['tokenId']}"
+        assert_error(await client.patch(own, json={"isActive": False}), 403)
+        assert_error(await client.delete(own), 403)
         response = await alice.client.delete(f"/api-tokens/{created['tokenId']}")
         assert response.status_code == 204 and response.content == b""
         assert_error(await client.get("/authentication/whoami"), 401)  # at once

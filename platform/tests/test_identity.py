@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from api_helpers import Account, MakeAccount, assert_error
+from api_helpers import MakeAccount, account_in, assert_error
+from fastapi import FastAPI
+
+from moderately.db.models import Agent, Team
 
 pytestmark = pytest.mark.anyio
 
@@ -54,20 +57,28 @@ async def test_user_teams(make_account: MakeAccount) -> None:
     assert second.status_code == 200
     response = await admin.client.get(f"/users/{admin.user_id}/teams", params={"pageSize": 1})
     assert response.status_code == 200
-    assert response.json()["pagination"]["totalItems"] == 2
+    # a token is bound to its team: the user's other team is not shown to it
+    assert response.json()["pagination"]["totalItems"] == 1
+    assert response.json()["items"][0]["teamId"] == admin.team_id
     # a team-mate only sees the teams they share with the user
     member = await make_account(team_id=admin.team_id)
     response = await member.client.get(f"/users/{admin.user_id}/teams")
     assert [t["teamId"] for t in response.json()["items"]] == [admin.team_id]
 
 
-async def test_teams_crud(alice: Account) -> None:
-    response = await alice.client.post("/teams", json={"name": "Research", "description": "R&D"})
+async def test_teams_crud(app: FastAPI, make_account: MakeAccount) -> None:
+    creator = await make_account()
+    response = await creator.client.post("/teams", json={"name": "Research", "description": "R&D"})
     assert response.status_code == 200  # OAS says 200 for this create
     team = response.json()
     assert team["description"] == "R&D"
     team_id = team["teamId"]
-    # the caller is its admin
+    # the creating token stays bound to its own team: the new team is not its to see or change
+    assert_error(await creator.client.get(f"/teams/{team_id}"), 404)
+    assert_error(await creator.client.get("/team-users", params={"teamIds": team_id}), 403)
+    assert_error(await creator.client.patch(f"/teams/{team_id}", json={"name": "x"}), 404)
+    # the caller is its admin: a token for the new team (`moderately admin create-token`) acts there
+    alice = await account_in(app, creator, team_id)
     members = (await alice.client.get("/team-users", params={"teamIds": team_id})).json()
     assert [(m["userId"], m["role"]) for m in members["items"]] == [(alice.user_id, "admin")]
 
@@ -76,7 +87,7 @@ async def test_teams_crud(alice: Account) -> None:
     listed = await alice.client.get(
         "/teams", params={"order_by": "name", "order_direction": "desc"}
     )
-    assert listed.json()["pagination"]["totalItems"] == 2
+    assert listed.json()["pagination"]["totalItems"] == 1
 
     response = await alice.client.patch(f"/teams/{team_id}", json={"name": "R2", "name_x": 1})
     assert response.status_code == 200 and response.json()["name"] == "R2"
@@ -90,9 +101,11 @@ async def test_teams_crud(alice: Account) -> None:
     response = await alice.client.delete(f"/teams/{team_id}")
     assert response.status_code == 200
     assert response.json() == {"success": True, "message": "team deleted"}
-    assert_error(await alice.client.get(f"/teams/{team_id}"), 404)
-    # the team's resources went with it
-    assert_error(await alice.client.get(f"/agents/{agent.json()['agentId']}"), 404)
+    # the team's tokens went with it, and its resources
+    assert_error(await alice.client.get("/teams"), 401)
+    async with app.state.database.session() as session:
+        assert await session.get(Agent, agent.json()["agentId"]) is None
+        assert await session.get(Team, team_id) is None
 
 
 async def test_team_admin_rules(make_account: MakeAccount) -> None:
@@ -104,7 +117,7 @@ async def test_team_admin_rules(make_account: MakeAccount) -> None:
     assert_error(await admin.client.post("/teams", json={"name": " " * 0}), 400)
 
 
-async def test_team_users(make_account: MakeAccount) -> None:
+async def test_team_users(app: FastAPI, make_account: MakeAccount) -> None:
     admin = await make_account()
     member = await make_account(team_id=admin.team_id)
     page = (await admin.client.get("/team-users", params={"teamIds": admin.team_id})).json()
@@ -136,6 +149,9 @@ async def test_team_users(make_account: MakeAccount) -> None:
     response = await admin.client.patch(url, json={"role": "admin", "is_default": False})
     assert response.status_code == 200 and response.json()["role"] == "admin"
     assert response.json()["isDefault"] is False
+    # the promoted member acts as admin with an admin token; its member token stays member
+    assert_error(await member.client.patch(f"/teams/{admin.team_id}", json={"name": "x"}), 403)
+    member = await account_in(app, member, admin.team_id, role="admin")
     admin_url = f"/team-users/{admin_row['teamUserId']}"
     assert (await admin.client.patch(admin_url, json={"role": "member"})).status_code == 200
     body = assert_error(await member.client.patch(url, json={"role": "member"}), 400)

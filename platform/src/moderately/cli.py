@@ -1,4 +1,5 @@
-"""Operator CLI: `moderately serve | migrate | admin create-user`. Thin: it calls services."""
+"""Operator CLI: `moderately serve | worker | migrate | admin create-user | admin create-token`.
+Thin: it calls services."""
 
 from __future__ import annotations
 
@@ -162,6 +163,20 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_token(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    upgrade_to_head(settings)
+
+    async def work(session: AsyncSession) -> IssuedCredentials:
+        return await operator.create_member_token(
+            session, email=args.email, team_id=args.team_id, role=args.role, token_name=args.name
+        )
+
+    issued = run_in_session(settings, work)
+    sys.stdout.write(credential_lines(known_base_url(settings), issued))
+    return 0
+
+
 def _database_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="data directory (default: .data)")
     parser.add_argument(
@@ -241,6 +256,20 @@ def build_parser() -> argparse.ArgumentParser:
     team.add_argument("--team-id", help="add the user to this existing team (as a member)")
     _database_flags(create_user)
     create_user.set_defaults(handler=cmd_create_user)
+    create_token = admin_commands.add_parser(
+        "create-token",
+        help="an API token for a member of a team (tokens act in their own team only)",
+    )
+    create_token.add_argument("--email", required=True, help="the member's email")
+    create_token.add_argument("--team-id", required=True)
+    create_token.add_argument(
+        "--role",
+        choices=("admin", "member", "readonly"),
+        help="the token's role (default: the member's role; it never exceeds it in effect)",
+    )
+    create_token.add_argument("--name", default="operator CLI", help="the token's name")
+    _database_flags(create_token)
+    create_token.set_defaults(handler=cmd_create_token)
     return parser
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import ApiToken, User
-from moderately.errors import Forbidden, Invalid
+from moderately.errors import Invalid
 from moderately.services import usage
 from moderately.services.auth import (
     DISPLAY_PREFIX_LENGTH,
@@ -20,7 +20,7 @@ from moderately.services.auth import (
     hash_token,
 )
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.scope import check_requested_teams, find_in_team
+from moderately.services.scope import find_in_team, team_for_create
 from moderately.timeutil import utcnow
 
 SORT = {"createdAt": ApiToken.created_at, "name": ApiToken.name}
@@ -43,18 +43,6 @@ class TokenDetail:
     token: ApiToken
     created_by: User | None
     usage_stats: dict[str, int]
-
-
-def _team(principal: Principal, team_id: str | None, request_team_ids: Sequence[str]) -> str:
-    """`teamId`, else the single `teamIds` value, else the token's own team."""
-    if team_id is None:
-        requested = check_requested_teams(principal, request_team_ids)
-        if len(requested) > 1:
-            raise Invalid("teamId is required when teamIds names several teams", field="teamId")
-        team_id = next(iter(requested), principal.token_team_id)
-    if team_id not in principal.team_ids:
-        raise Forbidden("you are not a member of this team")
-    return team_id
 
 
 async def issue_token(
@@ -98,7 +86,7 @@ async def create_token(
 ) -> CreatedToken:
     if role not in ROLES:
         raise Invalid(f"role must be one of: {', '.join(ROLES)}", field="role", value=role)
-    team_id = _team(principal, team_id, request_team_ids)
+    team_id = team_for_create(principal, team_id=team_id, request_team_ids=request_team_ids)
     # An expiry in the past is allowed: the token is simply born expired (401 when used).
     principal.require_admin(team_id)
     principal.require_can_grant(role)
@@ -121,7 +109,8 @@ async def list_tokens(
     request_team_ids: Sequence[str] = (),
     token_ids: Sequence[str] = (),
 ) -> Page[TokenSummary]:
-    stmt = select(ApiToken).where(ApiToken.team_id == _team(principal, team_id, request_team_ids))
+    team_id = team_for_create(principal, team_id=team_id, request_team_ids=request_team_ids)
+    stmt = select(ApiToken).where(ApiToken.team_id == team_id)
     if token_ids:
         stmt = stmt.where(ApiToken.token_id.in_(token_ids))
     page = await paginate(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,62 +38,103 @@ class RequestFacts:
     user_agent: str | None
 
 
+# What each role may do grows with its rank; a token's role caps its user's membership role.
+ROLE_RANK = {"readonly": 0, "member": 1, "admin": 2}
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the token's user, acting with the token's role, across the user's teams."""
+    """Who is calling: the token's user, in the token's team only (api.md 1.2: tokens are
+    team-bound), with the weaker of the token's role and the user's role in that team."""
 
     user_id: str
     token_id: str
-    token_team_id: str
+    team_id: str
     token_role: str
-    memberships: Mapping[str, str]  # team_id -> membership role
+    member_role: str
+    # The (team, role) checks this request passed, in order: an idempotent replay runs them
+    # again, and the audit log records an admin token's use.
+    checks: list[tuple[str, str]] = field(default_factory=list, compare=False)
+
+    @property
+    def token_team_id(self) -> str:
+        return self.team_id
 
     @property
     def team_ids(self) -> frozenset[str]:
-        return frozenset(self.memberships)
+        """The teams this request may see or change: the token's team."""
+        return frozenset((self.team_id,))
 
-    def require_write(self) -> None:
-        if self.token_role == "readonly":
-            raise Forbidden("this API token is read-only")
+    @property
+    def role(self) -> str:
+        """The effective role: readonly < member < admin, the lower of token and membership."""
+        return min(self.token_role, self.member_role, key=ROLE_RANK.__getitem__)
 
-    def require_admin(self, team_id: str) -> None:
-        """Admin-only operations need the admin role in that team's membership."""
-        self.require_write()
-        if self.memberships.get(team_id) != "admin":
-            raise Forbidden("this operation needs the admin role in the team")
+    def require_role(self, role: str, team_id: str | None = None) -> None:
+        """403 unless this request may act with `role` in `team_id` (default: the token's team),
+        naming what is missing."""
+        team_id = self.team_id if team_id is None else team_id
+        self.checks.append((team_id, role))
+        if team_id != self.team_id:
+            raise Forbidden(
+                f"this API token belongs to team {self.team_id} and cannot act in another team"
+            )
+        if ROLE_RANK[self.token_role] < ROLE_RANK[role]:
+            raise Forbidden(
+                f"this operation needs the {role} role; this API token's role is {self.token_role}"
+            )
+        if ROLE_RANK[self.member_role] < ROLE_RANK[role]:
+            raise Forbidden(
+                f"this operation needs the {role} role in the team; "
+                f"your role there is {self.member_role}"
+            )
+
+    def require_write(self, team_id: str | None = None) -> None:
+        self.require_role("member", team_id)
+
+    def require_admin(self, team_id: str | None = None) -> None:
+        """Admin-only operations need an admin token of an admin member of the team."""
+        self.require_role("admin", team_id)
 
     def require_can_grant(self, role: str) -> None:
-        """A token never mints a token stronger than itself (readonly < member < admin)."""
-        if ROLES.index(role) < ROLES.index(self.token_role):
-            raise Forbidden(f"a {self.token_role} token cannot create a token with role {role}")
+        """A token never mints a token stronger than the role it acts with."""
+        if ROLE_RANK[role] > ROLE_RANK[self.role]:
+            raise Forbidden(f"a {self.role} caller cannot create a token with role {role}")
+
+    def passes(self, team_id: str, role: str) -> bool:
+        """Whether `require_role(role, team_id)` would pass (without recording a check)."""
+        return team_id == self.team_id and ROLE_RANK[self.role] >= ROLE_RANK.get(role, 99)
 
 
 async def authenticate(session: AsyncSession, *, token: str | None) -> Principal:
     if not token:
         raise Unauthorized("missing bearer token")
-    # One round trip: the token and every membership of its user.
-    rows = (
+    # One round trip: the token and its user's membership of the token's team.
+    found = (
         await session.execute(
-            select(ApiToken, TeamUser.team_id, TeamUser.role)
-            .outerjoin(TeamUser, TeamUser.user_id == ApiToken.created_by_user_id)
+            select(ApiToken, TeamUser.role)
+            .outerjoin(
+                TeamUser,
+                (TeamUser.user_id == ApiToken.created_by_user_id)
+                & (TeamUser.team_id == ApiToken.team_id),
+            )
             .where(ApiToken.token_hash == hash_token(token))
         )
-    ).all()
-    if not rows:
+    ).first()
+    if found is None:
         raise Unauthorized("invalid API token")
-    row = rows[0][0]
+    row, member_role = found
     if not row.is_active:
         raise Unauthorized("this API token is inactive")
     if row.expires_at is not None and row.expires_at <= utcnow():
         raise Unauthorized("this API token has expired")
-    memberships = {team_id: role for _, team_id, role in rows if team_id is not None}
     # A token speaks for its user inside its team; once the user leaves the team it stops working.
-    if row.team_id not in memberships:
+    if member_role is None:
         raise Unauthorized("this API token's user is no longer a member of its team")
     return Principal(
         user_id=row.created_by_user_id,
         token_id=row.token_id,
-        token_team_id=row.team_id,
+        team_id=row.team_id,
         token_role=row.role,
-        memberships=memberships,
+        member_role=member_role,
     )

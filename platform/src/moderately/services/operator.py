@@ -65,6 +65,33 @@ async def create_user_with_token(
     return IssuedCredentials(team_id=team_id, user_id=user.user_id, api_key=created.secret)
 
 
+async def create_member_token(
+    session: AsyncSession,
+    *,
+    email: str,
+    team_id: str,
+    role: str | None = None,
+    token_name: str = "operator CLI",
+) -> IssuedCredentials:
+    """A token for an existing member of a team (tokens are team-bound: one per team a user
+    works in). The role defaults to the member's role in the team."""
+    member = await session.scalar(
+        select(TeamUser)
+        .join(User, User.user_id == TeamUser.user_id)
+        .where(User.email == users.normalise_email(email), TeamUser.team_id == team_id)
+    )
+    if member is None:
+        raise NotFound(f"member {email} of team", team_id)
+    created = await issue_token(
+        session,
+        team_id=team_id,
+        user_id=member.user_id,
+        name=token_name,
+        role=role or member.role,
+    )
+    return IssuedCredentials(team_id=team_id, user_id=member.user_id, api_key=created.secret)
+
+
 async def admin_credentials(session: AsyncSession) -> IssuedCredentials:
     """Bootstrap an empty database, or issue a fresh admin token for the oldest team's admin."""
     created = await bootstrap(session)

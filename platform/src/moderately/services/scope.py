@@ -19,11 +19,12 @@ M = TypeVar("M")
 
 
 def check_requested_teams(principal: Principal, team_ids: Iterable[str]) -> frozenset[str]:
-    """`teamIds` may only name the caller's teams: a foreign one is refused, never answered."""
+    """`teamIds` may only name the token's team: another one is refused, never answered."""
     requested = frozenset(team_ids)
-    foreign = requested - principal.team_ids
-    if foreign:
-        raise Forbidden("teamIds names a team you are not a member of")
+    if requested - principal.team_ids:
+        raise Forbidden(
+            f"teamIds names a team this API token cannot act in (its team is {principal.team_id})"
+        )
     return requested
 
 
@@ -62,14 +63,17 @@ async def find_in_team(
 def team_for_create(
     principal: Principal, *, team_id: str | None, request_team_ids: Sequence[str]
 ) -> str:
-    """Body `teamId`, else the single `teamIds` query value, else the token's team."""
+    """Body `teamId`, else the single `teamIds` query value, else the token's team; 403 for any
+    team but the token's."""
     if team_id is None:
         requested = check_requested_teams(principal, request_team_ids)
         if len(requested) > 1:
             raise Invalid("teamId is required when teamIds names several teams", field="teamId")
-        team_id = next(iter(requested), principal.token_team_id)
+        team_id = next(iter(requested), principal.team_id)
     if team_id not in principal.team_ids:
-        raise Forbidden("you are not a member of this team")
+        raise Forbidden(
+            f"this API token belongs to team {principal.team_id} and cannot act in team {team_id}"
+        )
     return team_id
 
 

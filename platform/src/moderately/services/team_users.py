@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moderately.db.models import TeamUser, User
+from moderately.db.dialect import for_update
+from moderately.db.models import Team, TeamUser, User
 from moderately.errors import Conflict, InvalidState
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
@@ -66,11 +68,17 @@ async def get_team_user(
     )
 
 
-async def _admin_count(session: AsyncSession, team_id: str) -> int:
+async def _keep_an_admin(session: AsyncSession, member: TeamUser, message: str, **kw: Any) -> None:
+    """400 when `member` is its team's last admin. The team's row is locked first (PostgreSQL;
+    SQLite write sessions hold the database's write lock already), so two admins demoting or
+    removing each other at once are serialised and the second sees one admin left."""
+    await session.execute(for_update(select(Team.team_id).where(Team.team_id == member.team_id)))
+    await session.refresh(member)  # as it is now, not as read before the lock
     count = await session.scalar(
-        select(func.count()).where(TeamUser.team_id == team_id, TeamUser.role == "admin")
+        select(func.count()).where(TeamUser.team_id == member.team_id, TeamUser.role == "admin")
     )
-    return int(count or 0)
+    if member.role == "admin" and int(count or 0) <= 1:
+        raise InvalidState(message, **kw)
 
 
 async def update_team_user(
@@ -84,8 +92,7 @@ async def update_team_user(
     else:
         principal.require_admin(member.team_id)
     if role is not None and role != member.role:
-        if member.role == "admin" and await _admin_count(session, member.team_id) <= 1:
-            raise InvalidState("a team needs at least one admin", field="role", value=role)
+        await _keep_an_admin(session, member, "a team needs at least one admin", field="role")
         member.role = str(role)
     if changes.get("is_default") is not None:
         await set_default(session, member=member, is_default=bool(changes["is_default"]))
@@ -111,8 +118,9 @@ async def delete_team_user(
 ) -> None:
     member = await get_team_user(session, principal=principal, team_user_id=team_user_id)
     principal.require_admin(member.team_id)
-    if member.role == "admin" and await _admin_count(session, member.team_id) <= 1:
-        raise InvalidState("cannot remove the last admin of a team", field="teamUserId")
+    await _keep_an_admin(
+        session, member, "cannot remove the last admin of a team", field="teamUserId"
+    )
     await session.delete(member)
     await session.flush()
 
