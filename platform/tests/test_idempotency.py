@@ -8,8 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-from api_helpers import Account, assert_error
+from api_helpers import Account, MakeAccount, account_in, assert_error
+from fastapi import FastAPI
+from sqlalchemy import select
 
+from moderately.db.models import IdempotencyRecord
 from moderately.db.session import Database
 from moderately.ids import new_id
 from moderately.services import idempotency
@@ -131,3 +134,67 @@ async def test_an_immediate_repeat_is_replayed(
             assert first.status_code == 201, first.text
             assert (second.status_code, second.json()) == (201, first.json()), second.text
             assert second.headers["idempotent-replayed"] == "true"
+
+
+async def _records(database: Database) -> list[IdempotencyRecord]:
+    async with database.session(write=False) as session:
+        return list((await session.scalars(select(IdempotencyRecord))).all())
+
+
+async def test_a_token_secret_is_never_kept_or_replayed(alice: Account, database: Database) -> None:
+    headers = {"Idempotency-Key": "new-token-1"}
+    first = await alice.client.post("/api-tokens", json={"name": "ci"}, headers=headers)
+    assert first.status_code == 201
+    secret, token_id = first.json()["token"], first.json()["tokenId"]
+    again = await alice.client.post("/api-tokens", json={"name": "ci"}, headers=headers)
+    body = assert_error(again, 409, "IDEMPOTENCY_KEY_REUSED_SECRET")
+    assert token_id in body["message"] and secret not in again.text
+    assert again.headers["x-should-retry"] == "false"
+    # exactly one token was made, and no stored record holds its secret
+    listed = (await alice.client.get("/api-tokens", params={"teamId": alice.team_id})).json()
+    assert [t["tokenId"] for t in listed["items"] if t["name"] == "ci"] == [token_id]
+    for record in await _records(database):
+        assert secret not in (record.response_body or "")
+        assert secret[len("mai_") :] not in repr(vars(record))
+    # still refused once the token is gone: the key remembers only what it created
+    assert (await alice.client.delete(f"/api-tokens/{token_id}")).status_code == 204
+    again = await alice.client.post("/api-tokens", json={"name": "ci"}, headers=headers)
+    assert_error(again, 409, "IDEMPOTENCY_KEY_REUSED_SECRET")
+
+
+async def test_a_revoked_token_gets_no_replay(alice: Account) -> None:
+    created = (await alice.client.post("/api-tokens", json={"name": "soon revoked"})).json()
+    headers = {"Idempotency-Key": "agent-by-revoked", "Authorization": f"Bearer {created['token']}"}
+    first = await alice.client.post("/agents", json={"name": "r"}, headers=headers)
+    assert first.status_code == 201
+    assert (await alice.client.delete(f"/api-tokens/{created['tokenId']}")).status_code == 204
+    # the repeat is authenticated before anything is replayed
+    assert_error(await alice.client.post("/agents", json={"name": "r"}, headers=headers), 401)
+
+
+async def test_a_replay_is_authorized_again(app: FastAPI, make_account: MakeAccount) -> None:
+    owner = await make_account()
+    second = await make_account(team_id=owner.team_id)
+    # `second` becomes an admin with an admin token, and mints a token with a key
+    members = (await owner.client.get("/team-users", params={"userIds": second.user_id})).json()
+    membership = members["items"][0]["teamUserId"]
+    promoted = await owner.client.patch(f"/team-users/{membership}", json={"role": "admin"})
+    assert promoted.status_code == 200
+    second = await account_in(app, second, owner.team_id, role="admin")
+    headers = {"Idempotency-Key": "mint"}
+    assert (
+        await second.client.post("/api-tokens", json={"name": "k"}, headers=headers)
+    ).status_code == 201
+    keyed_agent = {"Idempotency-Key": "agent"}
+    first = await second.client.post("/agents", json={"name": "a"}, headers=keyed_agent)
+    assert first.status_code == 201
+    # demoted: the admin operation's repeat is refused as the operation itself would be,
+    # while the member operation's repeat still replays
+    demoted = await owner.client.patch(f"/team-users/{membership}", json={"role": "member"})
+    assert demoted.status_code == 200
+    refused = await second.client.post("/api-tokens", json={"name": "k"}, headers=headers)
+    body = assert_error(refused, 403)
+    assert "admin role" in body["message"]
+    replayed = await second.client.post("/agents", json={"name": "a"}, headers=keyed_agent)
+    assert replayed.status_code == 201 and replayed.json() == first.json()
+    await second.client.aclose()

@@ -1,10 +1,11 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import AwareDatetime
 
 from moderately.api.deps import FreshUsage, MultiValue, PrincipalDep, SessionDep, paging
 from moderately.api.errors import error_responses
+from moderately.api.idempotency import SECRET_RESOURCE_ID
 from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import Paginated
 from moderately.schemas.entities import (
@@ -31,12 +32,15 @@ TeamIdsFallback = Annotated[
     "", status_code=201, response_model=ApiTokenCreated, responses=error_responses(400, 403, 409)
 )
 async def create_api_token(
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     body: ApiTokenCreate,
     team_ids: TeamIdsFallback = None,
 ) -> Any:
-    """Admins of the team only. The secret is in this response and nowhere else, ever."""
+    """Admins of the team only. The secret is in this response and nowhere else, ever: a
+    repeat with the same `Idempotency-Key` answers 409 `IDEMPOTENCY_KEY_REUSED_SECRET` naming
+    the token created, without the secret."""
     created = await api_tokens.create_token(
         session,
         principal=principal,
@@ -46,6 +50,7 @@ async def create_api_token(
         team_id=body.team_id,
         request_team_ids=team_ids or (),
     )
+    setattr(request.state, SECRET_RESOURCE_ID, created.token.token_id)
     return ApiTokenCreated.of(created)
 
 

@@ -11,15 +11,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from moderately.api.errors import error_response, response_for
 from moderately.api.middleware import read_body, replay
 from moderately.db.session import Database
+from moderately.errors import Forbidden, Unauthorized
 from moderately.offload import run_cpu_if_large
 from moderately.services import idempotency
-from moderately.services.auth import hash_token
+from moderately.services.auth import Principal, authenticate, hash_token
 
 log = logging.getLogger("moderately.api")
 
 MAX_KEY_LENGTH = 255
 # Answers that say nothing about the work and must not be replayed: the retry should run.
 _NOT_STORED = frozenset({401, 429})
+# Set on `request.state` by a route whose response carries a secret (a new API token's): the
+# id of what it created is kept instead of the response.
+SECRET_RESOURCE_ID = "secret_resource_id"
 
 
 class IdempotencyMiddleware:
@@ -55,6 +59,8 @@ class IdempotencyMiddleware:
         )
         try:
             async with self.database.session() as session:
+                # Nothing is answered for a token that no longer works, replay or not.
+                principal = await authenticate(session, token=token)
                 outcome = await idempotency.begin(
                     session,
                     scope=hash_token(token),
@@ -62,8 +68,37 @@ class IdempotencyMiddleware:
                     request_hash=request_hash,
                     ttl_seconds=self.ttl_seconds,
                 )
+        except Unauthorized:  # the app answers the 401 itself; there is nothing to keep
+            await self.app(scope, replay(body, receive), send)
+            return
         except Exception as exc:  # a database failure here is answered like anywhere else
             await response_for(scope, exc)(scope, receive, send)
+            return
+        if isinstance(outcome, idempotency.Replay | idempotency.SecretNotKept):
+            # Authorized as the first request was, by the caller's roles as they are now.
+            try:
+                for team_id, role in outcome.authorization:
+                    principal.require_role(role, team_id)
+            except Forbidden as exc:
+                await error_response(scope, 403, exc.message)(scope, receive, send)
+                return
+        if isinstance(outcome, idempotency.SecretNotKept):
+            response = error_response(
+                scope,
+                409,
+                f"this Idempotency-Key already created API token {outcome.resource_id}; "
+                "its secret was shown once, in the first response, and is not kept to replay",
+                code="IDEMPOTENCY_KEY_REUSED_SECRET",
+                details=[
+                    {
+                        "field": "Idempotency-Key",
+                        "message": "the request it was used for created a secret",
+                        "value": outcome.resource_id,
+                    }
+                ],
+                headers={"Idempotent-Replayed": "true"},
+            )
+            await response(scope, receive, send)
             return
         if isinstance(outcome, idempotency.Replay):
             await _send_replay(outcome, send)
@@ -123,7 +158,9 @@ class IdempotencyMiddleware:
                 await _send_held(send, start, chunks)
             return
         status: int = start["status"]
-        if status >= 500 or status in _NOT_STORED:
+        state = scope.get("state", {})
+        principal: Principal | None = state.get("principal")
+        if status >= 500 or status in _NOT_STORED or principal is None:
             await self._forget(record_id)
         else:
             try:
@@ -134,6 +171,8 @@ class IdempotencyMiddleware:
                         status_code=status,
                         content_type=Headers(raw=start.get("headers", [])).get("content-type"),
                         body=b"".join(chunks).decode("utf-8", "replace"),
+                        authorization=principal.checks,
+                        secret_resource_id=state.get(SECRET_RESOURCE_ID),
                     )
             except Exception:  # a lost record only costs a re-run of a repeat
                 log.warning("could not store idempotency record %s", record_id, exc_info=True)

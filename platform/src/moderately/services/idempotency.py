@@ -26,6 +26,16 @@ class Replay:
     status_code: int
     content_type: str | None
     body: str
+    # The (team, role) checks the first request passed: a replay runs them again.
+    authorization: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class SecretNotKept:
+    """The first response carried a secret, which was not kept: only what it created is known."""
+
+    resource_id: str
+    authorization: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,7 @@ class Mismatch:
     pass
 
 
-Outcome = Started | Replay | InFlight | Mismatch
+Outcome = Started | Replay | SecretNotKept | InFlight | Mismatch
 
 
 async def begin(
@@ -56,7 +66,12 @@ async def begin(
         if existing.request_hash != request_hash:
             return Mismatch()
         if existing.status_code is not None:
-            return Replay(existing.status_code, existing.content_type, existing.response_body or "")
+            checks = [(team, role) for team, role in existing.authorization or ()]
+            if existing.secret_resource_id is not None:
+                return SecretNotKept(existing.secret_resource_id, checks)
+            return Replay(
+                existing.status_code, existing.content_type, existing.response_body or "", checks
+            )
         if now - existing.created_at < STALE_IN_FLIGHT:
             return InFlight()
         await session.delete(existing)
@@ -78,13 +93,26 @@ async def begin(
 
 
 async def finish(
-    session: AsyncSession, *, record_id: int, status_code: int, content_type: str | None, body: str
+    session: AsyncSession,
+    *,
+    record_id: int,
+    status_code: int,
+    content_type: str | None,
+    body: str | None,
+    authorization: list[tuple[str, str]],
+    secret_resource_id: str | None = None,
 ) -> None:
+    """Keep the first response, or, when it carried a secret (`secret_resource_id` set), only
+    the id of what it created: a secret is never stored, so it can never be replayed."""
     record = await session.get(IdempotencyRecord, record_id)
     if record is not None:
         record.status_code = status_code
-        record.content_type = content_type
-        record.response_body = body
+        record.authorization = [[team, role] for team, role in authorization]
+        if secret_resource_id is None:
+            record.content_type = content_type
+            record.response_body = body
+        else:
+            record.secret_resource_id = secret_resource_id
 
 
 async def abandon(session: AsyncSession, *, record_id: int) -> None:
