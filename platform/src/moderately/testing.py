@@ -108,6 +108,17 @@ class RunningServer:
 
         return self._credentials(_run_in_session(self.settings, work))
 
+    def create_token(self, user_id: str, *, team_id: str, role: str | None = None) -> Credentials:
+        """A token for a member of `team_id` (tokens are team-bound), as
+        `moderately admin create-token` issues it."""
+
+        async def work(session: AsyncSession) -> IssuedCredentials:
+            return await operator.create_member_token(
+                session, user_id=user_id, team_id=team_id, role=role
+            )
+
+        return self._credentials(_run_in_session(self.settings, work))
+
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -79,7 +79,7 @@ async def test_user_of_another_team_is_not_found(fresh: Any, outsider: Any) -> N
 # --- teams ------------------------------------------------------------------------------------
 
 
-async def test_teams_crud(fresh: Any) -> None:
+async def test_teams_crud(server: Any, fresh: Any) -> None:
     async with connect(fresh) as client:
         page = await client.teams.list()
         assert [t.team_id for t in page["items"]] == [fresh.team_id]  # scoped by teamIds
@@ -89,6 +89,11 @@ async def test_teams_crud(fresh: Any) -> None:
         created = await client.teams.create(name=unique("Research"), description="Papers")
         assert isinstance(created, Team)
         assert created.description == "Papers"
+        # a token acts in its own team only: the new team needs a token of its own
+        with pytest.raises(NotFoundError):
+            await client.teams.update(created.team_id, name="Research Lab")
+    in_new_team = server.create_token(fresh.user_id, team_id=created.team_id)
+    async with connect(in_new_team) as client:
         renamed = await client.teams.update(created.team_id, name="Research Lab")
         assert (renamed.name, renamed.description) == ("Research Lab", "Papers")
         described = await client.teams.update(created.team_id, description="Labs")
@@ -96,6 +101,7 @@ async def test_teams_crud(fresh: Any) -> None:
         assert (await client.teams.retrieve(created.team_id)).description == "Labs"
 
         assert await client.teams.delete(created.team_id) is None
+    async with connect(fresh) as client:
         with pytest.raises(NotFoundError):
             await client.teams.retrieve(created.team_id)
 
@@ -144,10 +150,14 @@ async def test_agents_crud(fresh: Any) -> None:
 
 async def test_agent_create_in_an_explicit_team(fresh: Any) -> None:
     async with connect(fresh) as client:
+        agent = await client.agents.create(name="Here", team_id=fresh.team_id)
+        assert agent.team_id == fresh.team_id
+        # another team of the same user: the token is bound to its own team
         team = await client.teams.create(name=unique("Second"))
-        agent = await client.agents.create(name="Elsewhere", team_id=team.team_id)
-        assert agent.team_id == team.team_id
-        assert (await client.agents.list())["items"] == []  # the client's own team is untouched
+        with pytest.raises(PermissionDeniedError) as refused:
+            await client.agents.create(name="Elsewhere", team_id=team.team_id)
+        assert "cannot act in" in str(refused.value)
+        assert [a.name for a in (await client.agents.list())["items"]] == ["Here"]
 
 
 async def test_pagination_walks_every_page(fresh: Any) -> None:

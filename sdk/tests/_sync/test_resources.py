@@ -78,7 +78,7 @@ def test_user_of_another_team_is_not_found(fresh: Any, outsider: Any) -> None:
 # --- teams ------------------------------------------------------------------------------------
 
 
-def test_teams_crud(fresh: Any) -> None:
+def test_teams_crud(server: Any, fresh: Any) -> None:
     with connect(fresh) as client:
         page = client.teams.list()
         assert [t.team_id for t in page["items"]] == [fresh.team_id]  # scoped by teamIds
@@ -88,6 +88,11 @@ def test_teams_crud(fresh: Any) -> None:
         created = client.teams.create(name=unique("Research"), description="Papers")
         assert isinstance(created, Team)
         assert created.description == "Papers"
+        # a token acts in its own team only: the new team needs a token of its own
+        with pytest.raises(NotFoundError):
+            client.teams.update(created.team_id, name="Research Lab")
+    in_new_team = server.create_token(fresh.user_id, team_id=created.team_id)
+    with connect(in_new_team) as client:
         renamed = client.teams.update(created.team_id, name="Research Lab")
         assert (renamed.name, renamed.description) == ("Research Lab", "Papers")
         described = client.teams.update(created.team_id, description="Labs")
@@ -95,6 +100,7 @@ def test_teams_crud(fresh: Any) -> None:
         assert (client.teams.retrieve(created.team_id)).description == "Labs"
 
         assert client.teams.delete(created.team_id) is None
+    with connect(fresh) as client:
         with pytest.raises(NotFoundError):
             client.teams.retrieve(created.team_id)
 
@@ -143,10 +149,14 @@ def test_agents_crud(fresh: Any) -> None:
 
 def test_agent_create_in_an_explicit_team(fresh: Any) -> None:
     with connect(fresh) as client:
+        agent = client.agents.create(name="Here", team_id=fresh.team_id)
+        assert agent.team_id == fresh.team_id
+        # another team of the same user: the token is bound to its own team
         team = client.teams.create(name=unique("Second"))
-        agent = client.agents.create(name="Elsewhere", team_id=team.team_id)
-        assert agent.team_id == team.team_id
-        assert (client.agents.list())["items"] == []  # the client's own team is untouched
+        with pytest.raises(PermissionDeniedError) as refused:
+            client.agents.create(name="Elsewhere", team_id=team.team_id)
+        assert "cannot act in" in str(refused.value)
+        assert [a.name for a in (client.agents.list())["items"]] == ["Here"]
 
 
 def test_pagination_walks_every_page(fresh: Any) -> None:

@@ -68,20 +68,24 @@ async def create_user_with_token(
 async def create_member_token(
     session: AsyncSession,
     *,
-    email: str,
     team_id: str,
+    email: str | None = None,
+    user_id: str | None = None,
     role: str | None = None,
     token_name: str = "operator CLI",
 ) -> IssuedCredentials:
-    """A token for an existing member of a team (tokens are team-bound: one per team a user
-    works in). The role defaults to the member's role in the team."""
-    member = await session.scalar(
-        select(TeamUser)
-        .join(User, User.user_id == TeamUser.user_id)
-        .where(User.email == users.normalise_email(email), TeamUser.team_id == team_id)
-    )
+    """A token for an existing member of a team, named by email or user id (tokens are
+    team-bound: one per team a user works in). The role defaults to the member's role."""
+    stmt = select(TeamUser).where(TeamUser.team_id == team_id)
+    if email is not None:
+        stmt = stmt.join(User, User.user_id == TeamUser.user_id).where(
+            User.email == users.normalise_email(email)
+        )
+    else:
+        stmt = stmt.where(TeamUser.user_id == user_id)
+    member = await session.scalar(stmt)
     if member is None:
-        raise NotFound(f"member {email} of team", team_id)
+        raise NotFound(f"member {email or user_id} of team", team_id)
     created = await issue_token(
         session,
         team_id=team_id,
