@@ -61,6 +61,7 @@ from moderately.services.lifecycle import (
     PENDING,
     RUNNING,
 )
+from moderately.services.scope import get_in_team
 from moderately.timeutil import format_timestamp, utcnow
 from moderately.workers.base import Job
 
@@ -124,10 +125,10 @@ async def _load(
 ) -> tuple[AgentConfigurationVersion, str, dict[str, Any] | None] | None:
     """The configuration version, the agent's name and the latest memory state (a resume)."""
     async with database.session(write=False) as session:
-        version = await session.get(
-            AgentConfigurationVersion, execution.agent_configuration_version_id
-        )
-        agent = await session.get(Agent, execution.agent_id)
+        team_id = execution.team_id
+        version_id = execution.agent_configuration_version_id
+        version = await get_in_team(session, AgentConfigurationVersion, version_id, team_id)
+        agent = await get_in_team(session, Agent, execution.agent_id, team_id)
         latest = await latest_state(session, execution.agent_execution_id)
         if version is None or agent is None:
             return None

@@ -29,6 +29,7 @@ from moderately.jobs.pipeline_context import RunSignals, TeamRunHost
 from moderately.services.agent_executions import latest_state
 from moderately.services.files import store_file
 from moderately.services.lifecycle import PAUSED, RUNNING
+from moderately.services.scope import get_in_team
 from moderately.services.transfers import Storage
 from moderately.timeutil import format_timestamp, utcnow
 
@@ -141,12 +142,7 @@ class DbAgentHost(TeamRunHost):
 
     async def execution_digest(self, agent_execution_id: str) -> dict[str, Any] | None:
         async with self.database.session(write=False) as session:
-            other = await session.scalar(
-                select(AgentExecution).where(
-                    AgentExecution.agent_execution_id == agent_execution_id,
-                    AgentExecution.team_id == self.team_id,
-                )
-            )
+            other = await get_in_team(session, AgentExecution, agent_execution_id, self.team_id)
             if other is None:
                 return None
             latest = await latest_state(session, agent_execution_id)

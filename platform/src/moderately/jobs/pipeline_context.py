@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import select
 
 from moderately.db.models import Dataset, DatasetDataVersion, DatasetSchemaVersion, File
 from moderately.db.session import Database
 from moderately.engine import DatasetInfo, DatasetRows, ExecutionProgress, FileInfo
+from moderately.services.scope import get_in_team
 from moderately.services.transfers import Storage, fetch_to_file
 from moderately.storage import ObjectNotFound
 from moderately.tabular.rows import read_rows
@@ -76,52 +76,38 @@ class TeamRunHost:
 
     async def get_file(self, file_id: str) -> FileInfo | None:
         async with self.database.session(write=False) as session:
-            row = await session.scalar(
-                select(File).where(
-                    File.file_id == file_id,
-                    File.team_id == self.team_id,
-                    File.upload_status == "completed",
-                )
-            )
-        if row is None:
+            row = await get_in_team(session, File, file_id, self.team_id)
+        if row is None or row.upload_status != "completed":
             return None
         return FileInfo(row.file_id, row.file_name, row.mime_type, row.file_size, row.file_hash)
 
     async def read_file(self, file_id: str) -> bytes:
         async with self.database.session(write=False) as session:
-            key = await session.scalar(
-                select(File.storage_key).where(
-                    File.file_id == file_id, File.team_id == self.team_id
-                )
-            )
-        if key is None:
+            file = await get_in_team(session, File, file_id, self.team_id)
+        if file is None:
             raise ObjectNotFound(file_id, "file")
-        async with await self.storage.store.open(key) as reader:
+        async with await self.storage.store.open(file.storage_key) as reader:
             return await reader.read()
 
     async def get_dataset(self, dataset_id: str) -> DatasetInfo | None:
         async with self.database.session(write=False) as session:
-            row = await session.scalar(
-                select(Dataset).where(
-                    Dataset.dataset_id == dataset_id, Dataset.team_id == self.team_id
-                )
-            )
+            row = await get_in_team(session, Dataset, dataset_id, self.team_id)
         if row is None:
             return None
         return DatasetInfo(row.dataset_id, row.name, row.current_data_version_id is not None)
 
     async def read_dataset(self, dataset_id: str) -> DatasetRows:
         async with self.database.session(write=False) as session:
-            dataset = await session.scalar(
-                select(Dataset).where(
-                    Dataset.dataset_id == dataset_id, Dataset.team_id == self.team_id
-                )
-            )
+            dataset = await get_in_team(session, Dataset, dataset_id, self.team_id)
             if dataset is None or dataset.current_data_version_id is None:
                 raise ObjectNotFound(dataset_id, "dataset data")
-            data = await session.get(DatasetDataVersion, dataset.current_data_version_id)
+            data = await get_in_team(
+                session, DatasetDataVersion, dataset.current_data_version_id, self.team_id
+            )
             schema = (
-                await session.get(DatasetSchemaVersion, dataset.current_schema_version_id)
+                await get_in_team(
+                    session, DatasetSchemaVersion, dataset.current_schema_version_id, self.team_id
+                )
                 if dataset.current_schema_version_id
                 else None
             )

@@ -60,6 +60,7 @@ from moderately.services.pipeline_executions import (
     OUTPUT_KEY,
     PAYLOAD_KEY,
 )
+from moderately.services.scope import get_in_team
 from moderately.services.transfers import Storage
 from moderately.storage import ObjectNotFound
 from moderately.workers.base import Job
@@ -96,8 +97,11 @@ async def _one(data: bytes) -> AsyncIterator[bytes]:
 
 async def _configuration(database: Database, execution: Execution) -> dict[str, Any] | None:
     async with database.session(write=False) as session:
-        version = await session.get(
-            PipelineConfigurationVersion, execution.pipeline_configuration_version_id
+        version = await get_in_team(
+            session,
+            PipelineConfigurationVersion,
+            execution.pipeline_configuration_version_id,
+            execution.team_id,
         )
         return None if version is None else version.configuration
 

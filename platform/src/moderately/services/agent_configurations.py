@@ -27,7 +27,7 @@ from moderately.engine.jsonschemas import schema_problems
 from moderately.errors import Conflict, Invalid
 from moderately.schemas.agents import EXECUTION_DEFAULTS, ExecutionConfig, LlmConfig, ToolEntry
 from moderately.services.auth import Principal
-from moderately.services.scope import find_in_team, teams_to_show
+from moderately.services.scope import get_scoped, teams_to_show
 
 Version = AgentConfigurationVersion
 M = TypeVar("M", bound=BaseModel)
@@ -144,14 +144,7 @@ async def list_versions(
 
 
 async def get_version(session: AsyncSession, *, principal: Principal, version_id: str) -> Version:
-    return await find_in_team(
-        session,
-        Version,
-        Version.agent_configuration_version_id,
-        version_id,
-        principal=principal,
-        what="agent configuration version",
-    )
+    return await get_scoped(session, Version, version_id, principal)
 
 
 async def current_version(session: AsyncSession, agent: Agent) -> Version | None:
@@ -161,12 +154,6 @@ async def current_version(session: AsyncSession, agent: Agent) -> Version | None
 
 
 # ---- writes ----
-
-
-async def _lock_agent(session: AsyncSession, principal: Principal, agent_id: str) -> Agent:
-    return await find_in_team(
-        session, Agent, Agent.agent_id, agent_id, principal=principal, what="agent", lock=True
-    )
 
 
 async def _demote_others(session: AsyncSession, agent_id: str, keep: str | None) -> None:
@@ -213,7 +200,7 @@ async def create_version(
     is_current: bool,
     fields: Mapping[str, Any],
 ) -> Version:
-    agent = await _lock_agent(session, principal, agent_id)
+    agent = await get_scoped(session, Agent, agent_id, principal, lock=True)
     principal.require_write()
     stored = stored_fields(fields, settings)
     return await add_version(
@@ -249,7 +236,7 @@ async def update_version(
 ) -> Version:
     version = await get_version(session, principal=principal, version_id=version_id)
     principal.require_write()
-    await _lock_agent(session, principal, version.agent_id)
+    await get_scoped(session, Agent, version.agent_id, principal, lock=True)
     values = dict(changes)
     is_current = values.pop("is_current", None)
     for key, value in stored_fields(values, settings).items():

@@ -29,7 +29,6 @@ from moderately.db.models import AgentExecutionMemoryState as MemoryState
 from moderately.engine.jsonschemas import validator_for
 from moderately.errors import Invalid, InvalidState, NotFound
 from moderately.services import agent_configurations as configurations
-from moderately.services.agents import find_agent
 from moderately.services.auth import Principal
 from moderately.services.executions import (
     STATUSES,
@@ -41,7 +40,7 @@ from moderately.services.executions import (
 from moderately.services.lifecycle import AGENT_EXECUTIONS, CANCELLED, PENDING
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.pipelines import check_statuses
-from moderately.services.scope import find_in_team, teams_to_show
+from moderately.services.scope import get_in_team, get_scoped, teams_to_show
 from moderately.workers.base import JobQueue
 
 EXECUTE = "agent.execute"
@@ -83,7 +82,7 @@ async def _resolve_version(
                 field="agentId",
                 value=request.agent_id,
             )
-        agent = await session.get(Agent, version.agent_id)
+        agent = await get_in_team(session, Agent, version.agent_id, version.team_id)
         if agent is None:  # deleted meanwhile
             raise NotFound("agent configuration version", request.version_id)
         return version, agent
@@ -92,7 +91,7 @@ async def _resolve_version(
             "agentConfigurationVersionId (or 0.2.7's agent_id) is required",
             field="agentConfigurationVersionId",
         )
-    agent = await find_agent(session, principal=principal, agent_id=request.agent_id)
+    agent = await get_scoped(session, Agent, request.agent_id, principal)
     current = await configurations.current_version(session, agent)
     if current is None:
         raise InvalidState(
@@ -205,14 +204,7 @@ async def list_executions(
 async def get_execution(
     session: AsyncSession, *, principal: Principal, execution_id: str
 ) -> Execution:
-    return await find_in_team(
-        session,
-        Execution,
-        Execution.agent_execution_id,
-        execution_id,
-        principal=principal,
-        what="agent execution",
-    )
+    return await get_scoped(session, Execution, execution_id, principal)
 
 
 # ---- writes ----

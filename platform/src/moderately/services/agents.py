@@ -18,7 +18,7 @@ from moderately.services.paging import Page, PageParams, like_pattern, paginate
 from moderately.services.run_metrics import MeteredView, with_run_metrics
 from moderately.services.scope import (
     ensure_unique_name,
-    find_in_team,
+    get_scoped,
     rename,
     team_for_create,
     teams_to_show,
@@ -63,14 +63,8 @@ async def list_agents(
     return replace(page, items=await with_metrics(session, page.items))
 
 
-async def find_agent(session: AsyncSession, *, principal: Principal, agent_id: str) -> Agent:
-    return await find_in_team(
-        session, Agent, Agent.agent_id, agent_id, principal=principal, what="agent"
-    )
-
-
 async def get_agent(session: AsyncSession, *, principal: Principal, agent_id: str) -> AgentView:
-    agent = await find_agent(session, principal=principal, agent_id=agent_id)
+    agent = await get_scoped(session, Agent, agent_id, principal)
     return (await with_metrics(session, [agent]))[0]
 
 
@@ -97,7 +91,7 @@ async def create_agent(
 async def update_agent(
     session: AsyncSession, *, principal: Principal, agent_id: str, changes: dict[str, object]
 ) -> AgentView:
-    agent = await find_agent(session, principal=principal, agent_id=agent_id)
+    agent = await get_scoped(session, Agent, agent_id, principal)
     principal.require_write()
     await rename(session, agent, Agent.agent_id, changes.get("name"), what="an agent")
     if "description" in changes:
@@ -110,7 +104,7 @@ async def update_agent(
 async def delete_agent(session: AsyncSession, *, principal: Principal, agent_id: str) -> None:
     """The agent, its configuration versions, executions and memory states (ON DELETE
     CASCADE); a running execution's job sees its row gone and stops."""
-    agent = await find_agent(session, principal=principal, agent_id=agent_id)
+    agent = await get_scoped(session, Agent, agent_id, principal)
     principal.require_write()
     await session.delete(agent)
     await session.flush()

@@ -20,7 +20,7 @@ from moderately.services.auth import (
     hash_token,
 )
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.scope import find_in_team, team_for_create
+from moderately.services.scope import get_scoped, team_for_create
 from moderately.timeutil import utcnow
 
 SORT = {"createdAt": ApiToken.created_at, "name": ApiToken.name}
@@ -128,9 +128,7 @@ async def list_tokens(
 
 
 async def get_token(session: AsyncSession, *, principal: Principal, token_id: str) -> ApiToken:
-    return await find_in_team(
-        session, ApiToken, ApiToken.token_id, token_id, principal=principal, what="API token"
-    )
+    return await get_scoped(session, ApiToken, token_id, principal)
 
 
 async def get_token_detail(

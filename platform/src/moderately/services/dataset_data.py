@@ -41,7 +41,7 @@ from moderately.ids import new_id
 from moderately.services import datasets, transfers
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.scope import find_in_team
+from moderately.services.scope import get_scoped
 from moderately.services.transfers import EXPIRED_REASON, PENDING, DownloadTicket, Storage
 from moderately.timeutil import utcnow
 
@@ -108,14 +108,7 @@ async def list_versions(
 async def get_version(
     session: AsyncSession, *, principal: Principal, version_id: str
 ) -> DatasetDataVersion:
-    return await find_in_team(
-        session,
-        DatasetDataVersion,
-        DatasetDataVersion.dataset_data_version_id,
-        version_id,
-        principal=principal,
-        what="data version",
-    )
+    return await get_scoped(session, DatasetDataVersion, version_id, principal)
 
 
 # ---- upload ----

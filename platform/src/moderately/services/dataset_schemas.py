@@ -31,7 +31,7 @@ from moderately.errors import Invalid, InvalidState
 from moderately.services import dataset_data, datasets, files, job_requests
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.scope import find_in_team
+from moderately.services.scope import get_scoped
 from moderately.services.transfers import COMPLETED
 from moderately.workers.base import JobQueue
 
@@ -113,14 +113,7 @@ async def list_schema_versions(
 async def get_schema_version(
     session: AsyncSession, *, principal: Principal, version_id: str
 ) -> DatasetSchemaVersion:
-    return await find_in_team(
-        session,
-        DatasetSchemaVersion,
-        DatasetSchemaVersion.dataset_schema_version_id,
-        version_id,
-        principal=principal,
-        what="schema version",
-    )
+    return await get_scoped(session, DatasetSchemaVersion, version_id, principal)
 
 
 # ---- changes ----

@@ -23,14 +23,14 @@ from sqlalchemy.orm import InstrumentedAttribute
 from moderately.db.dialect import for_update
 from moderately.db.models import Dataset, DatasetDataVersion, DatasetSchemaVersion
 from moderately.errors import NotFound
-from moderately.ids import is_plausible_id
 from moderately.services import dataset_processing
 from moderately.services.auth import Principal
 from moderately.services.lifecycle import DATASET_PROCESSING, NEEDS_PROCESSING
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
 from moderately.services.scope import (
     ensure_unique_name,
-    find_in_team,
+    get_in_team,
+    get_scoped,
     rename,
     team_for_create,
     teams_to_show,
@@ -67,15 +67,7 @@ async def list_datasets(
 async def get_dataset(
     session: AsyncSession, *, principal: Principal, dataset_id: str, lock: bool = False
 ) -> Dataset:
-    return await find_in_team(
-        session,
-        Dataset,
-        Dataset.dataset_id,
-        dataset_id,
-        principal=principal,
-        what="dataset",
-        lock=lock,
-    )
+    return await get_scoped(session, Dataset, dataset_id, principal, lock=lock)
 
 
 async def lock_dataset(session: AsyncSession, dataset_id: str) -> Dataset:
@@ -90,14 +82,7 @@ async def lock_dataset(session: AsyncSession, dataset_id: str) -> Dataset:
 
 async def require_dataset(session: AsyncSession, *, team_id: str, dataset_id: str) -> None:
     """Raise NotFound unless `dataset_id` is a dataset of `team_id` (files link to datasets)."""
-    found = None
-    if is_plausible_id(dataset_id):
-        found = await session.scalar(
-            select(Dataset.dataset_id).where(
-                Dataset.dataset_id == dataset_id, Dataset.team_id == team_id
-            )
-        )
-    if found is None:
+    if await get_in_team(session, Dataset, dataset_id, team_id) is None:
         raise NotFound("dataset", dataset_id)
 
 

@@ -31,7 +31,7 @@ from moderately.services import transfers
 from moderately.services.auth import Principal
 from moderately.services.datasets import require_dataset
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
-from moderately.services.scope import find_in_team, team_for_create, teams_to_show
+from moderately.services.scope import get_scoped, team_for_create, teams_to_show
 from moderately.services.transfers import (
     COMPLETED,
     EXPIRED_REASON,
@@ -161,9 +161,7 @@ async def list_files(
 
 
 async def get_file(session: AsyncSession, *, principal: Principal, file_id: str) -> File:
-    return await find_in_team(
-        session, File, File.file_id, file_id, principal=principal, what="file"
-    )
+    return await get_scoped(session, File, file_id, principal)
 
 
 # ---- upload ----

@@ -38,7 +38,6 @@ from moderately.engine import (
 )
 from moderately.engine.values import dataset_ref_of, file_id_of
 from moderately.errors import Invalid, NotFound
-from moderately.ids import is_plausible_id
 from moderately.services import pipelines
 from moderately.services.auth import Principal
 from moderately.services.executions import (
@@ -50,7 +49,7 @@ from moderately.services.executions import (
 )
 from moderately.services.lifecycle import CANCELLED, COMPLETED, PENDING, PIPELINE_EXECUTIONS
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.scope import find_in_team, teams_to_show
+from moderately.services.scope import get_in_team, get_scoped, teams_to_show
 from moderately.services.transfers import Storage
 from moderately.workers.base import JobQueue
 
@@ -114,20 +113,12 @@ async def _check_references(
         node = plan.nodes[index]
         schema = node.config.json_schema  # type: ignore[attr-defined]
         for kind, ref, field in _references(schema, values.get(node.block_id), node.block_id):
-            exists = None
-            if is_plausible_id(ref):
-                if kind == "file":
-                    stmt = select(File.file_id).where(
-                        File.file_id == ref,
-                        File.team_id == team_id,
-                        File.upload_status == "completed",
-                    )
-                else:
-                    stmt = select(Dataset.dataset_id).where(
-                        Dataset.dataset_id == ref, Dataset.team_id == team_id
-                    )
-                exists = await session.scalar(stmt)
-            if exists is None:
+            if kind == "file":
+                file = await get_in_team(session, File, ref, team_id)
+                exists = file is not None and file.upload_status == "completed"
+            else:
+                exists = await get_in_team(session, Dataset, ref, team_id) is not None
+            if not exists:
                 details.append({"field": field, "message": f"{kind} '{ref}' not found"})
     if details:
         raise Invalid(
@@ -209,19 +200,15 @@ async def list_executions(
 async def get_execution(
     session: AsyncSession, *, principal: Principal, execution_id: str
 ) -> Execution:
-    return await find_in_team(
-        session,
-        Execution,
-        Execution.pipeline_execution_id,
-        execution_id,
-        principal=principal,
-        what="pipeline execution",
-    )
+    return await get_scoped(session, Execution, execution_id, principal)
 
 
 async def version_configuration(session: AsyncSession, execution: Execution) -> dict[str, Any]:
-    version = await session.get(
-        PipelineConfigurationVersion, execution.pipeline_configuration_version_id
+    version = await get_in_team(
+        session,
+        PipelineConfigurationVersion,
+        execution.pipeline_configuration_version_id,
+        execution.team_id,
     )
     if version is None:
         raise NotFound("pipeline configuration version")

@@ -34,7 +34,7 @@ from moderately.services.paging import Page, PageParams, like_pattern, paginate
 from moderately.services.run_metrics import MeteredView, with_run_metrics
 from moderately.services.scope import (
     ensure_unique_name,
-    find_in_team,
+    get_scoped,
     rename,
     team_for_create,
     teams_to_show,
@@ -97,24 +97,10 @@ async def list_pipelines(
     return replace(page, items=await _with_metrics(session, page.items))
 
 
-async def find_pipeline(
-    session: AsyncSession, *, principal: Principal, pipeline_id: str, lock: bool = False
-) -> Pipeline:
-    return await find_in_team(
-        session,
-        Pipeline,
-        Pipeline.pipeline_id,
-        pipeline_id,
-        principal=principal,
-        what="pipeline",
-        lock=lock,
-    )
-
-
 async def get_pipeline(
     session: AsyncSession, *, principal: Principal, pipeline_id: str
 ) -> PipelineView:
-    pipeline = await find_pipeline(session, principal=principal, pipeline_id=pipeline_id)
+    pipeline = await get_scoped(session, Pipeline, pipeline_id, principal)
     return (await _with_metrics(session, [pipeline]))[0]
 
 
@@ -141,7 +127,7 @@ async def create_pipeline(
 async def update_pipeline(
     session: AsyncSession, *, principal: Principal, pipeline_id: str, changes: Mapping[str, Any]
 ) -> PipelineView:
-    pipeline = await find_pipeline(session, principal=principal, pipeline_id=pipeline_id)
+    pipeline = await get_scoped(session, Pipeline, pipeline_id, principal)
     principal.require_write()
     await rename(session, pipeline, Pipeline.pipeline_id, changes.get("name"), what="a pipeline")
     if "description" in changes:
@@ -188,7 +174,7 @@ async def delete_pipeline(
 ) -> None:
     """The pipeline, its versions and their executions (ON DELETE CASCADE), and the stored
     outputs of those executions."""
-    pipeline = await find_pipeline(session, principal=principal, pipeline_id=pipeline_id)
+    pipeline = await get_scoped(session, Pipeline, pipeline_id, principal)
     principal.require_write()
     keys = await _stored_objects(session, PipelineExecution.pipeline_id == pipeline.pipeline_id)
     await session.execute(delete(Pipeline).where(Pipeline.pipeline_id == pipeline.pipeline_id))
@@ -251,14 +237,7 @@ async def list_versions(
 
 
 async def get_version(session: AsyncSession, *, principal: Principal, version_id: str) -> Version:
-    return await find_in_team(
-        session,
-        Version,
-        Version.pipeline_configuration_version_id,
-        version_id,
-        principal=principal,
-        what="pipeline configuration version",
-    )
+    return await get_scoped(session, Version, version_id, principal)
 
 
 async def _ensure_no_current(
@@ -288,7 +267,7 @@ async def create_version(
     configuration: dict[str, Any],
     status: str = DRAFT,
 ) -> Version:
-    pipeline = await find_pipeline(session, principal=principal, pipeline_id=pipeline_id, lock=True)
+    pipeline = await get_scoped(session, Pipeline, pipeline_id, principal, lock=True)
     principal.require_write()
     stored = check_structure(configuration)
     if status == CURRENT:
@@ -310,7 +289,7 @@ async def update_version(
 ) -> Version:
     version = await get_version(session, principal=principal, version_id=version_id)
     principal.require_write()
-    await find_pipeline(session, principal=principal, pipeline_id=version.pipeline_id, lock=True)
+    await get_scoped(session, Pipeline, version.pipeline_id, principal, lock=True)
     configuration = changes.get("configuration")
     status = changes.get("status")
     if configuration is not None:
@@ -362,7 +341,7 @@ async def delete_version(
 async def clone_version(session: AsyncSession, *, principal: Principal, version_id: str) -> Version:
     source = await get_version(session, principal=principal, version_id=version_id)
     principal.require_write()
-    await find_pipeline(session, principal=principal, pipeline_id=source.pipeline_id, lock=True)
+    await get_scoped(session, Pipeline, source.pipeline_id, principal, lock=True)
     clone = Version(
         pipeline_id=source.pipeline_id,
         team_id=source.team_id,

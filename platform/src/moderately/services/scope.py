@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -14,7 +14,6 @@ from moderately.errors import Conflict, Forbidden, Invalid, NotFound
 from moderately.ids import is_plausible_id
 from moderately.services.auth import Principal
 
-S = TypeVar("S", bound=Select[Any])
 M = TypeVar("M")
 
 
@@ -33,31 +32,55 @@ def teams_to_show(principal: Principal, team_ids: Iterable[str]) -> frozenset[st
     return check_requested_teams(principal, team_ids) or principal.team_ids
 
 
-def scoped(stmt: S, team_column: InstrumentedAttribute[str], principal: Principal) -> S:
-    """Restrict a query to the caller's teams, so another team's row is simply not found."""
-    return stmt.where(team_column.in_(principal.team_ids))
+# The 404's noun where the table's name (singular, words spaced) does not say it as the API does.
+_KIND_NAMES = {
+    "api_tokens": "API token",
+    "dataset_data_versions": "data version",
+    "dataset_schema_versions": "schema version",
+}
 
 
-async def find_in_team(
-    session: AsyncSession,
-    model: type[M],
-    id_column: InstrumentedAttribute[str],
-    value: str,
-    *,
-    principal: Principal,
-    what: str,
-    lock: bool = False,
-) -> M:
-    """The row of `model` whose `id_column` is `value`, in one of the caller's teams (by the
-    model's `team_id`), locked when asked; else 404 naming `what` ("agent") and `value`. A value
-    that cannot be an id is not looked up."""
-    row = None
-    if is_plausible_id(value):
-        stmt = scoped(select(model).where(id_column == value), cast(Any, model).team_id, principal)
-        row = await session.scalar(for_update(stmt) if lock else stmt)
-    if row is None:
-        raise NotFound(what, value)
+def resource_kind(model: type[Any]) -> str:
+    """What a 404 calls a row of `model`: "agent", "pipeline configuration version", ..."""
+    table: str = model.__tablename__
+    return _KIND_NAMES.get(table) or table.removesuffix("s").replace("_", " ")
+
+
+def _primary_key(model: type[Any]) -> ColumnElement[str]:
+    (column,) = inspect(model).primary_key
+    return column
+
+
+async def _by_id(
+    session: AsyncSession, model: type[M], row_id: str, team_ids: Iterable[str], lock: bool
+) -> M | None:
+    if not is_plausible_id(row_id):
+        return None  # a value that cannot be an id is not looked up
+    team_column = cast(Any, model).team_id
+    stmt = select(model).where(_primary_key(model) == row_id, team_column.in_(team_ids))
+    row: M | None = await session.scalar(for_update(stmt) if lock else stmt)
     return row
+
+
+async def get_scoped(
+    session: AsyncSession, model: type[M], row_id: str, principal: Principal, *, lock: bool = False
+) -> M:
+    """The row of `model` with primary key `row_id` in the caller's team, locked when asked;
+    else 404 naming its kind and `row_id` ("agent <id> not found"), another team's row
+    included."""
+    row = await _by_id(session, model, row_id, principal.team_ids, lock)
+    if row is None:
+        raise NotFound(resource_kind(model), row_id)
+    return row
+
+
+async def get_in_team(
+    session: AsyncSession, model: type[M], row_id: str, team_id: str, *, lock: bool = False
+) -> M | None:
+    """The row of `model` with primary key `row_id` in `team_id`, or None: for jobs and the
+    runs' hosts, which act for a team rather than a caller and answer a missing row their own
+    way."""
+    return await _by_id(session, model, row_id, (team_id,), lock)
 
 
 def team_for_create(

@@ -13,7 +13,7 @@ from moderately.db.models import Team, TeamUser, User
 from moderately.errors import Conflict, InvalidState
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, like_pattern, paginate
-from moderately.services.scope import find_in_team, teams_to_show
+from moderately.services.scope import get_scoped, teams_to_show
 
 SORT = {
     "name": User.full_name,
@@ -58,14 +58,7 @@ async def list_team_users(
 async def get_team_user(
     session: AsyncSession, *, principal: Principal, team_user_id: str
 ) -> TeamUser:
-    return await find_in_team(
-        session,
-        TeamUser,
-        TeamUser.team_user_id,
-        team_user_id,
-        principal=principal,
-        what="team user",
-    )
+    return await get_scoped(session, TeamUser, team_user_id, principal)
 
 
 async def _keep_an_admin(session: AsyncSession, member: TeamUser, message: str, **kw: Any) -> None:

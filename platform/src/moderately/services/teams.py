@@ -11,7 +11,7 @@ from moderately.db.models import Team, TeamUser
 from moderately.services import datasets, files, pipelines
 from moderately.services.auth import Principal
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.scope import find_in_team, teams_to_show
+from moderately.services.scope import get_scoped, teams_to_show
 from moderately.services.transfers import Storage
 
 SORT = {"createdAt": Team.created_at, "updatedAt": Team.updated_at, "name": Team.name}
@@ -32,9 +32,7 @@ async def list_teams(
 
 
 async def get_team(session: AsyncSession, *, principal: Principal, team_id: str) -> Team:
-    return await find_in_team(
-        session, Team, Team.team_id, team_id, principal=principal, what="team"
-    )
+    return await get_scoped(session, Team, team_id, principal)
 
 
 async def add_team(
