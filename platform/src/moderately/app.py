@@ -24,6 +24,7 @@ from moderately.config import Settings
 from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
 from moderately.services import dataset_data, files
+from moderately.services.rate_limits import RateLimiter
 from moderately.services.transfers import Storage
 from moderately.services.usage import UsageRecorder
 from moderately.workers import DbQueue
@@ -116,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.database = database
     app.state.usage = usage
     app.state.jobs = jobs
+    app.state.rate_limiter = RateLimiter(database, settings.rate_limit_per_minute)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=settings.mount_prefix)

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     # upload URLs (/_storage/...) keep their own rule (the signed size, max_upload_bytes).
     max_request_body_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
 
+    # ---- rate limits (services/rate_limits.py) ----
+    # Requests a minute per API token, shared by every API process on the database (a bucket of
+    # a minute's requests, refilled continuously); over it requests answer 429 with Retry-After.
+    # Each process may run up to 2% of the limit ahead of the shared count. 0: no limit.
+    rate_limit_per_minute: int = Field(default=60_000, ge=0)
+
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
     usage_flush_interval_seconds: float = Field(default=1.0, gt=0)

@@ -57,3 +57,11 @@ class Conflict(DomainError):
 
 class Unavailable(DomainError):
     """Transient: the client should retry (503 with Retry-After)."""
+
+
+class RateLimited(DomainError):
+    """The API token spent its rate limit: 429, retry after `retry_after_seconds`."""
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

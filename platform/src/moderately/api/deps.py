@@ -13,6 +13,7 @@ from pydantic import AfterValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.api.errors import request_id_of
+from moderately.api.rate_limits import enforce_rate_limit
 from moderately.config import Settings
 from moderately.db.session import Database
 from moderately.schemas.entities import Direction
@@ -62,6 +63,8 @@ async def get_principal(
         ip_address=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
     )
+    # Every authenticated request counts, whatever it answers (a 429 too, in the token's usage).
+    await enforce_rate_limit(request, principal, session)
     # `teamIds` rides on every call from the SDK; naming a foreign team is refused everywhere.
     check_requested_teams(principal, split_values(request.query_params.getlist("teamIds")))
     return principal

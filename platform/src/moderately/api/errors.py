@@ -22,6 +22,7 @@ from moderately.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    RateLimited,
     Unauthorized,
     Unavailable,
 )
@@ -54,6 +55,7 @@ DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (RateLimited, 429),
     (Unavailable, 503),
 )
 
@@ -71,6 +73,8 @@ DESCRIPTIONS = {
     "transient (an Idempotency-Key still in flight; `X-Should-Retry: true`, `Retry-After`)",
     413: "Request body larger than the server's limit (MODERATELY_MAX_REQUEST_BODY_BYTES); "
     "refused before it is read",
+    429: "The API token's rate limit (MODERATELY_RATE_LIMIT_PER_MINUTE) is spent; retry after "
+    "Retry-After seconds",
     500: "Unexpected server error",
     503: "Database unavailable or busy; retry after Retry-After seconds",
 }
@@ -78,10 +82,11 @@ DESCRIPTIONS = {
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for a route: every error it can answer, all with the envelope
-    (any route answers 413 to a body over the limit, api/body_limit.py)."""
+    (any route answers 413 to a body over the limit, api/body_limit.py; an authenticated one
+    429 when its token's rate limit is spent, services/rate_limits.py)."""
     return {
         status: {"model": ErrorEnvelope, "description": DESCRIPTIONS[status]}
-        for status in sorted({*statuses, 401, 413, 500, 503})
+        for status in sorted({*statuses, 401, 413, 429, 500, 503})
     }
 
 
@@ -238,7 +243,12 @@ def response_for(scope: Scope, exc: BaseException) -> JSONResponse:
     """Every failure, wherever it surfaced (handler, dependency, middleware), maps here."""
     if isinstance(exc, DomainError):
         status = next(s for kind, s in DOMAIN_STATUS if isinstance(exc, kind))
-        return error_response(scope, status, exc.message, details=exc.details, code=exc.code)
+        headers = (
+            {"Retry-After": str(exc.retry_after_seconds)} if isinstance(exc, RateLimited) else None
+        )
+        return error_response(
+            scope, status, exc.message, details=exc.details, code=exc.code, headers=headers
+        )
     if isinstance(exc, RequestValidationError):
         message, details = validation_details(exc)
         return error_response(scope, 400, message, details=details)
