@@ -1,14 +1,12 @@
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BeforeValidator, Field
 
-from moderately.api.deps import MultiValue, PrincipalDep, SessionDep, SettingsDep, TeamIdsQuery
+from moderately.api.deps import PrincipalDep, SessionDep, SettingsDep
 from moderately.api.errors import error_responses
 from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.agents import AgentVersionCreate, AgentVersionPublic, AgentVersionUpdate
 from moderately.services import agent_configurations as configurations
-from moderately.services.paging import split_values
 
 router = APIRouter(
     prefix="/agent-configuration-versions",
@@ -17,14 +15,6 @@ router = APIRouter(
 )
 
 VersionId = Annotated[str, Path(alias="agentConfigurationVersionId")]
-MAX_VERSION_NUMBER = 2**31 - 1
-
-
-# Repeated keys, comma lists or both, each a version number.
-VersionNumbers = Annotated[
-    list[Annotated[int, Field(ge=1, le=MAX_VERSION_NUMBER)]] | None,
-    BeforeValidator(split_values),
-]
 
 
 @router.post(
@@ -54,22 +44,10 @@ async def create_agent_configuration_version(
 async def list_agent_configuration_versions(
     session: SessionDep,
     principal: PrincipalDep,
-    team_ids: TeamIdsQuery = None,
-    agent_ids: Annotated[MultiValue, Query(alias="agentIds")] = None,
-    version_ids: Annotated[MultiValue, Query(alias="agentConfigurationVersionIds")] = None,
-    version_numbers: Annotated[VersionNumbers, Query(alias="versionNumbers")] = None,
-    is_current: Annotated[Literal["true", "false"] | None, Query(alias="isCurrent")] = None,
+    filters: Annotated[configurations.AgentVersionFilters, Query()],
 ) -> Any:
     """A plain array (not paginated), ordered by agent and version number."""
-    return await configurations.list_versions(
-        session,
-        principal=principal,
-        team_ids=team_ids or (),
-        agent_ids=agent_ids or (),
-        version_ids=version_ids or (),
-        version_numbers=version_numbers or (),
-        is_current=None if is_current is None else is_current == "true",
-    )
+    return await configurations.list_versions(session, principal=principal, filters=filters)
 
 
 @router.get(

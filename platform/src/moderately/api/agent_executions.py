@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 
-from moderately.api.deps import JobsDep, MultiValue, PrincipalDep, SessionDep, TeamIdsQuery, paging
+from moderately.api.deps import JobsDep, PrincipalDep, SessionDep, paging
 from moderately.api.errors import error_responses
 from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.agents import (
@@ -15,7 +15,7 @@ from moderately.schemas.agents import (
 )
 from moderately.schemas.base import DeleteResult, Paginated
 from moderately.schemas.entities import Direction
-from moderately.schemas.pipelines import CancelRequest, ExecutionSort, ExecutionStatuses
+from moderately.schemas.pipelines import CancelRequest, ExecutionSort
 from moderately.services import agent_executions as executions
 from moderately.services.paging import PageParams
 
@@ -68,26 +68,11 @@ async def list_agent_executions(
             )
         ),
     ],
-    team_ids: TeamIdsQuery = None,
-    agent_ids: Annotated[MultiValue, Query(alias="agentIds")] = None,
-    version_ids: Annotated[MultiValue, Query(alias="agentConfigurationVersionIds")] = None,
-    execution_ids: Annotated[MultiValue, Query(alias="agentExecutionIds")] = None,
-    statuses: Annotated[
-        ExecutionStatuses, Query(description="any of these statuses (0.2.7: status)")
-    ] = None,
-    has_agent_output: Annotated[bool | None, Query(alias="hasAgentOutput")] = None,
+    filters: Annotated[executions.AgentExecutionFilters, Query()],
 ) -> Any:
     """Newest first unless orderBy/orderDirection say otherwise."""
     return await executions.list_executions(
-        session,
-        principal=principal,
-        params=params,
-        team_ids=team_ids or (),
-        agent_ids=agent_ids or (),
-        version_ids=version_ids or (),
-        execution_ids=execution_ids or (),
-        statuses=statuses or (),
-        has_agent_output=has_agent_output,
+        session, principal=principal, params=params, filters=filters
     )
 
 

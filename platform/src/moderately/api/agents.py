@@ -3,7 +3,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from moderately.api.deps import (
-    MultiValue,
     PrincipalDep,
     SessionDep,
     SettingsDep,
@@ -27,18 +26,9 @@ async def list_agents(
     session: SessionDep,
     principal: PrincipalDep,
     params: Annotated[PageParams, Depends(paging(AgentSort))],
-    team_ids: TeamIdsQuery = None,
-    agent_ids: Annotated[MultiValue, Query(alias="agentIds")] = None,
-    name_like: Annotated[str | None, Query(alias="nameLike")] = None,
+    filters: Annotated[agents.AgentFilters, Query()],
 ) -> Any:
-    return await agents.list_agents(
-        session,
-        principal=principal,
-        params=params,
-        team_ids=team_ids or (),
-        agent_ids=agent_ids or (),
-        name_like=name_like,
-    )
+    return await agents.list_agents(session, principal=principal, params=params, filters=filters)
 
 
 @router.post(

@@ -64,19 +64,10 @@ async def list_api_tokens(
     session: SessionDep,
     principal: PrincipalDep,
     params: Annotated[PageParams, Depends(paging(ApiTokenSort))],
-    team_id: Annotated[
-        str | None, Query(alias="teamId", description="Defaults to teamIds, else the token's team.")
-    ] = None,
-    team_ids: TeamIdsFallback = None,
-    token_ids: Annotated[MultiValue, Query(alias="tokenIds")] = None,
+    filters: Annotated[api_tokens.ApiTokenFilters, Query()],
 ) -> Any:
     page = await api_tokens.list_tokens(
-        session,
-        principal=principal,
-        params=params,
-        team_id=team_id,
-        request_team_ids=team_ids or (),
-        token_ids=token_ids or (),
+        session, principal=principal, params=params, filters=filters
     )
     return Page([ApiTokenPublic.of(item) for item in page.items], page.pagination)
 

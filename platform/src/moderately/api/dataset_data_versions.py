@@ -3,27 +3,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from moderately.api.deps import (
-    MultiValue,
     PrincipalDep,
     SessionDep,
     StoreDep,
-    TeamIdsQuery,
     paging,
 )
 from moderately.api.errors import error_responses
 from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import Paginated
 from moderately.schemas.datasets import (
-    MAX_VERSION_NO,
     DataVersionComplete,
     DataVersionCreate,
     DataVersionDownloadPublic,
     DataVersionPublic,
     DataVersionUploadPublic,
-    FileType,
-    UploadStatus,
     VersionSort,
-    VersionStatus,
 )
 from moderately.services import dataset_data
 from moderately.services.paging import PageParams
@@ -72,33 +66,11 @@ async def list_data_versions(
     session: SessionDep,
     principal: PrincipalDep,
     params: Annotated[PageParams, Depends(paging(VersionSort))],
-    team_ids: TeamIdsQuery = None,
-    version_ids: Annotated[MultiValue, Query(alias="datasetDataVersionIds")] = None,
-    dataset_ids: Annotated[MultiValue, Query(alias="datasetIds")] = None,
-    status: VersionStatus | None = None,
-    version_no: Annotated[int | None, Query(alias="versionNo", ge=1, le=MAX_VERSION_NO)] = None,
-    file_type: Annotated[FileType | None, Query(alias="fileType")] = None,
-    upload_status: Annotated[
-        UploadStatus | None,
-        Query(
-            alias="uploadStatus",
-            description="Extension: pending (not completed yet), completed, or failed (refused, "
-            "mismatched, or expired: swept once the upload URL and its grace period are over)",
-        ),
-    ] = None,
+    filters: Annotated[dataset_data.DataVersionFilters, Query()],
 ) -> Any:
     """Default order: createdAt ascending."""
     return await dataset_data.list_versions(
-        session,
-        principal=principal,
-        params=params,
-        team_ids=team_ids or (),
-        version_ids=version_ids or (),
-        dataset_ids=dataset_ids or (),
-        status=status,
-        version_no=version_no,
-        file_type=file_type,
-        upload_status=upload_status,
+        session, principal=principal, params=params, filters=filters
     )
 
 

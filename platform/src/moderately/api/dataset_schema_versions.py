@@ -4,10 +4,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from moderately.api.deps import (
     JobsDep,
-    MultiValue,
     PrincipalDep,
     SessionDep,
-    TeamIdsQuery,
     get_database,
     paging,
 )
@@ -16,14 +14,12 @@ from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.db.session import Database
 from moderately.schemas.base import Paginated
 from moderately.schemas.datasets import (
-    MAX_VERSION_NO,
     SchemaInferPublic,
     SchemaInferRequest,
     SchemaVersionCreate,
     SchemaVersionPublic,
     SchemaVersionUpdate,
     VersionSort,
-    VersionStatus,
 )
 from moderately.services import dataset_schemas
 from moderately.services.paging import PageParams
@@ -93,21 +89,10 @@ async def list_schema_versions(
     session: SessionDep,
     principal: PrincipalDep,
     params: Annotated[PageParams, Depends(paging(VersionSort))],
-    team_ids: TeamIdsQuery = None,
-    version_ids: Annotated[MultiValue, Query(alias="datasetSchemaVersionIds")] = None,
-    dataset_ids: Annotated[MultiValue, Query(alias="datasetIds")] = None,
-    status: VersionStatus | None = None,
-    version_no: Annotated[int | None, Query(alias="versionNo", ge=1, le=MAX_VERSION_NO)] = None,
+    filters: Annotated[dataset_schemas.SchemaVersionFilters, Query()],
 ) -> Any:
     return await dataset_schemas.list_schema_versions(
-        session,
-        principal=principal,
-        params=params,
-        team_ids=team_ids or (),
-        version_ids=version_ids or (),
-        dataset_ids=dataset_ids or (),
-        status=status,
-        version_no=version_no,
+        session, principal=principal, params=params, filters=filters
     )
 
 

@@ -4,7 +4,6 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from moderately.api.deps import (
     JobsDep,
-    MultiValue,
     PrincipalDep,
     SessionDep,
     StoreDep,
@@ -28,23 +27,10 @@ async def list_datasets(
     session: SessionDep,
     principal: PrincipalDep,
     params: Annotated[PageParams, Depends(paging(DatasetSort))],
-    team_ids: TeamIdsQuery = None,
-    dataset_ids: Annotated[
-        MultiValue, Query(alias="datasetIds", description="alias: dataset_ids")
-    ] = None,
-    name: Annotated[str | None, Query(description="exact name")] = None,
-    name_like: Annotated[
-        str | None, Query(alias="nameLike", description="case-insensitive substring")
-    ] = None,
+    filters: Annotated[datasets.DatasetFilters, Query()],
 ) -> Any:
     return await datasets.list_datasets(
-        session,
-        principal=principal,
-        params=params,
-        team_ids=team_ids or (),
-        dataset_ids=dataset_ids or (),
-        name=name,
-        name_like=name_like,
+        session, principal=principal, params=params, filters=filters
     )
 
 

@@ -3,7 +3,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from moderately.api.deps import (
-    MultiValue,
     PrincipalDep,
     SessionDep,
     StoreDep,
@@ -22,7 +21,6 @@ from moderately.schemas.entities import (
     FileUpdate,
     FileUploadUrlCreate,
     FileUploadUrlPublic,
-    UploadStatusFilter,
 )
 from moderately.services import files
 from moderately.services.paging import PageParams
@@ -40,43 +38,9 @@ async def list_files(
     session: SessionDep,
     principal: PrincipalDep,
     params: Annotated[PageParams, Depends(file_paging)],
-    team_ids: TeamIdsQuery = None,
-    file_ids: Annotated[MultiValue, Query(alias="fileIds")] = None,
-    name_like: Annotated[str | None, Query(alias="nameLike")] = None,
-    mime_types: Annotated[
-        MultiValue, Query(alias="mimeTypes", description="alias: mime_type")
-    ] = None,
-    file_hashes: Annotated[
-        MultiValue,
-        Query(
-            alias="fileHashes",
-            description="SHA-256 digests; case and a `sha256:` prefix do not matter",
-        ),
-    ] = None,
-    upload_status: Annotated[
-        UploadStatusFilter | None,
-        Query(
-            alias="uploadStatus",
-            description="alias: status; ready/uploaded mean completed, processing pending, "
-            "error failed",
-        ),
-    ] = None,
-    dataset_id: Annotated[
-        str | None, Query(alias="datasetId", description="alias: dataset_id")
-    ] = None,
+    filters: Annotated[files.FileFilters, Query()],
 ) -> Any:
-    return await files.list_files(
-        session,
-        principal=principal,
-        params=params,
-        team_ids=team_ids or (),
-        file_ids=file_ids or (),
-        name_like=name_like,
-        mime_types=mime_types or (),
-        file_hashes=file_hashes or (),
-        upload_status=upload_status.value if upload_status is not None else None,
-        dataset_id=dataset_id,
-    )
+    return await files.list_files(session, principal=principal, params=params, filters=filters)
 
 
 @router.post(

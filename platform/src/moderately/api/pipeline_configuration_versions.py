@@ -3,11 +3,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from moderately.api.deps import (
-    MultiValue,
     PrincipalDep,
     SessionDep,
     StoreDep,
-    TeamIdsQuery,
     paging,
 )
 from moderately.api.errors import error_responses
@@ -19,8 +17,6 @@ from moderately.schemas.pipelines import (
     VersionCreate,
     VersionPublic,
     VersionSort,
-    VersionStatus,
-    VersionStatuses,
     VersionUpdate,
 )
 from moderately.services import pipelines
@@ -53,21 +49,10 @@ async def list_pipeline_configuration_versions(
     session: SessionDep,
     principal: PrincipalDep,
     params: Annotated[PageParams, Depends(paging(VersionSort))],
-    team_ids: TeamIdsQuery = None,
-    pipeline_ids: Annotated[MultiValue, Query(alias="pipelineIds")] = None,
-    version_ids: Annotated[MultiValue, Query(alias="pipelineConfigurationVersionIds")] = None,
-    status: VersionStatus | None = None,
-    statuses: Annotated[VersionStatuses, Query(description="any of these statuses")] = None,
+    filters: Annotated[pipelines.PipelineVersionFilters, Query()],
 ) -> Any:
     return await pipelines.list_versions(
-        session,
-        principal=principal,
-        params=params,
-        team_ids=team_ids or (),
-        pipeline_ids=pipeline_ids or (),
-        version_ids=version_ids or (),
-        status=status,
-        statuses=statuses or (),
+        session, principal=principal, params=params, filters=filters
     )
 
 

@@ -4,11 +4,9 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 
 from moderately.api.deps import (
     JobsDep,
-    MultiValue,
     PrincipalDep,
     SessionDep,
     StoreDep,
-    TeamIdsQuery,
     paging,
 )
 from moderately.api.errors import error_responses
@@ -20,8 +18,6 @@ from moderately.schemas.pipelines import (
     ExecutionOutput,
     ExecutionPublic,
     ExecutionSort,
-    ExecutionStatus,
-    ExecutionStatuses,
     ExecutionUpdate,
 )
 from moderately.services import pipeline_executions as executions
@@ -59,23 +55,10 @@ async def list_pipeline_executions(
     session: SessionDep,
     principal: PrincipalDep,
     params: Annotated[PageParams, Depends(paging(ExecutionSort))],
-    team_ids: TeamIdsQuery = None,
-    pipeline_ids: Annotated[MultiValue, Query(alias="pipelineIds")] = None,
-    version_ids: Annotated[MultiValue, Query(alias="pipelineConfigurationVersionIds")] = None,
-    execution_ids: Annotated[MultiValue, Query(alias="pipelineExecutionIds")] = None,
-    status: ExecutionStatus | None = None,
-    statuses: Annotated[ExecutionStatuses, Query(description="any of these statuses")] = None,
+    filters: Annotated[executions.PipelineExecutionFilters, Query()],
 ) -> Any:
     return await executions.list_executions(
-        session,
-        principal=principal,
-        params=params,
-        team_ids=team_ids or (),
-        pipeline_ids=pipeline_ids or (),
-        version_ids=version_ids or (),
-        execution_ids=execution_ids or (),
-        status=status,
-        statuses=statuses or (),
+        session, principal=principal, params=params, filters=filters
     )
 
 

@@ -3,7 +3,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from moderately.api.deps import (
-    MultiValue,
     PrincipalDep,
     SessionDep,
     StoreDep,
@@ -32,19 +31,10 @@ async def list_pipelines(
     session: SessionDep,
     principal: PrincipalDep,
     params: Annotated[PageParams, Depends(paging(PipelineSort))],
-    team_ids: TeamIdsQuery = None,
-    pipeline_ids: Annotated[MultiValue, Query(alias="pipelineIds")] = None,
-    name_like: Annotated[
-        str | None, Query(alias="nameLike", description="case-insensitive substring")
-    ] = None,
+    filters: Annotated[pipelines.PipelineFilters, Query()],
 ) -> Any:
     return await pipelines.list_pipelines(
-        session,
-        principal=principal,
-        params=params,
-        team_ids=team_ids or (),
-        pipeline_ids=pipeline_ids or (),
-        name_like=name_like,
+        session, principal=principal, params=params, filters=filters
     )
 
 

@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from moderately.api.deps import MultiValue, PrincipalDep, SessionDep, TeamIdsQuery, paging
+from moderately.api.deps import PrincipalDep, SessionDep, paging
 from moderately.api.errors import error_responses
 from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import DeleteResult, Paginated
@@ -20,23 +20,10 @@ async def list_team_users(
     session: SessionDep,
     principal: PrincipalDep,
     params: Annotated[PageParams, Depends(paging(TeamUserSort))],
-    team_ids: TeamIdsQuery = None,
-    team_user_ids: Annotated[MultiValue, Query(alias="teamUserIds")] = None,
-    user_ids: Annotated[MultiValue, Query(alias="userIds")] = None,
-    roles: Annotated[MultiValue, Query()] = None,
-    name_like: Annotated[str | None, Query(alias="nameLike")] = None,
-    email_like: Annotated[str | None, Query(alias="emailLike")] = None,
+    filters: Annotated[team_users.TeamUserFilters, Query()],
 ) -> Any:
     return await team_users.list_team_users(
-        session,
-        principal=principal,
-        params=params,
-        team_ids=team_ids or (),
-        team_user_ids=team_user_ids or (),
-        user_ids=user_ids or (),
-        roles=roles or (),
-        name_like=name_like,
-        email_like=email_like,
+        session, principal=principal, params=params, filters=filters
     )
 
 

@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from moderately.api.deps import PrincipalDep, SessionDep, StoreDep, TeamIdsQuery, paging
+from moderately.api.deps import PrincipalDep, SessionDep, StoreDep, paging
 from moderately.api.errors import error_responses
 from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import DeleteResult, Paginated
@@ -20,12 +20,9 @@ async def list_teams(
     session: SessionDep,
     principal: PrincipalDep,
     params: Annotated[PageParams, Depends(paging(TeamSort))],
-    team_ids: TeamIdsQuery = None,
-    name: Annotated[str | None, Query(description="exact name")] = None,
+    filters: Annotated[teams.TeamFilters, Query()],
 ) -> Any:
-    return await teams.list_teams(
-        session, principal=principal, params=params, team_ids=team_ids or (), name=name
-    )
+    return await teams.list_teams(session, principal=principal, params=params, filters=filters)
 
 
 # 200, not 201: the OpenAPI document says so for this one create.

@@ -2,7 +2,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from moderately.api.deps import MultiValue, PrincipalDep, SessionDep, TeamIdsQuery, paging
+from moderately.api.deps import PrincipalDep, SessionDep, paging
 from moderately.api.errors import error_responses
 from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import Paginated
@@ -20,22 +20,9 @@ async def list_users(
     session: SessionDep,
     principal: PrincipalDep,
     params: Annotated[PageParams, Depends(paging(UserSort))],
-    team_ids: TeamIdsQuery = None,
-    user_ids: Annotated[MultiValue, Query(alias="userIds")] = None,
-    user_emails: Annotated[MultiValue, Query(alias="userEmails")] = None,
-    full_name_like: Annotated[str | None, Query(alias="fullNameLike")] = None,
-    nickname_like: Annotated[str | None, Query(alias="nicknameLike")] = None,
+    filters: Annotated[users.UserFilters, Query()],
 ) -> Any:
-    return await users.list_users(
-        session,
-        principal=principal,
-        params=params,
-        team_ids=team_ids or (),
-        user_ids=user_ids or (),
-        user_emails=user_emails or (),
-        full_name_like=full_name_like,
-        nickname_like=nickname_like,
-    )
+    return await users.list_users(session, principal=principal, params=params, filters=filters)
 
 
 @router.get("/{userId}", response_model=UserPublic, responses=error_responses(400, 403, 404))

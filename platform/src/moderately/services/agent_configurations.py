@@ -15,9 +15,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +27,9 @@ from moderately.engine.jsonschemas import schema_problems
 from moderately.errors import Conflict, Invalid
 from moderately.schemas.agents import EXECUTION_DEFAULTS, ExecutionConfig, LlmConfig, ToolEntry
 from moderately.services.auth import Principal
-from moderately.services.scope import get_scoped, teams_to_show
+from moderately.services.filters import ListFilters, Values, equal, filtered, one_of
+from moderately.services.paging import split_values
+from moderately.services.scope import get_scoped
 
 Version = AgentConfigurationVersion
 M = TypeVar("M", bound=BaseModel)
@@ -119,26 +121,37 @@ def _as(model: type[M], value: Any) -> M:
 # ---- reads ----
 
 
+MAX_VERSION_NUMBER = 2**31 - 1
+# Repeated keys, comma lists or both, each a version number.
+VersionNumbers = Annotated[
+    list[Annotated[int, Field(ge=1, le=MAX_VERSION_NUMBER)]] | None,
+    BeforeValidator(split_values),
+]
+
+
+class AgentVersionFilters(ListFilters):
+    team_column = Version.team_id
+    agent_ids: Annotated[Values, Field(alias="agentIds"), one_of(Version.agent_id)] = None
+    version_ids: Annotated[
+        Values,
+        Field(alias="agentConfigurationVersionIds"),
+        one_of(Version.agent_configuration_version_id),
+    ] = None
+    version_numbers: Annotated[
+        VersionNumbers, Field(alias="versionNumbers"), one_of(Version.version_number)
+    ] = None
+    is_current: Annotated[
+        Literal["true", "false"] | None,
+        Field(alias="isCurrent"),
+        equal(Version.is_current, lambda text: text == "true"),
+    ] = None
+
+
 async def list_versions(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    team_ids: Sequence[str] = (),
-    agent_ids: Sequence[str] = (),
-    version_ids: Sequence[str] = (),
-    version_numbers: Sequence[int] = (),
-    is_current: bool | None = None,
+    session: AsyncSession, *, principal: Principal, filters: AgentVersionFilters
 ) -> list[Version]:
     """A plain array (not paged), by agent and version number."""
-    stmt = select(Version).where(Version.team_id.in_(teams_to_show(principal, team_ids)))
-    if agent_ids:
-        stmt = stmt.where(Version.agent_id.in_(agent_ids))
-    if version_ids:
-        stmt = stmt.where(Version.agent_configuration_version_id.in_(version_ids))
-    if version_numbers:
-        stmt = stmt.where(Version.version_number.in_(version_numbers))
-    if is_current is not None:
-        stmt = stmt.where(Version.is_current == is_current)
+    stmt = filtered(select(Version), filters, principal)
     stmt = stmt.order_by(Version.agent_id, Version.version_number)
     return list((await session.scalars(stmt)).all())
 

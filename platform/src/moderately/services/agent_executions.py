@@ -17,10 +17,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,19 +29,19 @@ from moderately.db.models import Agent, AgentConfigurationVersion, AgentExecutio
 from moderately.db.models import AgentExecutionMemoryState as MemoryState
 from moderately.engine.jsonschemas import validator_for
 from moderately.errors import Invalid, InvalidState, NotFound
+from moderately.schemas.pipelines import ExecutionStatuses
 from moderately.services import agent_configurations as configurations
 from moderately.services.auth import Principal
 from moderately.services.executions import (
-    STATUSES,
     cancel_reason,
     resumes,
     sort_columns,
     transition,
 )
+from moderately.services.filters import ListFilters, Values, filtered, one_of, present
 from moderately.services.lifecycle import AGENT_EXECUTIONS, CANCELLED, PENDING
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.pipelines import check_statuses
-from moderately.services.scope import get_in_team, get_scoped, teams_to_show
+from moderately.services.scope import get_in_team, get_scoped
 from moderately.workers.base import JobQueue
 
 EXECUTE = "agent.execute"
@@ -166,31 +167,36 @@ async def _enqueue(session: AsyncSession, jobs: JobQueue, execution: Execution) 
 # ---- read ----
 
 
+class AgentExecutionFilters(ListFilters):
+    team_column = Execution.team_id
+    agent_ids: Annotated[Values, Field(alias="agentIds"), one_of(Execution.agent_id)] = None
+    version_ids: Annotated[
+        Values,
+        Field(alias="agentConfigurationVersionIds"),
+        one_of(Execution.agent_configuration_version_id),
+    ] = None
+    execution_ids: Annotated[
+        Values, Field(alias="agentExecutionIds"), one_of(Execution.agent_execution_id)
+    ] = None
+    statuses: Annotated[
+        ExecutionStatuses,
+        Field(description="any of these statuses (0.2.7: status)"),
+        one_of(Execution.status),
+    ] = None
+    # JSON null and SQL NULL both mean "no output": the column is only ever SQL NULL.
+    has_agent_output: Annotated[
+        bool | None, Field(alias="hasAgentOutput"), present(Execution.agent_output)
+    ] = None
+
+
 async def list_executions(
     session: AsyncSession,
     *,
     principal: Principal,
     params: PageParams,
-    team_ids: Sequence[str] = (),
-    agent_ids: Sequence[str] = (),
-    version_ids: Sequence[str] = (),
-    execution_ids: Sequence[str] = (),
-    statuses: Sequence[str] = (),
-    has_agent_output: bool | None = None,
+    filters: AgentExecutionFilters,
 ) -> Page[Execution]:
-    stmt = select(Execution).where(Execution.team_id.in_(teams_to_show(principal, team_ids)))
-    if agent_ids:
-        stmt = stmt.where(Execution.agent_id.in_(agent_ids))
-    if version_ids:
-        stmt = stmt.where(Execution.agent_configuration_version_id.in_(version_ids))
-    if execution_ids:
-        stmt = stmt.where(Execution.agent_execution_id.in_(execution_ids))
-    if statuses:
-        stmt = stmt.where(Execution.status.in_(check_statuses(statuses, STATUSES)))
-    if has_agent_output is not None:
-        # JSON null and SQL NULL both mean "no output": the column is only ever SQL NULL.
-        column = Execution.agent_output
-        stmt = stmt.where(column.is_not(None) if has_agent_output else column.is_(None))
+    stmt = filtered(select(Execution), filters, principal)
     return await paginate(
         session,
         stmt,

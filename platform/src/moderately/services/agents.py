@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,14 +16,14 @@ from moderately.config import Settings
 from moderately.db.models import Agent, AgentExecution
 from moderately.services.agent_configurations import create_default_version
 from moderately.services.auth import Principal
-from moderately.services.paging import Page, PageParams, like_pattern, paginate
+from moderately.services.filters import ListFilters, Values, filtered, like, one_of
+from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.run_metrics import MeteredView, with_run_metrics
 from moderately.services.scope import (
     ensure_unique_name,
     get_scoped,
     rename,
     team_for_create,
-    teams_to_show,
 )
 
 SORT = {"name": Agent.name, "createdAt": Agent.created_at, "updatedAt": Agent.updated_at}
@@ -45,20 +47,16 @@ async def with_metrics(session: AsyncSession, agents: Sequence[Agent]) -> list[A
     )
 
 
+class AgentFilters(ListFilters):
+    team_column = Agent.team_id
+    agent_ids: Annotated[Values, Field(alias="agentIds"), one_of(Agent.agent_id)] = None
+    name_like: Annotated[str | None, Field(alias="nameLike"), like(Agent.name)] = None
+
+
 async def list_agents(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    params: PageParams,
-    team_ids: Sequence[str] = (),
-    agent_ids: Sequence[str] = (),
-    name_like: str | None = None,
+    session: AsyncSession, *, principal: Principal, params: PageParams, filters: AgentFilters
 ) -> Page[AgentView]:
-    stmt = select(Agent).where(Agent.team_id.in_(teams_to_show(principal, team_ids)))
-    if agent_ids:
-        stmt = stmt.where(Agent.agent_id.in_(agent_ids))
-    if name_like:
-        stmt = stmt.where(Agent.name.ilike(like_pattern(name_like), escape="\\"))
+    stmt = filtered(select(Agent), filters, principal)
     page = await paginate(session, stmt, params=params, sort_columns=SORT, id_column=Agent.agent_id)
     return replace(page, items=await with_metrics(session, page.items))
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +21,7 @@ from moderately.services.auth import (
     generate_token,
     hash_token,
 )
+from moderately.services.filters import ListFilters, Values, filtered, one_of
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import get_scoped, team_for_create
 from moderately.timeutil import utcnow
@@ -100,19 +103,30 @@ async def create_token(
     )
 
 
+class ApiTokenFilters(ListFilters):
+    """One team's tokens: `teamId`, else the single `teamIds` value, else the token's team."""
+
+    team_column = ApiToken.team_id
+    team_ids: Annotated[
+        Values, Field(alias="teamIds", description="Used when teamId is absent (one team).")
+    ] = None
+    team_id: Annotated[
+        str | None,
+        Field(alias="teamId", description="Defaults to teamIds, else the token's team."),
+    ] = None
+    token_ids: Annotated[Values, Field(alias="tokenIds"), one_of(ApiToken.token_id)] = None
+
+    def teams(self, principal: Principal) -> frozenset[str]:
+        request_team_ids = self.team_ids or ()
+        return frozenset(
+            {team_for_create(principal, team_id=self.team_id, request_team_ids=request_team_ids)}
+        )
+
+
 async def list_tokens(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    params: PageParams,
-    team_id: str | None = None,
-    request_team_ids: Sequence[str] = (),
-    token_ids: Sequence[str] = (),
+    session: AsyncSession, *, principal: Principal, params: PageParams, filters: ApiTokenFilters
 ) -> Page[TokenSummary]:
-    team_id = team_for_create(principal, team_id=team_id, request_team_ids=request_team_ids)
-    stmt = select(ApiToken).where(ApiToken.team_id == team_id)
-    if token_ids:
-        stmt = stmt.where(ApiToken.token_id.in_(token_ids))
+    stmt = filtered(select(ApiToken), filters, principal)
     page = await paginate(
         session, stmt, params=params, sort_columns=SORT, id_column=ApiToken.token_id
     )

@@ -23,13 +23,14 @@ from __future__ import annotations
 import functools
 import logging
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import anyio.to_thread
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,8 +39,10 @@ from moderately.db.models import DatasetDataVersion, DatasetSchemaVersion
 from moderately.db.session import Database
 from moderately.errors import InvalidState
 from moderately.ids import new_id
+from moderately.schemas.datasets import MAX_VERSION_NO, FileType, UploadStatus, VersionStatus
 from moderately.services import datasets, transfers
 from moderately.services.auth import Principal
+from moderately.services.filters import ListFilters, Values, equal, filtered, one_of
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import get_scoped
 from moderately.services.transfers import EXPIRED_REASON, PENDING, DownloadTicket, Storage
@@ -73,33 +76,41 @@ def object_key(team_id: str, dataset_id: str, version_id: str) -> str:
 # ---- reads ----
 
 
+class DataVersionFilters(ListFilters):
+    team_column = DatasetDataVersion.team_id
+    version_ids: Annotated[
+        Values,
+        Field(alias="datasetDataVersionIds"),
+        one_of(DatasetDataVersion.dataset_data_version_id),
+    ] = None
+    dataset_ids: Annotated[
+        Values, Field(alias="datasetIds"), one_of(DatasetDataVersion.dataset_id)
+    ] = None
+    status: Annotated[VersionStatus | None, equal(DatasetDataVersion.status)] = None
+    version_no: Annotated[
+        int | None,
+        Field(alias="versionNo", ge=1, le=MAX_VERSION_NO),
+        equal(DatasetDataVersion.version_no),
+    ] = None
+    file_type: Annotated[
+        FileType | None, Field(alias="fileType"), equal(DatasetDataVersion.file_type)
+    ] = None
+    upload_status: Annotated[
+        UploadStatus | None,
+        Field(
+            alias="uploadStatus",
+            description="Extension: pending (not completed yet), completed, or failed (refused, "
+            "mismatched, or expired: swept once the upload URL and its grace period are over)",
+        ),
+        equal(DatasetDataVersion.upload_status),
+    ] = None
+
+
 async def list_versions(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    params: PageParams,
-    team_ids: Sequence[str] = (),
-    version_ids: Sequence[str] = (),
-    dataset_ids: Sequence[str] = (),
-    status: str | None = None,
-    version_no: int | None = None,
-    file_type: str | None = None,
-    upload_status: str | None = None,
+    session: AsyncSession, *, principal: Principal, params: PageParams, filters: DataVersionFilters
 ) -> Page[DatasetDataVersion]:
     model = DatasetDataVersion
-    stmt = datasets.versions_query(
-        model.dataset_data_version_id,
-        principal=principal,
-        team_ids=team_ids,
-        version_ids=version_ids,
-        dataset_ids=dataset_ids,
-        status=status,
-        version_no=version_no,
-    )
-    if file_type is not None:
-        stmt = stmt.where(model.file_type == file_type)
-    if upload_status is not None:
-        stmt = stmt.where(model.upload_status == upload_status)
+    stmt = filtered(select(model), filters, principal)
     return await paginate(
         session, stmt, params=params, sort_columns=SORT, id_column=model.dataset_data_version_id
     )

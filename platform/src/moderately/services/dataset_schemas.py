@@ -19,8 +19,9 @@ request waits for (services/job_requests.py), never in the API process.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,8 +29,10 @@ from moderately import tabular
 from moderately.db.models import DatasetSchemaVersion
 from moderately.db.session import Database
 from moderately.errors import Invalid, InvalidState
+from moderately.schemas.datasets import MAX_VERSION_NO, VersionStatus
 from moderately.services import dataset_data, datasets, files, job_requests
 from moderately.services.auth import Principal
+from moderately.services.filters import ListFilters, Values, equal, filtered, one_of
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import get_scoped
 from moderately.services.transfers import COMPLETED
@@ -84,27 +87,33 @@ def checked_options(data: Mapping[str, Any] | None) -> dict[str, Any]:
 # ---- reads ----
 
 
+class SchemaVersionFilters(ListFilters):
+    team_column = DatasetSchemaVersion.team_id
+    version_ids: Annotated[
+        Values,
+        Field(alias="datasetSchemaVersionIds"),
+        one_of(DatasetSchemaVersion.dataset_schema_version_id),
+    ] = None
+    dataset_ids: Annotated[
+        Values, Field(alias="datasetIds"), one_of(DatasetSchemaVersion.dataset_id)
+    ] = None
+    status: Annotated[VersionStatus | None, equal(DatasetSchemaVersion.status)] = None
+    version_no: Annotated[
+        int | None,
+        Field(alias="versionNo", ge=1, le=MAX_VERSION_NO),
+        equal(DatasetSchemaVersion.version_no),
+    ] = None
+
+
 async def list_schema_versions(
     session: AsyncSession,
     *,
     principal: Principal,
     params: PageParams,
-    team_ids: Sequence[str] = (),
-    version_ids: Sequence[str] = (),
-    dataset_ids: Sequence[str] = (),
-    status: str | None = None,
-    version_no: int | None = None,
+    filters: SchemaVersionFilters,
 ) -> Page[DatasetSchemaVersion]:
     model = DatasetSchemaVersion
-    stmt = datasets.versions_query(
-        model.dataset_schema_version_id,
-        principal=principal,
-        team_ids=team_ids,
-        version_ids=version_ids,
-        dataset_ids=dataset_ids,
-        status=status,
-        version_no=version_no,
-    )
+    stmt = filtered(select(model), filters, principal)
     return await paginate(
         session, stmt, params=params, sort_columns=SORT, id_column=model.dataset_schema_version_id
     )

@@ -14,9 +14,10 @@ changed since), `in_progress` (queued or running; the wire has no separate "pend
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from sqlalchemy import Select, delete, select, update
+from pydantic import Field
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -25,15 +26,15 @@ from moderately.db.models import Dataset, DatasetDataVersion, DatasetSchemaVersi
 from moderately.errors import NotFound
 from moderately.services import dataset_processing
 from moderately.services.auth import Principal
+from moderately.services.filters import ListFilters, Values, equal, filtered, like, one_of
 from moderately.services.lifecycle import DATASET_PROCESSING, NEEDS_PROCESSING
-from moderately.services.paging import Page, PageParams, like_pattern, paginate
+from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import (
     ensure_unique_name,
     get_in_team,
     get_scoped,
     rename,
     team_for_create,
-    teams_to_show,
 )
 from moderately.services.transfers import Storage
 from moderately.workers.base import JobQueue
@@ -42,23 +43,25 @@ DRAFT, CURRENT, ARCHIVED = "draft", "current", "archived"
 SORT = {"createdAt": Dataset.created_at, "updatedAt": Dataset.updated_at, "name": Dataset.name}
 
 
+class DatasetFilters(ListFilters):
+    team_column = Dataset.team_id
+    dataset_ids: Annotated[
+        Values,
+        Field(alias="datasetIds", description="alias: dataset_ids"),
+        one_of(Dataset.dataset_id),
+    ] = None
+    name: Annotated[str | None, Field(description="exact name"), equal(Dataset.name)] = None
+    name_like: Annotated[
+        str | None,
+        Field(alias="nameLike", description="case-insensitive substring"),
+        like(Dataset.name),
+    ] = None
+
+
 async def list_datasets(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    params: PageParams,
-    team_ids: Sequence[str] = (),
-    dataset_ids: Sequence[str] = (),
-    name: str | None = None,
-    name_like: str | None = None,
+    session: AsyncSession, *, principal: Principal, params: PageParams, filters: DatasetFilters
 ) -> Page[Dataset]:
-    stmt = select(Dataset).where(Dataset.team_id.in_(teams_to_show(principal, team_ids)))
-    if dataset_ids:
-        stmt = stmt.where(Dataset.dataset_id.in_(dataset_ids))
-    if name is not None:
-        stmt = stmt.where(Dataset.name == name)
-    if name_like:
-        stmt = stmt.where(Dataset.name.ilike(like_pattern(name_like), escape="\\"))
+    stmt = filtered(select(Dataset), filters, principal)
     return await paginate(
         session, stmt, params=params, sort_columns=SORT, id_column=Dataset.dataset_id
     )
@@ -167,30 +170,6 @@ async def delete_team_objects(session: AsyncSession, *, storage: Storage, team_i
 
 
 # ---- versions (data and schema versions are numbered, scoped and promoted alike) ----
-
-
-def versions_query(
-    id_column: InstrumentedAttribute[str],
-    *,
-    principal: Principal,
-    team_ids: Sequence[str] = (),
-    version_ids: Sequence[str] = (),
-    dataset_ids: Sequence[str] = (),
-    status: str | None = None,
-    version_no: int | None = None,
-) -> Select[Any]:
-    """The versions (of `id_column`'s model) a list shows, narrowed by the common filters."""
-    model: Any = id_column.class_
-    stmt = select(model).where(model.team_id.in_(teams_to_show(principal, team_ids)))
-    if version_ids:
-        stmt = stmt.where(id_column.in_(version_ids))
-    if dataset_ids:
-        stmt = stmt.where(model.dataset_id.in_(dataset_ids))
-    if status is not None:
-        stmt = stmt.where(model.status == status)
-    if version_no is not None:
-        stmt = stmt.where(model.version_no == version_no)
-    return stmt
 
 
 # ---- promotions (the caller holds the dataset's lock) ----

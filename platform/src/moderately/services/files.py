@@ -18,8 +18,9 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,11 +28,13 @@ from moderately.db.models import File
 from moderately.db.session import Database
 from moderately.errors import Invalid, InvalidState
 from moderately.ids import new_id
+from moderately.schemas.entities import UploadStatusFilter
 from moderately.services import transfers
 from moderately.services.auth import Principal
 from moderately.services.datasets import require_dataset
-from moderately.services.paging import Page, PageParams, like_pattern, paginate
-from moderately.services.scope import get_scoped, team_for_create, teams_to_show
+from moderately.services.filters import ListFilters, Values, equal, filtered, like, one_of
+from moderately.services.paging import Page, PageParams, paginate
+from moderately.services.scope import get_scoped, team_for_create
 from moderately.services.transfers import (
     COMPLETED,
     EXPIRED_REASON,
@@ -124,32 +127,45 @@ def _json_longer_than(value: Any, limit: int) -> bool:
 # ---- reads ----
 
 
+def _hex_digests(file_hashes: list[str]) -> list[str]:
+    return transfers.normalised_hashes(tuple(file_hashes))
+
+
+class FileFilters(ListFilters):
+    team_column = File.team_id
+    file_ids: Annotated[Values, Field(alias="fileIds"), one_of(File.file_id)] = None
+    name_like: Annotated[str | None, Field(alias="nameLike"), like(File.file_name)] = None
+    mime_types: Annotated[
+        Values, Field(alias="mimeTypes", description="alias: mime_type"), one_of(File.mime_type)
+    ] = None
+    file_hashes: Annotated[
+        Values,
+        Field(
+            alias="fileHashes",
+            description="SHA-256 digests; case and a `sha256:` prefix do not matter",
+        ),
+        one_of(File.hash_hex, _hex_digests),
+    ] = None
+    upload_status: Annotated[
+        UploadStatusFilter | None,
+        Field(
+            alias="uploadStatus",
+            description="alias: status; ready/uploaded mean completed, processing pending, "
+            "error failed",
+        ),
+        equal(File.upload_status, STATUS_ALIASES.__getitem__),
+    ] = None
+    dataset_id: Annotated[
+        str | None,
+        Field(alias="datasetId", description="alias: dataset_id"),
+        equal(File.dataset_id),
+    ] = None
+
+
 async def list_files(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    params: PageParams,
-    team_ids: Sequence[str] = (),
-    file_ids: Sequence[str] = (),
-    name_like: str | None = None,
-    mime_types: Sequence[str] = (),
-    file_hashes: Sequence[str] = (),
-    upload_status: str | None = None,
-    dataset_id: str | None = None,
+    session: AsyncSession, *, principal: Principal, params: PageParams, filters: FileFilters
 ) -> Page[File]:
-    stmt = select(File).where(File.team_id.in_(teams_to_show(principal, team_ids)))
-    if file_ids:
-        stmt = stmt.where(File.file_id.in_(file_ids))
-    if name_like:
-        stmt = stmt.where(File.file_name.ilike(like_pattern(name_like), escape="\\"))
-    if mime_types:
-        stmt = stmt.where(File.mime_type.in_(mime_types))
-    if file_hashes:
-        stmt = stmt.where(File.hash_hex.in_(transfers.normalised_hashes(tuple(file_hashes))))
-    if upload_status is not None:
-        stmt = stmt.where(File.upload_status == STATUS_ALIASES[upload_status])
-    if dataset_id is not None:
-        stmt = stmt.where(File.dataset_id == dataset_id)
+    stmt = filtered(select(File), filters, principal)
     return await paginate(
         session,
         stmt,

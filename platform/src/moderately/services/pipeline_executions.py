@@ -17,9 +17,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,18 +39,19 @@ from moderately.engine import (
 )
 from moderately.engine.values import dataset_ref_of, file_id_of
 from moderately.errors import Invalid, NotFound
+from moderately.schemas.pipelines import ExecutionStatus, ExecutionStatuses
 from moderately.services import pipelines
 from moderately.services.auth import Principal
 from moderately.services.executions import (
-    STATUSES,
     cancel_reason,
     resumes,
     sort_columns,
     transition,
 )
+from moderately.services.filters import ListFilters, Values, equal, filtered, one_of
 from moderately.services.lifecycle import CANCELLED, COMPLETED, PENDING, PIPELINE_EXECUTIONS
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.scope import get_in_team, get_scoped, teams_to_show
+from moderately.services.scope import get_in_team, get_scoped
 from moderately.services.transfers import Storage
 from moderately.workers.base import JobQueue
 
@@ -169,29 +171,33 @@ async def _enqueue(session: AsyncSession, jobs: JobQueue, execution: Execution) 
 # ---- read ----
 
 
+class PipelineExecutionFilters(ListFilters):
+    team_column = Execution.team_id
+    pipeline_ids: Annotated[Values, Field(alias="pipelineIds"), one_of(Execution.pipeline_id)] = (
+        None
+    )
+    version_ids: Annotated[
+        Values,
+        Field(alias="pipelineConfigurationVersionIds"),
+        one_of(Execution.pipeline_configuration_version_id),
+    ] = None
+    execution_ids: Annotated[
+        Values, Field(alias="pipelineExecutionIds"), one_of(Execution.pipeline_execution_id)
+    ] = None
+    status: Annotated[ExecutionStatus | None, equal(Execution.status)] = None
+    statuses: Annotated[
+        ExecutionStatuses, Field(description="any of these statuses"), one_of(Execution.status)
+    ] = None
+
+
 async def list_executions(
     session: AsyncSession,
     *,
     principal: Principal,
     params: PageParams,
-    team_ids: Sequence[str] = (),
-    pipeline_ids: Sequence[str] = (),
-    version_ids: Sequence[str] = (),
-    execution_ids: Sequence[str] = (),
-    status: str | None = None,
-    statuses: Sequence[str] = (),
+    filters: PipelineExecutionFilters,
 ) -> Page[Execution]:
-    stmt = select(Execution).where(Execution.team_id.in_(teams_to_show(principal, team_ids)))
-    if pipeline_ids:
-        stmt = stmt.where(Execution.pipeline_id.in_(pipeline_ids))
-    if version_ids:
-        stmt = stmt.where(Execution.pipeline_configuration_version_id.in_(version_ids))
-    if execution_ids:
-        stmt = stmt.where(Execution.pipeline_execution_id.in_(execution_ids))
-    if status is not None:
-        stmt = stmt.where(Execution.status == status)
-    if statuses:
-        stmt = stmt.where(Execution.status.in_(pipelines.check_statuses(statuses, STATUSES)))
+    stmt = filtered(select(Execution), filters, principal)
     return await paginate(
         session, stmt, params=params, sort_columns=SORT, id_column=Execution.pipeline_execution_id
     )

@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,15 +30,16 @@ from moderately.engine import (
     validate_configuration,
 )
 from moderately.errors import Conflict, Invalid, InvalidState
+from moderately.schemas.pipelines import VersionStatus, VersionStatuses
 from moderately.services.auth import Principal
-from moderately.services.paging import Page, PageParams, like_pattern, paginate
+from moderately.services.filters import ListFilters, Values, equal, filtered, like, one_of
+from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.run_metrics import MeteredView, with_run_metrics
 from moderately.services.scope import (
     ensure_unique_name,
     get_scoped,
     rename,
     team_for_create,
-    teams_to_show,
 )
 from moderately.services.transfers import Storage
 
@@ -77,20 +79,20 @@ async def _with_metrics(session: AsyncSession, pipelines: Sequence[Pipeline]) ->
     )
 
 
+class PipelineFilters(ListFilters):
+    team_column = Pipeline.team_id
+    pipeline_ids: Annotated[Values, Field(alias="pipelineIds"), one_of(Pipeline.pipeline_id)] = None
+    name_like: Annotated[
+        str | None,
+        Field(alias="nameLike", description="case-insensitive substring"),
+        like(Pipeline.name),
+    ] = None
+
+
 async def list_pipelines(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    params: PageParams,
-    team_ids: Sequence[str] = (),
-    pipeline_ids: Sequence[str] = (),
-    name_like: str | None = None,
+    session: AsyncSession, *, principal: Principal, params: PageParams, filters: PipelineFilters
 ) -> Page[PipelineView]:
-    stmt = select(Pipeline).where(Pipeline.team_id.in_(teams_to_show(principal, team_ids)))
-    if pipeline_ids:
-        stmt = stmt.where(Pipeline.pipeline_id.in_(pipeline_ids))
-    if name_like:
-        stmt = stmt.where(Pipeline.name.ilike(like_pattern(name_like), escape="\\"))
+    stmt = filtered(select(Pipeline), filters, principal)
     page = await paginate(
         session, stmt, params=params, sort_columns=PIPELINE_SORT, id_column=Pipeline.pipeline_id
     )
@@ -207,26 +209,28 @@ def json_schema() -> dict[str, Any]:
     return configuration_json_schema()
 
 
+class PipelineVersionFilters(ListFilters):
+    team_column = Version.team_id
+    pipeline_ids: Annotated[Values, Field(alias="pipelineIds"), one_of(Version.pipeline_id)] = None
+    version_ids: Annotated[
+        Values,
+        Field(alias="pipelineConfigurationVersionIds"),
+        one_of(Version.pipeline_configuration_version_id),
+    ] = None
+    status: Annotated[VersionStatus | None, equal(Version.status)] = None
+    statuses: Annotated[
+        VersionStatuses, Field(description="any of these statuses"), one_of(Version.status)
+    ] = None
+
+
 async def list_versions(
     session: AsyncSession,
     *,
     principal: Principal,
     params: PageParams,
-    team_ids: Sequence[str] = (),
-    pipeline_ids: Sequence[str] = (),
-    version_ids: Sequence[str] = (),
-    status: str | None = None,
-    statuses: Sequence[str] = (),
+    filters: PipelineVersionFilters,
 ) -> Page[Version]:
-    stmt = select(Version).where(Version.team_id.in_(teams_to_show(principal, team_ids)))
-    if pipeline_ids:
-        stmt = stmt.where(Version.pipeline_id.in_(pipeline_ids))
-    if version_ids:
-        stmt = stmt.where(Version.pipeline_configuration_version_id.in_(version_ids))
-    if status is not None:
-        stmt = stmt.where(Version.status == status)
-    if statuses:
-        stmt = stmt.where(Version.status.in_(check_statuses(statuses, VERSION_STATUSES)))
+    stmt = filtered(select(Version), filters, principal)
     return await paginate(
         session,
         stmt,
@@ -355,13 +359,3 @@ async def clone_version(session: AsyncSession, *, principal: Principal, version_
 
 
 VERSION_STATUSES = (DRAFT, CURRENT, ARCHIVED)
-
-
-def check_statuses(statuses: Sequence[str], allowed: Sequence[str]) -> list[str]:
-    """A `statuses` filter: every value must be a known status (400 otherwise)."""
-    unknown = [s for s in statuses if s not in allowed]
-    if unknown:
-        raise Invalid(
-            f"statuses must be among: {', '.join(allowed)}", field="statuses", value=unknown[0]
-        )
-    return list(statuses)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,8 +12,9 @@ from moderately.db.dialect import for_update
 from moderately.db.models import Team, TeamUser, User
 from moderately.errors import Conflict, InvalidState
 from moderately.services.auth import Principal
-from moderately.services.paging import Page, PageParams, like_pattern, paginate
-from moderately.services.scope import get_scoped, teams_to_show
+from moderately.services.filters import ListFilters, Values, filtered, like, one_of
+from moderately.services.paging import Page, PageParams, paginate
+from moderately.services.scope import get_scoped
 
 SORT = {
     "name": User.full_name,
@@ -23,33 +24,22 @@ SORT = {
 }
 
 
-async def list_team_users(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    params: PageParams,
-    team_user_ids: Sequence[str] = (),
-    team_ids: Sequence[str] = (),
-    user_ids: Sequence[str] = (),
-    roles: Sequence[str] = (),
-    name_like: str | None = None,
-    email_like: str | None = None,
-) -> Page[TeamUser]:
-    stmt = (
-        select(TeamUser)
-        .join(User, User.user_id == TeamUser.user_id)
-        .where(TeamUser.team_id.in_(teams_to_show(principal, team_ids)))
+class TeamUserFilters(ListFilters):
+    team_column = TeamUser.team_id
+    team_user_ids: Annotated[Values, Field(alias="teamUserIds"), one_of(TeamUser.team_user_id)] = (
+        None
     )
-    if team_user_ids:
-        stmt = stmt.where(TeamUser.team_user_id.in_(team_user_ids))
-    if user_ids:
-        stmt = stmt.where(TeamUser.user_id.in_(user_ids))
-    if roles:
-        stmt = stmt.where(TeamUser.role.in_(roles))
-    if name_like:
-        stmt = stmt.where(User.full_name.ilike(like_pattern(name_like), escape="\\"))
-    if email_like:
-        stmt = stmt.where(User.email.ilike(like_pattern(email_like), escape="\\"))
+    user_ids: Annotated[Values, Field(alias="userIds"), one_of(TeamUser.user_id)] = None
+    roles: Annotated[Values, one_of(TeamUser.role)] = None
+    name_like: Annotated[str | None, Field(alias="nameLike"), like(User.full_name)] = None
+    email_like: Annotated[str | None, Field(alias="emailLike"), like(User.email)] = None
+
+
+async def list_team_users(
+    session: AsyncSession, *, principal: Principal, params: PageParams, filters: TeamUserFilters
+) -> Page[TeamUser]:
+    stmt = select(TeamUser).join(User, User.user_id == TeamUser.user_id)
+    stmt = filtered(stmt, filters, principal)
     return await paginate(
         session, stmt, params=params, sort_columns=SORT, id_column=TeamUser.team_user_id
     )

@@ -2,32 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import Team, TeamUser
 from moderately.services import datasets, files, pipelines
 from moderately.services.auth import Principal
+from moderately.services.filters import ListFilters, equal, filtered
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.scope import get_scoped, teams_to_show
+from moderately.services.scope import get_scoped
 from moderately.services.transfers import Storage
 
 SORT = {"createdAt": Team.created_at, "updatedAt": Team.updated_at, "name": Team.name}
 
 
+class TeamFilters(ListFilters):
+    team_column = Team.team_id
+    name: Annotated[str | None, Field(description="exact name"), equal(Team.name)] = None
+
+
 async def list_teams(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    params: PageParams,
-    team_ids: Sequence[str] = (),
-    name: str | None = None,
+    session: AsyncSession, *, principal: Principal, params: PageParams, filters: TeamFilters
 ) -> Page[Team]:
-    stmt = select(Team).where(Team.team_id.in_(teams_to_show(principal, team_ids)))
-    if name is not None:
-        stmt = stmt.where(Team.name == name)
+    stmt = filtered(select(Team), filters, principal)
     return await paginate(session, stmt, params=params, sort_columns=SORT, id_column=Team.team_id)
 
 

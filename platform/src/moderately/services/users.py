@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Annotated
 
-from sqlalchemy import Select, exists, func, select
+from pydantic import Field
+from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import Team, TeamUser, User
 from moderately.errors import Conflict, Forbidden, Invalid, NotFound
 from moderately.ids import is_plausible_id
 from moderately.services.auth import Principal
-from moderately.services.paging import Page, PageParams, like_pattern, paginate
-from moderately.services.scope import teams_to_show
+from moderately.services.filters import ListFilters, Values, filtered, like, one_of
+from moderately.services.paging import Page, PageParams, paginate
 
 SORT = {"createdAt": User.created_at, "fullName": User.full_name}
 TEAM_SORT = {"createdAt": Team.created_at, "updatedAt": Team.updated_at, "name": Team.name}
@@ -22,26 +23,27 @@ def _member_of(team_ids: frozenset[str]) -> Select[str]:
     return select(TeamUser.user_id).where(TeamUser.team_id.in_(team_ids))
 
 
+def _lowered(emails: list[str]) -> list[str]:
+    return [email.lower() for email in emails]
+
+
+class UserFilters(ListFilters):
+    user_ids: Annotated[Values, Field(alias="userIds"), one_of(User.user_id)] = None
+    user_emails: Annotated[
+        Values, Field(alias="userEmails"), one_of(func.lower(User.email), _lowered)
+    ] = None
+    full_name_like: Annotated[str | None, Field(alias="fullNameLike"), like(User.full_name)] = None
+    nickname_like: Annotated[str | None, Field(alias="nicknameLike"), like(User.nickname)] = None
+
+    def in_teams(self, teams: frozenset[str]) -> ColumnElement[bool]:
+        # A user belongs to no team of its own: the members of the teams shown.
+        return User.user_id.in_(_member_of(teams))
+
+
 async def list_users(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    params: PageParams,
-    user_ids: Sequence[str] = (),
-    user_emails: Sequence[str] = (),
-    team_ids: Sequence[str] = (),
-    full_name_like: str | None = None,
-    nickname_like: str | None = None,
+    session: AsyncSession, *, principal: Principal, params: PageParams, filters: UserFilters
 ) -> Page[User]:
-    stmt = select(User).where(User.user_id.in_(_member_of(teams_to_show(principal, team_ids))))
-    if user_ids:
-        stmt = stmt.where(User.user_id.in_(user_ids))
-    if user_emails:
-        stmt = stmt.where(func.lower(User.email).in_([e.lower() for e in user_emails]))
-    if full_name_like:
-        stmt = stmt.where(User.full_name.ilike(like_pattern(full_name_like), escape="\\"))
-    if nickname_like:
-        stmt = stmt.where(User.nickname.ilike(like_pattern(nickname_like), escape="\\"))
+    stmt = filtered(select(User), filters, principal)
     return await paginate(session, stmt, params=params, sort_columns=SORT, id_column=User.user_id)
 
 
