@@ -29,6 +29,7 @@ from moderatelyai_sdk.models import (
 from moderatelyai_sdk.resources.agent_configuration_versions import AgentConfigurationVersions
 from moderatelyai_sdk.resources.agent_executions import AgentExecutions
 from moderatelyai_sdk.resources.agents import Agents
+from moderatelyai_sdk.resources.audit_logs import AuditLogs
 from moderatelyai_sdk.resources.dataset_schema_versions import DatasetSchemaVersions
 from moderatelyai_sdk.resources.datasets import Datasets
 from moderatelyai_sdk.resources.files import Files
@@ -44,6 +45,7 @@ from moderatelyai_sdk.resources_async.agent_configuration_versions import (
 )
 from moderatelyai_sdk.resources_async.agent_executions import AsyncAgentExecutions
 from moderatelyai_sdk.resources_async.agents import AsyncAgents
+from moderatelyai_sdk.resources_async.audit_logs import AsyncAuditLogs
 from moderatelyai_sdk.resources_async.dataset_schema_versions import AsyncDatasetSchemaVersions
 from moderatelyai_sdk.resources_async.datasets import AsyncDatasets
 from moderatelyai_sdk.resources_async.files import AsyncFiles
@@ -68,6 +70,7 @@ PAIRS = [
     (AgentExecutions, AsyncAgentExecutions),
     (AgentConfigurationVersions, AsyncAgentConfigurationVersions),
     (DatasetSchemaVersions, AsyncDatasetSchemaVersions),
+    (AuditLogs, AsyncAuditLogs),
     (UserModel, UserAsyncModel),
     (FileModel, FileAsyncModel),
     (DatasetModel, DatasetAsyncModel),
@@ -79,7 +82,7 @@ PAIRS = [
     (PipelineExecutionModel, PipelineExecutionAsyncModel),
     (Page, AsyncPage),
 ]
-RESOURCES = PAIRS[1:12]
+RESOURCES = PAIRS[1:13]
 # Protocol methods that are renamed, not copied, on the async side.
 DUNDER_TWINS = {"__enter__": "__aenter__", "__exit__": "__aexit__", "__init__": "__init__"}
 
@@ -142,6 +145,7 @@ def test_clients_expose_the_same_resources() -> None:
         "agent_executions",
         "agent_configuration_versions",
         "dataset_schema_versions",
+        "audit_logs",
     }
     for name in names:
         sync_resource, async_resource = getattr(sync_client, name), getattr(async_client, name)

@@ -7,6 +7,7 @@ from moderately.api import (
     agent_executions,
     agents,
     api_tokens,
+    audit_logs,
     authentication,
     dataset_data_versions,
     dataset_schema_versions,
@@ -40,4 +41,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     pipeline_configuration_versions.router,
     pipeline_executions.router,
     storage.router,
+    audit_logs.router,
 )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from moderately.config import Settings
+from moderately.services import audit
 
 _POSTGRES_SCHEMES = {
     "postgres",
@@ -70,6 +71,7 @@ class Database:
     """One engine and its session factory; `create_app` owns one, the CLI makes its own."""
 
     def __init__(self, settings: Settings, *, pool_size: int = 10) -> None:
+        audit.install()  # every session's writes carry their audit log entries
         url = database_url(settings)
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":

@@ -29,6 +29,7 @@ from ._pagination import AsyncPage
 from .resources.agent_configuration_versions import AsyncAgentConfigurationVersions
 from .resources.agent_executions import AsyncAgentExecutions
 from .resources.agents import AsyncAgents
+from .resources.audit_logs import AsyncAuditLogs
 from .resources.dataset_schema_versions import AsyncDatasetSchemaVersions
 from .resources.datasets import AsyncDatasets
 from .resources.files import AsyncFiles
@@ -186,6 +187,7 @@ class AsyncModeratelyAI(AsyncBaseClient):
     pipelines: AsyncPipelines
     pipeline_configuration_versions: AsyncPipelineConfigurationVersions
     pipeline_executions: AsyncPipelineExecutions
+    audit_logs: AsyncAuditLogs
 
     def __init__(
         self,
@@ -243,3 +245,4 @@ class AsyncModeratelyAI(AsyncBaseClient):
         self.pipelines = AsyncPipelines(self)
         self.pipeline_configuration_versions = AsyncPipelineConfigurationVersions(self)
         self.pipeline_executions = AsyncPipelineExecutions(self)
+        self.audit_logs = AsyncAuditLogs(self)

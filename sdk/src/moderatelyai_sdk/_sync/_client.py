@@ -30,6 +30,7 @@ from ._pagination import Page
 from .resources.agent_configuration_versions import AgentConfigurationVersions
 from .resources.agent_executions import AgentExecutions
 from .resources.agents import Agents
+from .resources.audit_logs import AuditLogs
 from .resources.dataset_schema_versions import DatasetSchemaVersions
 from .resources.datasets import Datasets
 from .resources.files import Files
@@ -183,6 +184,7 @@ class ModeratelyAI(BaseClient):
     pipelines: Pipelines
     pipeline_configuration_versions: PipelineConfigurationVersions
     pipeline_executions: PipelineExecutions
+    audit_logs: AuditLogs
 
     def __init__(
         self,
@@ -240,3 +242,4 @@ class ModeratelyAI(BaseClient):
         self.pipelines = Pipelines(self)
         self.pipeline_configuration_versions = PipelineConfigurationVersions(self)
         self.pipeline_executions = PipelineExecutions(self)
+        self.audit_logs = AuditLogs(self)

@@ -3,6 +3,7 @@
 from .agent_configuration_versions import AgentConfigurationVersions
 from .agent_executions import AgentExecutions
 from .agents import Agents
+from .audit_logs import AuditLogs
 from .dataset_schema_versions import DatasetSchemaVersions
 from .datasets import Datasets
 from .files import Files
@@ -14,6 +15,7 @@ from .users import Users
 
 __all__ = [
     "Agents",
+    "AuditLogs",
     "AgentConfigurationVersions",
     "AgentExecutions",
     "Datasets",

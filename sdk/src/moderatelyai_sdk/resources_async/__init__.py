@@ -3,6 +3,7 @@
 from .agent_configuration_versions import AsyncAgentConfigurationVersions
 from .agent_executions import AsyncAgentExecutions
 from .agents import AsyncAgents
+from .audit_logs import AsyncAuditLogs
 from .dataset_schema_versions import AsyncDatasetSchemaVersions
 from .datasets import AsyncDatasets
 from .files import AsyncFiles
@@ -14,6 +15,7 @@ from .users import AsyncUsers
 
 __all__ = [
     "AsyncAgents",
+    "AsyncAuditLogs",
     "AsyncAgentConfigurationVersions",
     "AsyncAgentExecutions",
     "AsyncDatasets",

@@ -10,6 +10,7 @@ from .agent_execution import (
     AgentStep,
     AgentThought,
 )
+from .audit_log import AuditLog
 from .common import (
     APIError,
     APIResponse,
@@ -47,6 +48,7 @@ __all__ = [
     "AgentMemoryState",
     "AgentStep",
     "AgentThought",
+    "AuditLog",
     "Dataset",
     "DatasetDataVersion",
     "DatasetSchemaVersion",
