@@ -17,7 +17,8 @@ import httpx
 from api_helpers import unique_email
 
 from moderately.composition import open_object_store, signing_secret
-from moderately.storage import LocalStore, ObjectStore, PresignedRequest
+from moderately.storage import LocalStore, ObjectStore, PresignedRequest, S3Store
+from moderately.storage.s3 import UPLOADS
 from moderately.testing import RunningServer
 
 
@@ -97,6 +98,30 @@ async def server_store(server: RunningServer) -> AsyncIterator[ObjectStore]:
         yield store
     finally:
         await store.aclose()
+
+
+async def stored_keys(store: ObjectStore, prefix: str) -> list[str]:
+    """Every object and upload stored under `prefix` (a key, or a prefix ending with "/");
+    uploads as `upload:<key>`. Listed straight from the disk or the bucket."""
+    if isinstance(store, LocalStore):
+        found = []
+        for area, mark in (("objects", ""), ("uploads", "upload:")):
+            top = store.root / area
+            below = top / prefix
+            paths = [below] if below.is_file() else below.rglob("*") if below.is_dir() else []
+            found += [mark + p.relative_to(top).as_posix() for p in paths if p.is_file()]
+        return sorted(found)
+    assert isinstance(store, S3Store)
+    found = []
+    for listed, mark in ((prefix, ""), (f"{UPLOADS}/{prefix}", "upload:")):
+        pages = store._client.get_paginator("list_objects_v2").paginate(
+            Bucket=store.bucket, Prefix=store.prefix + listed
+        )
+        for page in await asyncio.to_thread(list, pages):
+            for item in page.get("Contents", []):
+                key = item["Key"].removeprefix(store.prefix)
+                found.append(mark + key.removeprefix(f"{UPLOADS}/"))
+    return sorted(found)
 
 
 @contextmanager

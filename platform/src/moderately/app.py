@@ -23,7 +23,7 @@ from moderately.composition import job_queue, open_object_store, prepare_queue, 
 from moderately.config import Settings
 from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
-from moderately.services import dataset_data, files
+from moderately.services import dataset_data, files, object_removals, transfers
 from moderately.services.rate_limits import RateLimiter
 from moderately.services.transfers import Storage
 from moderately.services.usage import UsageRecorder
@@ -65,6 +65,14 @@ def create_app(settings: Settings) -> FastAPI:
             except Exception:  # the next round tries again
                 log.warning("could not expire pending uploads", exc_info=True)
             await asyncio.sleep(settings.upload_sweep_interval_seconds)
+            try:  # bytes no upload can complete any more (late PUTs to S3, crashes)
+                await transfers.remove_stale_uploads(storage)
+            except Exception:
+                log.warning("could not remove stale uploads", exc_info=True)
+            try:  # objects of deletions whose own removal failed or was cut short
+                await object_removals.drain(database, storage)
+            except Exception:
+                log.warning("could not remove the objects of deleted rows", exc_info=True)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -18,6 +18,7 @@ from moderately.config import Settings
 from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
 from moderately.errors import DomainError
+from moderately.private_files import make_private_dir
 from moderately.services import operator
 from moderately.services.operator import IssuedCredentials
 
@@ -57,7 +58,7 @@ def credential_lines(base_url: str, issued: IssuedCredentials) -> str:
 
 def write_credentials(path: Path, text: str) -> None:
     """Mode 0600 from the first byte: the file holds an admin secret."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)

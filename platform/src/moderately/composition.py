@@ -37,6 +37,7 @@ from moderately.config import Settings
 from moderately.db.session import Database
 from moderately.jobs import child
 from moderately.jobs.base import JobRuntime
+from moderately.private_files import make_private_dir
 from moderately.services.transfers import Storage
 from moderately.storage import ObjectStore, open_store
 from moderately.workers import ClaimLoops, DbQueue, JobKind, JobQueue
@@ -82,7 +83,7 @@ def signing_secret(settings: Settings) -> str:
         return _read_secret(path)
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     candidate = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,9 +19,11 @@ from moderately.storage import (
     InvalidSignature,
     LocalStore,
     ObjectNotFound,
+    UploadClosed,
     UploadRejected,
     UrlSigner,
     WrongMethod,
+    attachment,
     response_headers,
 )
 
@@ -202,6 +205,7 @@ async def test_served_headers_keep_browsers_safe(store: LocalStore) -> None:
     assert headers["Content-Length"] == "25"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Content-Disposition"] == "attachment"
+    assert headers["Content-Type"] == "text/html"  # only ever downloaded, never shown
 
 
 # --- the layout ----------------------------------------------------------------------------
@@ -254,3 +258,94 @@ async def test_presign_needs_an_origin(tmp_path: Path) -> None:
     request = await store.presign("GET", "k", expires_in=60, base_url="https://api.example/_s/")
     assert request.url.startswith("https://api.example/_s/")
     assert "//" not in request.url.removeprefix("https://")
+
+
+# --- single-use upload URLs ------------------------------------------------------------------
+
+
+async def test_receive_refuses_a_closed_upload_before_reading(store: LocalStore) -> None:
+    asked: list[str] = []
+
+    async def closed(key: str) -> bool:
+        asked.append(key)
+        return False
+
+    async def must_not_be_read() -> AsyncIterator[bytes]:
+        raise AssertionError("body read")
+        yield b""  # pragma: no cover
+
+    with pytest.raises(UploadClosed):
+        await store.receive(await put_token(store, "k", 3), must_not_be_read(), accepting=closed)
+    assert asked == ["k"]
+    with pytest.raises(ObjectNotFound):
+        await store.commit("k")
+
+
+async def test_an_upload_closed_while_its_body_arrived_keeps_nothing(store: LocalStore) -> None:
+    """Completed, failed or deleted meanwhile: the bytes that landed are removed again."""
+    answers = iter([True, False])
+
+    async def closes_meanwhile(key: str) -> bool:
+        return next(answers)
+
+    with pytest.raises(UploadClosed):
+        await store.receive(
+            await put_token(store, "k", 3), chunks_of(b"abc"), accepting=closes_meanwhile
+        )
+    assert tmp_files(store) == []
+    assert list((store.root / "uploads").iterdir()) == []
+    with pytest.raises(ObjectNotFound):
+        await store.commit("k")
+
+
+# --- files on disk -----------------------------------------------------------------------------
+
+
+async def test_everything_on_disk_is_private(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        store = LocalStore(tmp_path / "data" / "objects", signing_secret=SECRET, public_url="h")
+        await store.setup()
+        await store.put("teams/t/files/f", chunks_of(b"object"))
+        await store.receive(await put_token(store, "teams/t/files/g", 6), chunks_of(b"upload"))
+        await store.receive(await put_token(store, "teams/t/files/h", 6), chunks_of(b"commit"))
+        await store.commit("teams/t/files/h", size=6)
+    finally:
+        os.umask(previous)
+    paths = [tmp_path / "data", *(tmp_path / "data").rglob("*")]
+    assert sum(p.is_file() for p in paths) == 6  # three data files, three metadata files
+    modes = {p: stat.S_IMODE(p.stat().st_mode) for p in paths}
+    assert {p: oct(m) for p, m in modes.items() if m != (0o700 if p.is_dir() else 0o600)} == {}
+
+
+# --- prefixes and stale uploads -------------------------------------------------------------
+
+
+async def test_delete_prefix_leaves_no_directories_behind(store: LocalStore) -> None:
+    await store.put("teams/t/files/f", chunks_of(b"1"))
+    await store.receive(await put_token(store, "teams/t/files/g", 1), chunks_of(b"2"))
+    await store.put("teams/u/files/f", chunks_of(b"kept"))
+    assert await store.delete_prefix("teams/t/") == 1
+    for area in ("objects", "uploads", "meta/objects", "meta/uploads"):
+        assert not (store.root / area / "teams" / "t").exists()
+    assert tmp_files(store) == []
+    assert await store.exists("teams/u/files/f")
+
+
+async def test_download_tokens_carry_the_file_name(store: LocalStore) -> None:
+    await store.put("k", chunks_of(b"x"))
+    for name in ("plain.txt", "new\nline ünïcode/slash %.csv"):
+        request = await store.presign("GET", "k", expires_in=60, file_name=name)
+        grant = store.signer.verify_token("GET", token_of(request.url))
+        assert grant.file_name == name
+        reader = await store.serve(token_of(request.url))
+        await reader.aclose()
+        assert response_headers(reader.info)["Content-Disposition"] == attachment(name)
+    # Tokens made before file names were signed still verify (an upload of unknown size too).
+    old = Grant("PUT", "k", int(NOW) + 60, None, None, None, 100)
+    assert signer().verify_token("PUT", signer().token(old)) == old
+    named = signer().token(Grant("GET", "k", int(NOW) + 60, file_name="a.txt"))
+    other = signer().token(Grant("GET", "k", int(NOW) + 60, file_name="b.txt"))
+    swapped = f"{other.rsplit('.', 1)[0]}.{named.rsplit('.', 1)[1]}"
+    with pytest.raises(InvalidSignature):  # the name is signed: it cannot be swapped
+        signer().verify_token("GET", swapped)

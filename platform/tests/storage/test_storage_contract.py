@@ -10,6 +10,7 @@ import os
 import re
 import tracemalloc
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import anyio
 import httpx
@@ -23,6 +24,7 @@ from moderately.storage import (
     ObjectNotFound,
     ObjectStore,
     PresignedRequest,
+    attachment,
 )
 
 pytestmark = pytest.mark.anyio
@@ -278,17 +280,13 @@ async def test_streamed_body_without_length_is_rejected(store: ObjectStore, key:
 async def test_uploads_become_visible_only_through_commit(store: ObjectStore, key: str) -> None:
     data = b"pending bytes"
     await presigned_upload(store, key, data)
-    if store.uploads_isolated:
-        assert await store.head(key) is None
-        assert not await store.exists(key)
-        with pytest.raises(ObjectNotFound):
-            await store.open(key)
-        with pytest.raises(ObjectNotFound):
-            await store.sha256(key)
-    else:
-        # S3: the upload sits under its key; the Files service issues download URLs only for
-        # completed files (see ObjectStore), and commit still verifies it.
-        assert await store.exists(key)
+    assert store.uploads_isolated
+    assert await store.head(key) is None
+    assert not await store.exists(key)
+    with pytest.raises(ObjectNotFound):
+        await store.open(key)
+    with pytest.raises(ObjectNotFound):
+        await store.sha256(key)
     await store.commit(key, size=len(data), sha256=sha(data))
     assert await (await store.open(key)).read() == data
 
@@ -336,6 +334,82 @@ async def test_delete_is_idempotent_and_removes_uploads(store: ObjectStore, key:
     await store.delete(key)
     with pytest.raises(ObjectNotFound):
         await store.commit(key)
+
+
+async def test_a_put_after_commit_cannot_change_the_object(store: ObjectStore, key: str) -> None:
+    """The stores accept it into their upload area at most (the API's routes refuse it on local
+    disk); the committed object stays, and the late bytes can never be committed over it
+    unnoticed: a second commit of them would be a new, verified upload."""
+    request = await store.presign("PUT", key, expires_in=60, content_length=5)
+    assert (await upload(request, b"first")).status_code == 200
+    await store.commit(key, size=5, sha256=sha(b"first"))
+    assert (await upload(request, b"later")).status_code == 200
+    assert await (await store.open(key)).read() == b"first"
+    assert (await store.head(key)) is not None
+    await store.delete(key)  # the late upload goes with the object
+    with pytest.raises(ObjectNotFound):
+        await store.commit(key)
+
+
+async def test_delete_prefix_removes_objects_and_uploads_below_it(
+    store: ObjectStore, key: str
+) -> None:
+    base = key.rsplit("/", 1)[0]
+    for name in ("a", "b/c", "b/d/e"):
+        await store.put(f"{base}/team/{name}", chunks_of(b"x"))
+    await presigned_upload(store, f"{base}/team/b/pending", b"waiting")
+    await store.put(f"{base}/team-other", chunks_of(b"kept: not below the prefix"))
+    await store.put(f"{base}/other/a", chunks_of(b"kept"))
+    assert await store.delete_prefix(f"{base}/team/") == 3
+    for name in ("a", "b/c", "b/d/e"):
+        assert await store.head(f"{base}/team/{name}") is None
+    with pytest.raises(ObjectNotFound):
+        await store.commit(f"{base}/team/b/pending")
+    assert await store.exists(f"{base}/team-other")
+    assert await store.exists(f"{base}/other/a")
+    assert await store.delete_prefix(f"{base}/team/") == 0  # missing is fine
+    for bad in (f"{base}/team", "../x/", "/"):
+        with pytest.raises(InvalidKey):
+            await store.delete_prefix(bad)
+
+
+async def test_remove_stale_uploads_spares_fresh_ones_and_objects(
+    store: ObjectStore, key: str
+) -> None:
+    await store.put(key, chunks_of(b"committed"))
+    await presigned_upload(store, f"{key}-pending", b"waiting")
+    assert await store.remove_stale_uploads(before=datetime.now(UTC) - timedelta(hours=1)) >= 0
+    await store.commit(f"{key}-pending", size=7)  # still there: it is fresh
+    await presigned_upload(store, f"{key}-stale", b"stale")
+    assert await store.remove_stale_uploads(before=datetime.now(UTC) + timedelta(minutes=1)) >= 1
+    with pytest.raises(ObjectNotFound):
+        await store.commit(f"{key}-stale")
+    assert await (await store.open(key)).read() == b"committed"
+    assert await store.exists(f"{key}-pending")
+
+
+async def test_downloads_are_attachments_under_their_name(store: ObjectStore, key: str) -> None:
+    await store.put(key, chunks_of(b"<b>hi</b>"), content_type="text/html")
+    name = "naïve report.html"
+    request = await store.presign(
+        "GET", key, expires_in=60, content_type="text/plain", file_name=name
+    )
+    response = await download(request.url)
+    assert response.status_code == 200 and response.content == b"<b>hi</b>"
+    assert response.headers["content-type"] == "text/plain"
+    assert response.headers["content-disposition"] == attachment(name)
+    plain = await download((await store.presign("GET", key, expires_in=60)).url)
+    assert plain.headers["content-disposition"] == "attachment"
+
+
+def test_attachment_is_rfc_6266() -> None:
+    assert attachment(None) == attachment("") == "attachment"
+    assert attachment("a.csv") == "attachment; filename=\"a.csv\"; filename*=UTF-8''a.csv"
+    tricky = attachment('x"\\/\r\n%;.txt')
+    assert "\r" not in tricky and "\n" not in tricky
+    assert tricky.startswith('attachment; filename="x______;.txt"; ')  # quote, \\, /, CR, LF, %
+    assert tricky.endswith("filename*=UTF-8''x%22%5C%2F%0D%0A%25%3B.txt")
+    assert attachment("Été.pdf").startswith('attachment; filename="Ete.pdf"; ')
 
 
 async def test_missing_objects(store: ObjectStore, key: str) -> None:

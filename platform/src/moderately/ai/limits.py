@@ -23,6 +23,8 @@ import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from moderately.private_files import FILE_MODE
+
 __all__ = ["CallSlots", "SharedSlots", "install_shared_slots", "installed_shared_slots"]
 
 # How often a waiting call looks for a free slot (with jitter, so waiters do not move in step).
@@ -39,10 +41,10 @@ class SharedSlots:
     @classmethod
     def create(cls, count: int) -> SharedSlots:
         """Made by a worker once; the directory goes when the worker exits."""
-        directory = tempfile.mkdtemp(prefix="moderately-llm-slots-")
+        directory = tempfile.mkdtemp(prefix="moderately-llm-slots-")  # 0700
         for index in range(count):
-            with open(os.path.join(directory, f"slot-{index}"), "w"):
-                pass
+            path = os.path.join(directory, f"slot-{index}")
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
         atexit.register(shutil.rmtree, directory, ignore_errors=True)
         return cls(directory, count)
 

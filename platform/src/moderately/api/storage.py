@@ -5,7 +5,10 @@ credential (HMAC over method, key, expiry and size; storage/local.py), so no bea
 asked for. Expired, altered or wrong-method URLs answer 403 with the error envelope, a body of the
 wrong length 400; failures map in api/errors.py. Bytes stream both ways in chunks of at most
 1 MiB; an upload lands under a temporary name and becomes visible only through
-`POST /files/{id}/complete`. With an S3 store these routes answer 404: clients then talk to S3.
+`POST /files/{id}/complete`. An upload URL is single use: once its upload is completed, failed or
+deleted, a PUT answers 403 (as an expired URL does) and keeps no byte (`transfers.accepts_upload`,
+asked before the body is read and again once it landed). With an S3 store these routes answer
+404: clients then talk to S3.
 
 Not in the OpenAPI document: these URLs are handed out by the API, never composed by clients.
 """
@@ -13,7 +16,9 @@ Not in the OpenAPI document: these URLs are handed out by the API, never compose
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from moderately.db.session import Database
 from moderately.errors import NotFound
+from moderately.services.transfers import accepts_upload
 from moderately.storage import LocalStore, WrongMethod, response_headers
 
 router = APIRouter(prefix="/_storage", include_in_schema=False)
@@ -35,12 +40,19 @@ def _local_store(request: Request) -> LocalStore:
 async def transfer(request: Request, token: str) -> Response:
     store = _local_store(request)
     if request.method == "PUT":
+        database: Database = request.app.state.database
+
+        async def accepting(key: str) -> bool:
+            async with database.session(write=False) as session:
+                return await accepts_upload(session, key)
+
         length = request.headers.get("content-length")
         await store.receive(
             token,
             request.stream(),
             content_type=request.headers.get("content-type"),
             content_length=int(length) if length and length.isdigit() else None,
+            accepting=accepting,
         )
         return JSONResponse({})
     if request.method == "GET":

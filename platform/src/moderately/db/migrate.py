@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 
 from moderately.config import Settings
-from moderately.db.session import database_url
+from moderately.db.session import database_url, prepare_sqlite_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,8 +22,9 @@ def alembic_config(settings: Settings) -> Config:
 
 def upgrade_to_head(settings: Settings) -> None:
     """Blocking; call it from a thread when an event loop is running."""
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = database_url(settings, sync=True)
+    if url.get_backend_name() == "sqlite":
+        prepare_sqlite_file(url)
     command.upgrade(alembic_config(settings), "head")
 
 

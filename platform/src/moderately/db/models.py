@@ -424,6 +424,25 @@ class JobResult(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
+class ObjectRemoval(Base):
+    """Objects to remove from the object store because the rows that owned them were deleted.
+
+    Written in the deleting transaction, so a rollback leaves the objects alone and a commit
+    cannot lose track of them: the request removes them right after it commits, and the API's
+    periodic sweep retries whatever is left (a crash or a store outage in between).
+    services/object_removals.py holds the rules.
+    """
+
+    __tablename__ = "object_removals"
+
+    removal_id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    # An object key, or a key prefix ending with "/" (everything below it).
+    target: Mapped[str] = mapped_column(String(1024))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class IdempotencyRecord(Base):
     """The first response to a POST carrying an Idempotency-Key, replayed for repeats."""
 

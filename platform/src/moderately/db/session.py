@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from moderately.config import Settings
+from moderately.private_files import ensure_private_file, make_private_dir
 from moderately.services import audit
 
 _POSTGRES_SCHEMES = {
@@ -41,6 +43,21 @@ def database_url(settings: Settings, *, sync: bool = False) -> URL:
     if url.get_backend_name() == "sqlite":
         return url.set(drivername="sqlite" if sync else "sqlite+aiosqlite")
     raise ValueError(f"unsupported database URL scheme: {url.drivername!r}")
+
+
+def prepare_sqlite_file(url: URL) -> None:
+    """Create a SQLite database file 0600 (its directory 0700) before SQLite opens it.
+
+    SQLite gives the `-wal` and `-shm` files it makes the database file's mode, so all three
+    are private from their first byte. Existing files keep their mode; in-memory and URI
+    databases are left to SQLite.
+    """
+    name = url.database or ""
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    make_private_dir(path.parent)
+    ensure_private_file(path)
 
 
 def configure_sqlite(engine_sync: Any, busy_timeout_ms: int) -> None:
@@ -75,7 +92,7 @@ class Database:
         url = database_url(settings)
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            prepare_sqlite_file(url)
             self.engine: AsyncEngine = create_async_engine(url)
             configure_sqlite(self.engine.sync_engine, settings.sqlite_busy_timeout_ms)
         else:

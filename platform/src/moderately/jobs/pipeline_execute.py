@@ -44,6 +44,7 @@ from moderately.jobs.base import JobHandler, JobRuntime, Stop, runner_id
 from moderately.jobs.executions import ExecutionJob
 from moderately.jobs.pipeline_context import RunSignals, ServerRunContext, object_uri
 from moderately.jobs.watcher import Watcher
+from moderately.services import object_removals
 from moderately.services.lifecycle import (
     CANCELLED,
     COMPLETED,
@@ -175,6 +176,7 @@ async def _finish(runtime: JobRuntime, execution: Execution, owner: str, result:
             )
         with contextlib.suppress(Exception):
             await storage.store.delete(CHECKPOINT_KEY.format(execution_id))
+        await _forget_if_deleted(runtime, execution_id)
         return
     values: dict[str, Any] = {
         "current_step": result.current_step,
@@ -219,9 +221,22 @@ async def _finish(runtime: JobRuntime, execution: Execution, owner: str, result:
         )
     if written is not None:
         log.info("execution %s %s (runner %s)", execution_id, result.status, owner)
+    else:
+        await _forget_if_deleted(runtime, execution_id)
     if result.status in (COMPLETED, FAILED):
         with contextlib.suppress(Exception):
             await storage.store.delete(CHECKPOINT_KEY.format(execution_id))
+
+
+async def _forget_if_deleted(runtime: JobRuntime, execution_id: str) -> None:
+    """The execution was deleted while it ran: what the run stored (artifacts, its output)
+    after the deletion removed the execution's objects has no owner; remove it too."""
+    async with runtime.database.session(write=False) as session:
+        if await session.get(Execution, execution_id) is not None:
+            return
+    async with runtime.database.session() as session:
+        await object_removals.schedule(session, [object_removals.execution_prefix(execution_id)])
+        await object_removals.remove_after_commit(session, runtime.storage)
 
 
 def _compact_json(value: Any) -> bytes:

@@ -305,6 +305,7 @@ async def download_url(
         content_type=CONTENT_TYPES.get(version.file_type, "application/octet-stream"),
         what=f"data version {version.dataset_data_version_id}",
         field="dataVersion",
+        file_name=version.file_name,
         file_hash=version.file_hash or version.hash_hex,
         file_size=version.file_size_bytes,
     )

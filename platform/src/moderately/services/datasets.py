@@ -24,7 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from moderately.db.dialect import for_update
 from moderately.db.models import Dataset, DatasetDataVersion, DatasetSchemaVersion
 from moderately.errors import NotFound
-from moderately.services import dataset_processing
+from moderately.services import dataset_processing, object_removals
 from moderately.services.auth import Principal
 from moderately.services.filters import ListFilters, Values, equal, filtered, like, one_of
 from moderately.services.lifecycle import DATASET_PROCESSING, NEEDS_PROCESSING
@@ -137,36 +137,23 @@ async def update_dataset(
     return dataset
 
 
+def stored_prefix(team_id: str, dataset_id: str) -> str:
+    """Every object of a dataset (its data versions: services/dataset_data.object_key)."""
+    return f"teams/{team_id}/datasets/{dataset_id}/"
+
+
 async def delete_dataset(
     session: AsyncSession, *, principal: Principal, storage: Storage, dataset_id: str
 ) -> None:
-    """The dataset and its versions (ON DELETE CASCADE), then the stored bytes of every data
-    version; if removing bytes fails, the rows stay (rolled back). Linked files are unlinked."""
+    """The dataset and its versions (ON DELETE CASCADE), then (once that committed) the stored
+    bytes of every data version, uploads in progress included (services/object_removals.py).
+    Linked files are unlinked."""
     dataset = await get_dataset(session, principal=principal, dataset_id=dataset_id)
     principal.require_write()
-    keys = (
-        await session.scalars(
-            select(DatasetDataVersion.storage_key).where(
-                DatasetDataVersion.dataset_id == dataset.dataset_id
-            )
-        )
-    ).all()
     await session.execute(delete(Dataset).where(Dataset.dataset_id == dataset.dataset_id))
     session.expunge(dataset)
-    await session.flush()
-    for key in keys:
-        await storage.store.delete(key)
-
-
-async def delete_team_objects(session: AsyncSession, *, storage: Storage, team_id: str) -> None:
-    """The bytes of every data version of a team that is being deleted."""
-    keys = (
-        await session.scalars(
-            select(DatasetDataVersion.storage_key).where(DatasetDataVersion.team_id == team_id)
-        )
-    ).all()
-    for key in keys:
-        await storage.store.delete(key)
+    await object_removals.schedule(session, [stored_prefix(dataset.team_id, dataset.dataset_id)])
+    await object_removals.remove_after_commit(session, storage)
 
 
 # ---- versions (data and schema versions are numbered, scoped and promoted alike) ----

@@ -29,7 +29,7 @@ from moderately.db.session import Database
 from moderately.errors import Invalid, InvalidState
 from moderately.ids import new_id
 from moderately.schemas.entities import UploadStatusFilter
-from moderately.services import transfers
+from moderately.services import object_removals, transfers
 from moderately.services.auth import Principal
 from moderately.services.datasets import require_dataset
 from moderately.services.filters import ListFilters, Values, equal, filtered, like, one_of
@@ -57,7 +57,6 @@ __all__ = [
     "complete_upload",
     "create_upload",
     "delete_file",
-    "delete_team_objects",
     "download_url",
     "expire_pending_uploads",
     "get_file",
@@ -351,19 +350,13 @@ async def update_file(
 async def delete_file(
     session: AsyncSession, *, principal: Principal, storage: Storage, file_id: str
 ) -> None:
-    """The row, then the bytes; if removing the bytes fails, the row stays (rolled back)."""
+    """The row, then (once that committed) its bytes, an upload in progress included; its
+    upload URL is refused from then on (services/object_removals.py)."""
     file = await get_file(session, principal=principal, file_id=file_id)
     principal.require_write()
     await session.delete(file)
-    await session.flush()
-    await storage.store.delete(file.storage_key)
-
-
-async def delete_team_objects(session: AsyncSession, *, storage: Storage, team_id: str) -> None:
-    """The bytes of every file of a team that is being deleted (its rows go by cascade)."""
-    keys = (await session.scalars(select(File.storage_key).where(File.team_id == team_id))).all()
-    for key in keys:
-        await storage.store.delete(key)
+    await object_removals.schedule(session, [file.storage_key])
+    await object_removals.remove_after_commit(session, storage)
 
 
 async def download_url(
@@ -376,6 +369,7 @@ async def download_url(
         content_type=file.mime_type,
         what=f"file {file.file_id}",
         field="file",
+        file_name=file.file_name,
         file_hash=file.file_hash or file.hash_hex,
         file_size=file.file_size,
     )

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
@@ -31,6 +30,7 @@ from moderately.engine import (
 )
 from moderately.errors import Conflict, Invalid, InvalidState
 from moderately.schemas.pipelines import VersionStatus, VersionStatuses
+from moderately.services import object_removals
 from moderately.services.auth import Principal
 from moderately.services.filters import ListFilters, Values, equal, filtered, like, one_of
 from moderately.services.paging import Page, PageParams, paginate
@@ -43,7 +43,6 @@ from moderately.services.scope import (
 )
 from moderately.services.transfers import Storage
 
-log = logging.getLogger("moderately.pipelines")
 DRAFT, CURRENT, ARCHIVED = "draft", "current", "archived"
 PIPELINE_SORT = {
     "name": Pipeline.name,
@@ -139,50 +138,33 @@ async def update_pipeline(
     return (await _with_metrics(session, [pipeline]))[0]
 
 
-async def _stored_objects(session: AsyncSession, condition: Any) -> list[str]:
-    """Object-store keys of executions about to be deleted: stored outputs and checkpoints."""
-    rows = await session.execute(
-        select(
-            PipelineExecution.pipeline_execution_id,
-            PipelineExecution.output_storage_key,
-            PipelineExecution.status,
-        ).where(condition)
-    )
-    keys = []
-    for execution_id, output_key, status in rows.all():
-        if output_key:
-            keys.append(output_key)
-        if status == "paused":
-            keys.append(f"pipeline-executions/{execution_id}/checkpoint.json")
-    return keys
-
-
-async def _delete_objects(storage: Storage, keys: Sequence[str]) -> None:
-    for key in keys:
-        try:
-            await storage.store.delete(key)
-        except Exception:  # the rows are gone; an orphaned object is only space
-            log.warning("could not delete %s", key, exc_info=True)
-
-
-async def delete_team_objects(session: AsyncSession, *, storage: Storage, team_id: str) -> None:
-    """The stored outputs and checkpoints of a team that is being deleted."""
-    keys = await _stored_objects(session, PipelineExecution.team_id == team_id)
-    await _delete_objects(storage, keys)
+async def execution_objects(session: AsyncSession, condition: Any) -> list[str]:
+    """What the executions matching `condition` stored (outputs, artifacts, checkpoints): one
+    key prefix each, and any output kept outside it."""
+    query = select(PipelineExecution.pipeline_execution_id, PipelineExecution.output_storage_key)
+    targets = []
+    for execution_id, output_key in (await session.execute(query.where(condition))).all():
+        prefix = object_removals.execution_prefix(execution_id)
+        targets.append(prefix)
+        if output_key and not output_key.startswith(prefix):
+            targets.append(output_key)
+    return targets
 
 
 async def delete_pipeline(
     session: AsyncSession, *, principal: Principal, storage: Storage, pipeline_id: str
 ) -> None:
-    """The pipeline, its versions and their executions (ON DELETE CASCADE), and the stored
-    outputs of those executions."""
+    """The pipeline, its versions and their executions (ON DELETE CASCADE), then (once that
+    committed) everything those executions stored (services/object_removals.py)."""
     pipeline = await get_scoped(session, Pipeline, pipeline_id, principal)
     principal.require_write()
-    keys = await _stored_objects(session, PipelineExecution.pipeline_id == pipeline.pipeline_id)
+    targets = await execution_objects(
+        session, PipelineExecution.pipeline_id == pipeline.pipeline_id
+    )
     await session.execute(delete(Pipeline).where(Pipeline.pipeline_id == pipeline.pipeline_id))
     session.expunge(pipeline)
-    await session.flush()
-    await _delete_objects(storage, keys)
+    await object_removals.schedule(session, targets)
+    await object_removals.remove_after_commit(session, storage)
 
 
 # ---- configuration versions ----
@@ -318,7 +300,8 @@ async def update_version(
 async def delete_version(
     session: AsyncSession, *, principal: Principal, storage: Storage, version_id: str
 ) -> None:
-    """A non-current version and its executions (with their stored outputs)."""
+    """A non-current version and its executions, then (once that committed) everything those
+    executions stored."""
     version = await get_version(session, principal=principal, version_id=version_id)
     principal.require_write()
     if version.status == CURRENT:
@@ -327,7 +310,7 @@ async def delete_version(
             field="status",
             value=version.status,
         )
-    keys = await _stored_objects(
+    targets = await execution_objects(
         session,
         PipelineExecution.pipeline_configuration_version_id
         == version.pipeline_configuration_version_id,
@@ -338,8 +321,8 @@ async def delete_version(
         )
     )
     session.expunge(version)
-    await session.flush()
-    await _delete_objects(storage, keys)
+    await object_removals.schedule(session, targets)
+    await object_removals.remove_after_commit(session, storage)
 
 
 async def clone_version(session: AsyncSession, *, principal: Principal, version_id: str) -> Version:

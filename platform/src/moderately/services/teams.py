@@ -8,8 +8,8 @@ from pydantic import Field
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moderately.db.models import Team, TeamUser
-from moderately.services import datasets, files, pipelines
+from moderately.db.models import PipelineExecution, Team, TeamUser
+from moderately.services import object_removals, pipelines
 from moderately.services.auth import Principal
 from moderately.services.filters import ListFilters, equal, filtered
 from moderately.services.paging import Page, PageParams, paginate
@@ -87,12 +87,14 @@ async def update_team(
 async def delete_team(
     session: AsyncSession, *, principal: Principal, storage: Storage, team_id: str
 ) -> None:
-    """Deletes the team and, through ON DELETE CASCADE, everything the team owns; the bytes of
-    its files and dataset versions go from the object store too."""
+    """Deletes the team and, through ON DELETE CASCADE, everything the team owns; once that
+    committed, its objects go too: everything under `teams/<teamId>/` (files, dataset data)
+    and what its pipeline executions stored (services/object_removals.py)."""
     team = await get_team(session, principal=principal, team_id=team_id)
     principal.require_admin(team.team_id)
-    await files.delete_team_objects(session, storage=storage, team_id=team.team_id)
-    await datasets.delete_team_objects(session, storage=storage, team_id=team.team_id)
-    await pipelines.delete_team_objects(session, storage=storage, team_id=team.team_id)
+    targets = [f"teams/{team.team_id}/"]
+    targets += await pipelines.execution_objects(session, PipelineExecution.team_id == team.team_id)
     await session.execute(delete(Team).where(Team.team_id == team.team_id))
     session.expunge(team)
+    await object_removals.schedule(session, targets)
+    await object_removals.remove_after_commit(session, storage)

@@ -3,8 +3,13 @@
 A row with the `UploadTracked` columns is the gate: an upload is `pending` with a PUT URL; the
 client PUTs the bytes; completing verifies what was stored (`verify_upload`) and marks the row
 `completed` (`mark_completed`), or `failed` with a reason and its bytes removed (`fail_upload`).
-Download URLs exist only for `completed` rows, so unverified bytes are never served, even on S3,
-where an upload lands under its final key.
+Download URLs exist only for `completed` rows, so unverified bytes are never served; they are
+served as attachments under the row's file name.
+
+An upload URL is single use: the bytes land in the store's upload area and only `complete`
+moves them to the row's key, so a PUT after the upload completed, failed or was deleted cannot
+touch the stored object. The local store refuses such a PUT (403) by asking `accepts_upload`;
+S3 takes it into its upload area, where `remove_stale_uploads` (the periodic sweep) clears it.
 
 Slow object-store work runs outside any database transaction (a SQLite write transaction would
 block every other writer for its whole length); state changes after it are conditional updates
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,9 +32,10 @@ import anyio.to_thread
 from sqlalchemy import ColumnElement, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moderately.db.models import UploadTracked
+from moderately.db.models import DatasetDataVersion, File, UploadTracked
 from moderately.db.session import Database
 from moderately.errors import Conflict, Invalid, InvalidState
+from moderately.private_files import FILE_MODE
 from moderately.storage import IntegrityError, ObjectInfo, ObjectNotFound, ObjectStore
 from moderately.timeutil import utcnow
 
@@ -36,6 +43,11 @@ PENDING, COMPLETED, FAILED = "pending", "completed", "failed"
 EXPIRED_REASON = "the upload was not completed before its upload URL expired"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _PREFIX = "sha256:"
+# The keys presigned uploads go to (services/files.object_key, dataset_data.object_key).
+_UPLOAD_KEYS: tuple[tuple[re.Pattern[str], type[UploadTracked]], ...] = (
+    (re.compile(r"teams/[^/]+/files/([^/]+)"), File),
+    (re.compile(r"teams/[^/]+/datasets/[^/]+/data-versions/([^/]+)"), DatasetDataVersion),
+)
 
 
 @dataclass(frozen=True)
@@ -144,10 +156,12 @@ async def presign_download(
     content_type: str,
     what: str,
     field: str,
+    file_name: str | None = None,
     file_hash: str | None = None,
     file_size: int | None = None,
 ) -> DownloadTicket:
-    """A GET URL; only for rows whose upload completed (400 naming `field` otherwise)."""
+    """A GET URL, an attachment saved as `file_name`; only for rows whose upload completed
+    (400 naming `field` otherwise)."""
     if row.upload_status != COMPLETED:
         raise InvalidState(f"upload not completed: {what} is {row.upload_status}", field=field)
     request = await storage.store.presign(
@@ -156,6 +170,7 @@ async def presign_download(
         expires_in=storage.download_ttl_seconds,
         content_type=content_type,
         base_url=storage._route("download"),
+        file_name=file_name,
     )
     return DownloadTicket(request.url, request.expires_at, file_hash, file_size)
 
@@ -275,6 +290,27 @@ async def expire_pending_uploads(
             return expired
 
 
+async def accepts_upload(session: AsyncSession, key: str) -> bool:
+    """Whether a PUT to `key` may still land: the row whose upload URL it is exists and is
+    `pending`. Completed, failed and deleted uploads take no more bytes."""
+    for pattern, model in _UPLOAD_KEYS:
+        match = pattern.fullmatch(key)
+        if match is None:
+            continue
+        row = await session.get(model, match.group(1))
+        return row is not None and row.storage_key == key and row.upload_status == PENDING
+    return False
+
+
+async def remove_stale_uploads(storage: Storage, *, now: datetime | None = None) -> int:
+    """Remove bytes in the store's upload area that no upload can complete any more: PUT
+    before the longest an upload URL lives plus the grace period ago (late PUTs after complete,
+    fail or delete on S3, leftovers of a crash). Returns how many went."""
+    now = now or utcnow()
+    age = timedelta(seconds=storage.upload_ttl_seconds + storage.pending_grace_seconds)
+    return await storage.store.remove_stale_uploads(before=now - age)
+
+
 # ---- server-side reading ----
 
 
@@ -287,7 +323,8 @@ async def fetch_to_file(store: ObjectStore, key: str, path: Path) -> tuple[int, 
         digest.update(chunk)
         f.write(chunk)
 
-    with path.open("wb") as f:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, FILE_MODE)
+    with os.fdopen(fd, "wb") as f:
         async with await store.open(key) as reader:
             async for chunk in reader:
                 size += len(chunk)

@@ -34,8 +34,10 @@ from .base import (
     SignatureError,
     StorageError,
     StoreUnavailable,
+    UploadClosed,
     UploadRejected,
     WrongMethod,
+    attachment,
     validate_key,
 )
 from .local import Grant, LocalStore, UrlSigner, response_headers
@@ -60,9 +62,11 @@ __all__ = [
     "SignatureError",
     "StorageError",
     "StoreUnavailable",
+    "UploadClosed",
     "UploadRejected",
     "UrlSigner",
     "WrongMethod",
+    "attachment",
     "open_store",
     "response_headers",
     "store_from_url",

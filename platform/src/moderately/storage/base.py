@@ -9,6 +9,8 @@ flows of files and dataset versions need:
   process on S3; the local store signs its own URLs and serves them on its own routes;
 * `/files/{id}/complete` calls `commit(key, size=..., sha256=...)`, which verifies what was stored
   and makes it visible, or removes it and raises `IntegrityError`;
+* deletions remove one key (`delete`) or everything below a prefix (`delete_prefix`), and
+  `remove_stale_uploads` clears the upload area of bytes nobody can complete any more;
 * server-side producers and consumers (pipeline outputs, dataset processing) use `put` and `open`,
   which stream in bounded memory.
 
@@ -20,11 +22,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import unicodedata
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import ClassVar, Literal, Protocol, runtime_checkable
+from urllib.parse import quote
 
 __all__ = [
     "CHUNK_SIZE",
@@ -43,10 +47,13 @@ __all__ = [
     "SignatureError",
     "StorageError",
     "StoreUnavailable",
+    "UploadClosed",
     "UploadRejected",
     "WrongMethod",
+    "attachment",
     "b64_to_hex",
     "check_expires_in",
+    "check_prefix",
     "check_put_size",
     "check_sha256",
     "hex_to_b64",
@@ -130,6 +137,10 @@ class WrongMethod(SignatureError):
     """The URL was signed for another HTTP method (a download URL used to upload, or back)."""
 
 
+class UploadClosed(SignatureError):
+    """A genuine upload URL whose upload is over: completed, failed or deleted. Single use."""
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectInfo:
     """What a store knows about an object without reading its bytes.
@@ -144,6 +155,8 @@ class ObjectInfo:
     content_type: str | None = None
     etag: str | None = None
     sha256: str | None = None
+    # What a download serves as Content-Disposition (the local store's `serve`); None: attachment.
+    content_disposition: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,19 +227,16 @@ class ObjectReader:
 class ObjectStore(Protocol):
     """An async object store.
 
-    `uploads_isolated` tells where a presigned PUT lands before `commit`:
+    `uploads_isolated`: a presigned PUT lands in an upload area apart from the final key, and
+    only `commit` moves it there (local disk: an atomic rename; S3: a server-side copy of the
+    version it verified, then the staging object goes). An upload URL is therefore single use
+    as far as the stored object goes: a PUT after `commit` (or after `delete`) can never change
+    or recreate the committed object. The local store's routes refuse such a PUT outright (403,
+    `UploadClosed`); S3 cannot revoke a presigned URL, so there the late bytes stay in the
+    upload area, never readable, until `remove_stale_uploads` clears them.
 
-    * True (local disk): in a separate upload area; the final key shows nothing until `commit`
-      renames it in place, atomically.
-    * False (S3): directly under the final key. S3 cannot rename; moving the object at commit
-      would be a full server-side copy inside the `/complete` request (measured on SeaweedFS:
-      256 MiB took 0.6 s; AWS copies objects above 5 GiB only part by part), which would break
-      the SDK's throughput target and 0.2.7's short timeouts. This is safe because an S3 object
-      is never public: it is read only through URLs the API issues, and the Files service issues
-      them only for files whose database row is `completed`. The database is the visibility gate.
-
-    Either way `commit` verifies size and SHA-256 and removes the object when they differ, so
-    nothing unverified ever becomes readable through the API.
+    `commit` verifies size and SHA-256 and removes the upload when they differ, so nothing
+    unverified ever becomes readable.
     """
 
     uploads_isolated: ClassVar[bool]
@@ -263,6 +273,18 @@ class ObjectStore(Protocol):
         """Remove the object and any upload in progress under `key`. Missing is not an error."""
         ...
 
+    async def delete_prefix(self, prefix: str) -> int:
+        """Remove every object and upload whose key starts with `prefix` (which ends with "/").
+
+        Returns how many objects went (uploads not counted). Missing is not an error.
+        """
+        ...
+
+    async def remove_stale_uploads(self, *, before: datetime) -> int:
+        """Remove uploads last written before `before`: no URL can still complete them. Returns
+        how many went."""
+        ...
+
     async def presign(
         self,
         method: Method,
@@ -274,6 +296,7 @@ class ObjectStore(Protocol):
         sha256: str | None = None,
         base_url: str | None = None,
         max_length: int | None = None,
+        file_name: str | None = None,
     ) -> PresignedRequest:
         """A URL that lets a client PUT (upload) or GET (download) one object without credentials.
 
@@ -285,7 +308,8 @@ class ObjectStore(Protocol):
         the body's checksum: the store itself rejects any other body, so `commit` need not read
         the object again; the client must then send the returned headers. `base_url` is the
         origin for stores that serve URLs themselves (local) when it depends on the incoming
-        request; S3 ignores it.
+        request; S3 ignores it. A GET is always served as an attachment, under `file_name`
+        when given (`attachment`), never to be shown as a page.
         """
         ...
 
@@ -331,6 +355,33 @@ def validate_key(key: str) -> str:
     except UnicodeEncodeError:
         raise InvalidKey(f"object key {key!r} is not valid Unicode text") from None
     return key
+
+
+def check_prefix(prefix: str) -> str:
+    """A key prefix for `delete_prefix`: one or more whole segments and a trailing "/"."""
+    if not prefix.endswith("/"):
+        raise InvalidKey(f"a key prefix ends with '/': {prefix!r}")
+    validate_key(prefix[:-1])
+    return prefix
+
+
+_TOKEN_SAFE = "!#$&+^`|"  # RFC 5987 attr-chars that `quote` would escape
+
+
+def attachment(file_name: str | None) -> str:
+    """A Content-Disposition that makes browsers save a download, never show it (RFC 6266).
+
+    `filename*` carries the name in UTF-8; `filename` an ASCII stand-in for old clients.
+    """
+    if not file_name:
+        return "attachment"
+    fallback = "".join(
+        c if " " <= c <= "~" and c not in '"\\/%' else "_"
+        for c in unicodedata.normalize("NFKD", file_name)
+        if not unicodedata.combining(c)
+    )
+    encoded = quote(file_name, safe=_TOKEN_SAFE)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
 def check_sha256(value: str | None) -> str | None:

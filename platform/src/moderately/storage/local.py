@@ -11,13 +11,18 @@ Every write streams to `tmp/` and lands with one atomic `os.replace`, so a reade
 object or the new one, never half of one, and a failed or interrupted write leaves nothing. The
 metadata records the inode of the data file it describes, so a metadata file that does not
 belong to the current data file (a crash between the two renames) is ignored rather than
-trusted. Keys pass `validate_key`, so no key can leave the root.
+trusted. Keys pass `validate_key`, so no key can leave the root. Files are created 0600 and
+directories 0700 (moderately/private_files.py): only the server's user can read an object, from
+its first byte.
 
 Presigned URLs are `{base_url}/{token}` for both methods. The token carries the key, the expiry,
 the exact size of an upload (or, for an upload of unknown size, its maximum) and optionally its
-SHA-256 and content type; an HMAC-SHA256 with the
-server's secret binds them and the HTTP method. The router for those URLs calls `receive` (PUT)
-and `serve` (GET) and maps `SignatureError` to 403 and `UploadRejected` to 400.
+SHA-256 and content type, and for a download the file name it is saved under; an HMAC-SHA256
+with the server's secret binds them and the HTTP method. The router for those URLs calls
+`receive` (PUT) and `serve` (GET) and maps `SignatureError` to 403 and `UploadRejected` to 400.
+A token cannot be revoked, so `receive` asks the caller whether the upload is still open
+(`accepting`): before it reads the body, and again once the bytes landed, removing them when the
+upload was completed, failed or deleted meanwhile.
 """
 
 from __future__ import annotations
@@ -31,16 +36,20 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import stat
 import time
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar, Literal, cast
+from urllib.parse import quote, unquote
 
 import anyio.to_thread
+
+from moderately.private_files import create_private_file, make_private_dir, write_private_bytes
 
 from .base import (
     CHUNK_SIZE,
@@ -53,9 +62,12 @@ from .base import (
     ObjectNotFound,
     ObjectReader,
     PresignedRequest,
+    UploadClosed,
     UploadRejected,
     WrongMethod,
+    attachment,
     check_expires_in,
+    check_prefix,
     check_put_size,
     check_sha256,
     validate_key,
@@ -64,6 +76,7 @@ from .base import (
 __all__ = ["Grant", "LocalStore", "UrlSigner", "response_headers"]
 
 _Area = Literal["objects", "uploads"]
+_AREAS: tuple[_Area, ...] = ("objects", "uploads")
 _TOKEN_VERSION = b"moderately-storage-v1"
 _MIN_SECRET_BYTES = 16
 _STALE_TMP_SECONDS = 24 * 3600
@@ -81,6 +94,8 @@ class Grant:
     content_type: str | None = None
     # An upload of unknown size: any body up to this many bytes (PUT without `size`).
     max_size: int | None = None
+    # A download's name in its Content-Disposition (GET).
+    file_name: str | None = None
 
 
 class UrlSigner:
@@ -120,6 +135,7 @@ class UrlSigner:
         sha256: str | None = None,
         content_type: str | None = None,
         max_size: int | None = None,
+        file_name: str | None = None,
     ) -> Grant:
         """Return the grant if `signature` authorises `method` now, else raise.
 
@@ -130,10 +146,12 @@ class UrlSigner:
         """
         if method not in ("PUT", "GET"):
             raise WrongMethod(f"presigned URLs allow only PUT and GET, not {method}")
-        grant = Grant(cast(Method, method), key, expires, size, sha256, content_type, max_size)
+        grant = Grant(
+            cast(Method, method), key, expires, size, sha256, content_type, max_size, file_name
+        )
         if not _same(self.sign(grant), signature):
             other: Method = "GET" if method == "PUT" else "PUT"
-            swapped = Grant(other, key, expires, size, sha256, content_type, max_size)
+            swapped = dataclasses.replace(grant, method=other)
             if _same(self.sign(swapped), signature):
                 raise WrongMethod(f"this URL was signed for {other}, not {method}")
             raise InvalidSignature("the URL's signature does not match its contents")
@@ -147,7 +165,7 @@ class UrlSigner:
             encoded, signature = token.rsplit(".", 1)
             parts = _unb64(encoded).decode("utf-8").split("\n")
             key, expires, size, sha256, content_type, *rest = parts
-            if len(rest) > 1:
+            if len(rest) > 2:
                 raise ValueError("too many fields")
             return self.verify(
                 method,
@@ -157,7 +175,8 @@ class UrlSigner:
                 signature,
                 sha256=None if sha256 == "-" else sha256,
                 content_type=None if content_type == "-" else content_type,
-                max_size=int(rest[0]) if rest else None,
+                max_size=int(rest[0]) if rest and rest[0] != "-" else None,
+                file_name=unquote(rest[1], errors="strict") if len(rest) > 1 else None,
             )
         except (ValueError, UnicodeDecodeError, binascii.Error):  # InvalidKey is a ValueError
             raise InvalidSignature("the URL's token is malformed") from None
@@ -210,7 +229,7 @@ class LocalStore:
 
     def _write_meta(self, area: _Area, key: str, meta: dict[str, Any]) -> None:
         tmp = self._tmp_path()
-        tmp.write_bytes(json.dumps(meta).encode("utf-8"))
+        write_private_bytes(tmp, json.dumps(meta).encode("utf-8"))
         try:
             _place(tmp, self._meta_path(area, key), self.root / "meta" / area)
         except BaseException:
@@ -244,7 +263,7 @@ class LocalStore:
     async def setup(self) -> None:
         def run() -> None:
             for sub in ("objects", "uploads", "meta/objects", "meta/uploads", "tmp"):
-                (self.root / sub).mkdir(parents=True, exist_ok=True)
+                make_private_dir(self.root / sub)
             cutoff = time.time() - _STALE_TMP_SECONDS
             for entry in os.scandir(self._tmp):  # leftovers of a crash, never a live write
                 with contextlib.suppress(OSError):
@@ -311,6 +330,56 @@ class LocalStore:
         validate_key(key)
         await anyio.to_thread.run_sync(run)
 
+    async def delete_prefix(self, prefix: str) -> int:
+        def detach(path: Path, top: Path) -> Path | None:
+            """Move the tree at `path` out of sight in one rename (nothing below the prefix is
+            ever half deleted); where it went, or None when there is none."""
+            if not path.is_dir():  # missing, or an object whose key is the prefix without "/"
+                return None
+            doomed = self._tmp_path()
+            try:
+                os.rename(path, doomed)
+            except (FileNotFoundError, NotADirectoryError):
+                return None
+            _prune(path.parent, top)
+            return doomed
+
+        def run() -> int:
+            removed = 0
+            for area in _AREAS:
+                trees = [
+                    (detach(self.root / area / prefix, self.root / area), area == "objects"),
+                    (detach(self.root / "meta" / area / prefix, self.root / "meta" / area), False),
+                ]
+                for doomed, count in trees:
+                    if doomed is None:
+                        continue
+                    if count:
+                        removed += sum(len(names) for _, _, names in os.walk(doomed))
+                    shutil.rmtree(doomed, ignore_errors=True)
+            return removed
+
+        check_prefix(prefix)
+        return await anyio.to_thread.run_sync(run)
+
+    async def remove_stale_uploads(self, *, before: datetime) -> int:
+        cutoff = before.timestamp()
+
+        def run() -> int:
+            top = self.root / "uploads"
+            stale = []
+            for directory, _, names in os.walk(top):
+                for name in names:
+                    path = Path(directory, name)
+                    with contextlib.suppress(OSError):
+                        if path.stat().st_mtime < cutoff:
+                            stale.append(path.relative_to(top).as_posix())
+            for key in stale:
+                self._remove("uploads", key)
+            return len(stale)
+
+        return await anyio.to_thread.run_sync(run)
+
     async def presign(
         self,
         method: Method,
@@ -322,6 +391,7 @@ class LocalStore:
         sha256: str | None = None,
         base_url: str | None = None,
         max_length: int | None = None,
+        file_name: str | None = None,
     ) -> PresignedRequest:
         validate_key(key)
         check_expires_in(expires_in)
@@ -330,6 +400,7 @@ class LocalStore:
             raise ValueError("LocalStore needs public_url (or base_url) to build URLs")
         if method == "PUT":
             content_length, max_length = check_put_size(content_length, max_length)
+            file_name = None
         elif method == "GET":
             content_length = max_length = None
             sha256 = None
@@ -339,7 +410,14 @@ class LocalStore:
             _check_content_type(content_type)
         expires = int(self.signer.now()) + expires_in
         grant = Grant(
-            method, key, expires, content_length, check_sha256(sha256), content_type, max_length
+            method,
+            key,
+            expires,
+            content_length,
+            check_sha256(sha256),
+            content_type,
+            max_length,
+            file_name or None,
         )
         headers: dict[str, str] = {}
         if content_length is not None:
@@ -409,6 +487,7 @@ class LocalStore:
         *,
         content_type: str | None = None,
         content_length: int | None = None,
+        accepting: Callable[[str], Awaitable[bool]] | None = None,
     ) -> ObjectInfo:
         """Handle a PUT to a presigned URL: stream `body` into the upload area.
 
@@ -418,8 +497,14 @@ class LocalStore:
         sends more is cut off at the first excess chunk. On any failure, cancellation included,
         the temporary file is removed and an earlier upload under the key is left as it was.
         A second PUT before `commit` replaces the first (spec 6.3).
+
+        `accepting(key)` tells whether the upload under `key` is still open; when it is not
+        (completed, failed or deleted), the PUT raises `UploadClosed` (403) and leaves no bytes,
+        even when the upload closed while the body was arriving.
         """
         grant = self.signer.verify_token("PUT", token)
+        if accepting is not None and not await accepting(grant.key):
+            raise UploadClosed(_CLOSED)
         if grant.content_type is not None and content_type != grant.content_type:
             raise InvalidSignature("the Content-Type differs from the one the URL was signed for")
         if content_length is not None and grant.size is not None and content_length != grant.size:
@@ -434,9 +519,13 @@ class LocalStore:
             tmp.unlink(missing_ok=True)
             raise UploadRejected("the body's SHA-256 differs from the one the URL was signed for")
         stored_type = grant.content_type or content_type
-        return await anyio.to_thread.run_sync(
+        info = await anyio.to_thread.run_sync(
             self._land, "uploads", grant.key, tmp, stored_type, digest
         )
+        if accepting is not None and not await accepting(grant.key):
+            await anyio.to_thread.run_sync(self._discard_upload, grant.key, info)
+            raise UploadClosed(_CLOSED)
+        return info
 
     async def serve(self, token: str) -> ObjectReader:
         """Handle a GET to a presigned URL; pair with `response_headers(reader.info)`.
@@ -445,8 +534,11 @@ class LocalStore:
         """
         grant = self.signer.verify_token("GET", token)
         reader = await self.open(grant.key)
-        if grant.content_type is not None:
-            reader.info = dataclasses.replace(reader.info, content_type=grant.content_type)
+        reader.info = dataclasses.replace(
+            reader.info,
+            content_type=grant.content_type or reader.info.content_type,
+            content_disposition=attachment(grant.file_name),
+        )
         return reader
 
     # --- writing -----------------------------------------------------------------------------
@@ -488,6 +580,15 @@ class LocalStore:
             raise
         return tmp, size, digest.hexdigest()
 
+    def _discard_upload(self, key: str, landed: ObjectInfo) -> None:
+        """Remove the upload under `key` if it is still the one `landed` describes."""
+        try:
+            st = self._path("uploads", key).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        if self._info(key, st, {}).etag == landed.etag:
+            self._remove("uploads", key)
+
     def _land(
         self, area: _Area, key: str, tmp: Path, content_type: str | None, sha256: str
     ) -> ObjectInfo:
@@ -517,7 +618,7 @@ def response_headers(info: ObjectInfo) -> dict[str, str]:
     return {
         "Content-Length": str(info.size),
         "Content-Type": info.content_type or "application/octet-stream",
-        "Content-Disposition": "attachment",
+        "Content-Disposition": info.content_disposition or "attachment",
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, no-store",
     }
@@ -534,9 +635,15 @@ def _fields(grant: Grant) -> list[str]:
         grant.sha256 or "-",
         grant.content_type or "-",
     ]
-    if grant.max_size is not None:  # absent otherwise: sized grants sign as they always did
-        fields.append(str(grant.max_size))
+    # Absent unless set: older grants sign as they always did.
+    if grant.max_size is not None or grant.file_name is not None:
+        fields.append("-" if grant.max_size is None else str(grant.max_size))
+    if grant.file_name is not None:
+        fields.append(quote(grant.file_name, safe=""))
     return fields
+
+
+_CLOSED = "this upload URL is no longer valid: its upload was completed, failed or deleted"
 
 
 def _too_long(limit: int) -> str:
@@ -573,8 +680,8 @@ def _is_file(st: os.stat_result) -> bool:
 
 
 def _create(path: Path) -> IO[bytes]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.open("xb")
+    make_private_dir(path.parent)
+    return create_private_file(path)
 
 
 def _write(f: IO[bytes], digest: Any, buf: bytearray) -> None:
@@ -602,7 +709,7 @@ def _place(src: Path, dest: Path, top: Path) -> None:
     """Atomically rename `src` to `dest`, creating parents; retry if a delete prunes them."""
     for _ in range(5):
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(dest.parent)
             os.replace(src, dest)
             return
         except FileNotFoundError:

@@ -6,10 +6,20 @@ caller knows it, `x-amz-checksum-sha256`) into the signature: the store itself r
 another size (403 SignatureDoesNotMatch) or another hash (400 BadDigest). Both were checked
 against SeaweedFS in `tests/storage`.
 
-Where an upload lands before `commit`, and why, is explained on `ObjectStore`: directly under
-its key, with the database as the visibility gate. `commit` only verifies: the size from a HEAD,
-the SHA-256 from the checksum S3 verified at upload when the URL bound one, else by streaming
-the object once through a worker thread.
+A presigned PUT lands under a staging key, `_uploads/<key>` (below the store's prefix), never
+under the key itself: S3 cannot revoke a presigned URL, and this way a PUT after `commit` or
+`delete` can neither change nor recreate the object. `commit` verifies the staged object (the
+size from a HEAD, the SHA-256 from the checksum S3 verified at upload when the URL bound one,
+else by streaming it once through a worker thread), then copies exactly the version it verified
+(`CopySourceIfMatch` its ETag) to the key and removes the staging object. The copy happens
+inside S3 (a few seconds per GiB on SeaweedFS), in parts above `single_copy_limit`. Late bytes
+under a staging key are never readable and go with `remove_stale_uploads`.
+
+Downloads are presigned with `response-content-disposition: attachment` (and the file name) and
+the content type the caller names, so whatever Content-Type a client sent with its PUT is never
+what a browser sees. S3 has no way to add `X-Content-Type-Options: nosniff` to a presigned GET;
+the attachment disposition is what keeps a browser from rendering the bytes, and the bucket's
+origin is not the API's.
 
 Why botocore: it is the only candidate that binds Content-Length and the checksum into a
 presigned PUT (obstore's `sign` signs the host only; an upload of any size was accepted), it
@@ -41,6 +51,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from .base import (
     CHUNK_SIZE,
     IntegrityError,
+    InvalidKey,
     Method,
     ObjectInfo,
     ObjectNotFound,
@@ -48,8 +59,10 @@ from .base import (
     PresignedRequest,
     StorageError,
     StoreUnavailable,
+    attachment,
     b64_to_hex,
     check_expires_in,
+    check_prefix,
     check_put_size,
     check_sha256,
     hex_to_b64,
@@ -61,13 +74,20 @@ __all__ = ["S3Store"]
 AddressingStyle = Literal["path", "virtual", "auto"]
 _T = TypeVar("_T")
 _MIN_PART_SIZE = 5 * 1024 * 1024  # S3's minimum for every part but the last
+_MAX_SINGLE_COPY = 5 * 1024**3  # CopyObject's limit; larger objects are copied part by part
+_MAX_PARTS = 10_000
+_COPY_PART_SIZE = 512 * 1024 * 1024
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
+_CHANGED = {"412", "PreconditionFailed"}
+#: The first segment of staging keys; refused as the start of an object key.
+UPLOADS = "_uploads"
+_COMMIT_ATTEMPTS = 3
 
 
 class S3Store:
     """An S3 bucket, optionally under a key prefix; see the module docstring."""
 
-    uploads_isolated: ClassVar[bool] = False
+    uploads_isolated: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -84,11 +104,13 @@ class S3Store:
         create_bucket: bool = True,
         part_size: int = 8 * 1024 * 1024,
         max_connections: int = 16,
+        single_copy_limit: int = _MAX_SINGLE_COPY,
     ) -> None:
         """`public_endpoint_url` is the endpoint clients reach when it differs from the one the
         server uses (e.g. `http://seaweedfs:8333` inside a compose network); SigV4 signs the
         host, so URLs must be presigned for it. Without credentials botocore's usual chain
-        (environment, profile, instance role) applies. `part_size` bounds the memory of `put`.
+        (environment, profile, instance role) applies. `part_size` bounds the memory of `put`;
+        `commit` copies objects larger than `single_copy_limit` part by part.
         """
         if prefix and (not prefix.endswith("/") or prefix.startswith("/")):
             raise ValueError("an S3 key prefix must end with '/' and not start with one")
@@ -101,6 +123,7 @@ class S3Store:
         self.prefix = prefix
         self.create_bucket = create_bucket
         self.part_size = part_size
+        self.single_copy_limit = min(single_copy_limit, _MAX_SINGLE_COPY)
         self.endpoint_url = endpoint_url
         config = Config(
             signature_version="s3v4",
@@ -128,7 +151,13 @@ class S3Store:
         )
 
     def _key(self, key: str) -> str:
-        return self.prefix + validate_key(key)
+        if validate_key(key).split("/", 1)[0] == UPLOADS:
+            raise InvalidKey(f"object keys may not start with {UPLOADS}/ (the upload area)")
+        return self.prefix + key
+
+    def _staging(self, key: str) -> str:
+        """Where a presigned PUT for `key` lands until `commit` copies it."""
+        return f"{self.prefix}{UPLOADS}/{validate_key(key)}"
 
     async def _call(self, fn: Callable[..., _T], /, **kwargs: Any) -> _T:
         return await anyio.to_thread.run_sync(
@@ -272,6 +301,45 @@ class S3Store:
 
     async def delete(self, key: str) -> None:
         await self._call(self._client.delete_object, Bucket=self.bucket, Key=self._key(key))
+        await self._call(self._client.delete_object, Bucket=self.bucket, Key=self._staging(key))
+
+    async def delete_prefix(self, prefix: str) -> int:
+        check_prefix(prefix)
+        removed = await self._delete_listed(self._key(prefix.rstrip("/")) + "/")
+        await self._delete_listed(f"{self.prefix}{UPLOADS}/{prefix}")
+        return removed
+
+    async def remove_stale_uploads(self, *, before: datetime) -> int:
+        return await self._delete_listed(f"{self.prefix}{UPLOADS}/", before=before)
+
+    async def _delete_listed(self, full_prefix: str, *, before: datetime | None = None) -> int:
+        """Delete the objects listed under `full_prefix` (modified before `before`, if given),
+        a page of at most 1000 (one DeleteObjects) at a time."""
+        removed = 0
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": full_prefix}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = await self._call(self._client.list_objects_v2, **kwargs)
+            doomed = [
+                {"Key": item["Key"]}
+                for item in page.get("Contents", [])
+                if before is None or item["LastModified"] < before
+            ]
+            if doomed:
+                response = await self._call(
+                    self._client.delete_objects,
+                    Bucket=self.bucket,
+                    Delete={"Objects": doomed, "Quiet": True},
+                )
+                errors = response.get("Errors") or []
+                if errors:
+                    raise StorageError(f"could not delete {len(errors)} objects: {errors[0]}")
+                removed += len(doomed)
+            if not page.get("IsTruncated"):
+                return removed
+            token = page.get("NextContinuationToken")
 
     async def presign(
         self,
@@ -284,6 +352,7 @@ class S3Store:
         sha256: str | None = None,
         base_url: str | None = None,
         max_length: int | None = None,
+        file_name: str | None = None,
     ) -> PresignedRequest:
         params: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key)}
         headers: dict[str, str] = {}
@@ -292,6 +361,7 @@ class S3Store:
             # A presigned PUT cannot bound its size: `max_length` is checked by the caller
             # on the committed object.
             content_length, _ = check_put_size(content_length, max_length)
+            params["Key"] = self._staging(key)
             if content_length is not None:
                 params["ContentLength"] = content_length
                 headers["Content-Length"] = str(content_length)
@@ -306,6 +376,7 @@ class S3Store:
         elif method == "GET":
             if content_type is not None:
                 params["ResponseContentType"] = content_type
+            params["ResponseContentDisposition"] = attachment(file_name)
             operation = "get_object"
         else:
             raise ValueError(f"method must be PUT or GET, not {method!r}")
@@ -324,29 +395,110 @@ class S3Store:
         self, key: str, *, size: int | None = None, sha256: str | None = None
     ) -> ObjectInfo:
         expected_sha = check_sha256(sha256)
-        info = await self.head(key)
-        if info is None:
-            raise ObjectNotFound(key, "upload")
-        problem = None
-        if size is not None and info.size != size:
-            problem = f"stored size {info.size} differs from the declared {size}"
-        elif expected_sha is not None:
-            actual = info.sha256 or await self.sha256(key)
-            info = ObjectInfo(info.key, info.size, info.content_type, info.etag, actual)
-            if actual != expected_sha:
-                problem = f"stored SHA-256 {actual} differs from the declared one"
-        if problem:
-            await self.delete(key)
-            raise IntegrityError(key, problem)
-        return info
+        staging = self._staging(key)
+        for _ in range(_COMMIT_ATTEMPTS):
+            staged = await self._head(staging)
+            if staged is None:
+                raise ObjectNotFound(key, "upload")
+            problem = None
+            actual = staged.sha256
+            if size is not None and staged.size != size:
+                problem = f"stored size {staged.size} differs from the declared {size}"
+            elif expected_sha is not None:
+                actual = actual or await self._hash(staging, key)
+                if actual != expected_sha:
+                    problem = f"stored SHA-256 {actual} differs from the declared one"
+            if problem:
+                await self._call(self._client.delete_object, Bucket=self.bucket, Key=staging)
+                raise IntegrityError(key, problem)
+            try:
+                etag = await self._copy(staging, self._key(key), staged)
+            except ClientError as exc:
+                if _code(exc) in _CHANGED:  # a new PUT replaced what was verified: again
+                    continue
+                if _code(exc) in _NOT_FOUND:
+                    raise ObjectNotFound(key, "upload") from None
+                raise
+            await self._call(self._client.delete_object, Bucket=self.bucket, Key=staging)
+            return ObjectInfo(key, staged.size, staged.content_type, etag, actual)
+        raise StoreUnavailable(f"the upload under {key!r} kept changing while it was committed")
+
+    async def _head(self, full_key: str) -> ObjectInfo | None:
+        try:
+            response = await self._call(
+                self._client.head_object, Bucket=self.bucket, Key=full_key, ChecksumMode="ENABLED"
+            )
+        except ClientError as exc:
+            if _code(exc) in _NOT_FOUND:
+                return None
+            raise
+        return _info(full_key, response)
+
+    async def _copy(self, source: str, target: str, verified: ObjectInfo) -> str | None:
+        """Server-side copy of exactly the `verified` version of `source` (else a 412)."""
+        copy_source = {"Bucket": self.bucket, "Key": source}
+        condition = {"CopySourceIfMatch": f'"{verified.etag}"'} if verified.etag else {}
+        if verified.size <= self.single_copy_limit:
+            response = await self._call(
+                self._client.copy_object,
+                Bucket=self.bucket,
+                Key=target,
+                CopySource=copy_source,
+                **condition,
+            )
+            return _etag(response.get("CopyObjectResult", {}))
+        extra = {"ContentType": verified.content_type} if verified.content_type else {}
+        upload = await self._call(
+            self._client.create_multipart_upload, Bucket=self.bucket, Key=target, **extra
+        )
+        upload_id = upload["UploadId"]
+        part = max(
+            self.part_size,
+            min(_COPY_PART_SIZE, self.single_copy_limit),
+            -(-verified.size // _MAX_PARTS),
+        )
+        try:
+            parts = []
+            for number, start in enumerate(range(0, verified.size, part), start=1):
+                end = min(start + part, verified.size) - 1
+                response = await self._call(
+                    self._client.upload_part_copy,
+                    Bucket=self.bucket,
+                    Key=target,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    CopySource=copy_source,
+                    CopySourceRange=f"bytes={start}-{end}",
+                    **condition,
+                )
+                parts.append({"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]})
+            response = await self._call(
+                self._client.complete_multipart_upload,
+                Bucket=self.bucket,
+                Key=target,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+            )
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._call(
+                    self._client.abort_multipart_upload,
+                    Bucket=self.bucket,
+                    Key=target,
+                    UploadId=upload_id,
+                )
+            raise
+        return _etag(response)
 
     async def sha256(self, key: str) -> str:
         """Stream the object through one worker thread, hashing as it goes."""
+        return await self._hash(self._key(key), key)
 
+    async def _hash(self, full_key: str, key: str) -> str:
         def run() -> str:
             try:
                 response = _transient_as_unavailable(
-                    self._client.get_object, Bucket=self.bucket, Key=self._key(key)
+                    self._client.get_object, Bucket=self.bucket, Key=full_key
                 )
             except ClientError as exc:
                 if _code(exc) in _NOT_FOUND:
