@@ -64,7 +64,6 @@ def create_app(settings: Settings) -> FastAPI:
                     log.info("failed %d pending uploads whose URLs expired", expired)
             except Exception:  # the next round tries again
                 log.warning("could not expire pending uploads", exc_info=True)
-            await asyncio.sleep(settings.upload_sweep_interval_seconds)
             try:  # bytes no upload can complete any more (late PUTs to S3, crashes)
                 await transfers.remove_stale_uploads(storage)
             except Exception:
@@ -73,6 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
                 await object_removals.drain(database, storage)
             except Exception:
                 log.warning("could not remove the objects of deleted rows", exc_info=True)
+            await asyncio.sleep(settings.upload_sweep_interval_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
