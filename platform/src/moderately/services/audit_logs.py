@@ -3,17 +3,26 @@ entries; nobody reads another team's (its entries are not found, naming its team
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from typing import Annotated
 
-from sqlalchemy import Select, select
+from pydantic import AwareDatetime, Field
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import AuditLog
 from moderately.errors import Invalid
-from moderately.services.audit import ACTIONS, RESOURCE_TYPES
+from moderately.schemas.audit_logs import AuditAction
+from moderately.services.audit import RESOURCE_TYPES
 from moderately.services.auth import Principal
+from moderately.services.filters import (
+    ScopedFilters,
+    Values,
+    at_or_after,
+    at_or_before,
+    equal,
+    filtered,
+    one_of,
+)
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import get_scoped
 
@@ -25,48 +34,47 @@ SORT = {
 }
 
 
-@dataclass(frozen=True)
-class AuditFilters:
-    """The query filters every audit log list takes; given filters all apply (AND)."""
+class AuditLogFilters(ScopedFilters):
+    """The query filters every audit log list takes: one team's log; given filters all apply."""
 
-    team_id: str | None = None
-    user_id: str | None = None
-    api_token_id: str | None = None
-    resource_type: str | None = None
-    resource_id: str | None = None
-    event_type: str | None = None
-    action: str | None = None
-    start: datetime | None = None  # inclusive
-    end: datetime | None = None  # inclusive
-    user_ids: Sequence[str] = ()
-    api_token_ids: Sequence[str] = ()
-    resource_ids: Sequence[str] = ()
+    team_column = AuditLog.team_id
+    team_id: Annotated[
+        str | None,
+        Field(alias="teamId", description="The team whose log to read (default: the token's)"),
+    ] = None
+    user_id: Annotated[str | None, Field(alias="userId"), equal(AuditLog.user_id)] = None
+    api_token_id: Annotated[str | None, Field(alias="apiTokenId"), equal(AuditLog.api_token_id)] = (
+        None
+    )
+    resource_type: Annotated[
+        str | None, Field(alias="resourceType"), equal(AuditLog.resource_type)
+    ] = None
+    resource_id: Annotated[str | None, Field(alias="resourceId"), equal(AuditLog.resource_id)] = (
+        None
+    )
+    event_type: Annotated[str | None, Field(alias="eventType"), equal(AuditLog.event_type)] = None
+    action: Annotated[AuditAction | None, equal(AuditLog.action)] = None
+    start_date: Annotated[
+        AwareDatetime | None,
+        Field(alias="startDate", description="entries at or after"),
+        at_or_after(AuditLog.created_at),
+    ] = None
+    end_date: Annotated[
+        AwareDatetime | None,
+        Field(alias="endDate", description="entries at or before"),
+        at_or_before(AuditLog.created_at),
+    ] = None
+    user_ids: Annotated[Values, Field(alias="userIds"), one_of(AuditLog.user_id)] = None
+    api_token_ids: Annotated[Values, Field(alias="apiTokenIds"), one_of(AuditLog.api_token_id)] = (
+        None
+    )
+    resource_ids: Annotated[Values, Field(alias="resourceIds"), one_of(AuditLog.resource_id)] = None
 
-    def apply(self, stmt: Select[AuditLog]) -> Select[AuditLog]:
-        equal = {
-            AuditLog.user_id: self.user_id,
-            AuditLog.api_token_id: self.api_token_id,
-            AuditLog.resource_type: self.resource_type,
-            AuditLog.resource_id: self.resource_id,
-            AuditLog.event_type: self.event_type,
-            AuditLog.action: self.action,
-        }
-        for column, value in equal.items():
-            if value is not None:
-                stmt = stmt.where(column == value)
-        within = {
-            AuditLog.user_id: self.user_ids,
-            AuditLog.api_token_id: self.api_token_ids,
-            AuditLog.resource_id: self.resource_ids,
-        }
-        for column, values in within.items():
-            if values:
-                stmt = stmt.where(column.in_(values))
-        if self.start is not None:
-            stmt = stmt.where(AuditLog.created_at >= self.start)
-        if self.end is not None:
-            stmt = stmt.where(AuditLog.created_at <= self.end)
-        return stmt
+    def team(self, principal: Principal) -> str:
+        return self.team_id or principal.token_team_id
+
+    def teams(self, principal: Principal) -> frozenset[str]:
+        return frozenset({self.team(principal)})
 
 
 def entity_type(value: str) -> str:
@@ -81,14 +89,11 @@ def entity_type(value: str) -> str:
 
 
 async def list_entries(
-    session: AsyncSession, *, principal: Principal, params: PageParams, filters: AuditFilters
+    session: AsyncSession, *, principal: Principal, params: PageParams, filters: AuditLogFilters
 ) -> Page[AuditLog]:
     """Entries of `filters.team_id` (default: the token's team); its admins only."""
-    team_id = filters.team_id or principal.token_team_id
-    principal.require_admin(team_id)
-    if filters.action is not None and filters.action not in ACTIONS:
-        raise Invalid(f"action must be one of: {', '.join(ACTIONS)}", field="action")
-    stmt = filters.apply(select(AuditLog).where(AuditLog.team_id == team_id))
+    principal.require_admin(filters.team(principal))
+    stmt = filtered(select(AuditLog), filters, principal)
     return await paginate(
         session, stmt, params=params, sort_columns=SORT, id_column=AuditLog.audit_log_id
     )

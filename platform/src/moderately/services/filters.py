@@ -1,7 +1,8 @@
 """List filters, declared once per list: a pydantic model whose fields are the list's query
 parameters (wire name, description and type; FastAPI reads the query string into it) and say
-which column they narrow and how (`one_of`, `like`, `equal`, `present`). `filtered` applies one
-to a select, the team scoping included, so no list repeats either."""
+which column they narrow and how (`one_of`, `like`, `equal`, `present`, `at_or_after`,
+`at_or_before`). `filtered` applies one to a select, the team scoping included, so no list
+repeats either."""
 
 from __future__ import annotations
 
@@ -56,19 +57,28 @@ def present(column: Any) -> Match:
     return Match(lambda yes: column.is_not(None) if yes else column.is_(None), given=_not_none)
 
 
-class ListFilters(BaseModel):
-    """A list's filters; a subclass names its `team_column` and adds its fields, each with its
-    Match in the field's metadata."""
+def at_or_after(column: Any) -> Match:
+    """The start of a range, inclusive."""
+    return Match(lambda start: column >= start, given=_not_none)
+
+
+def at_or_before(column: Any) -> Match:
+    """The end of a range, inclusive."""
+    return Match(lambda end: column <= end, given=_not_none)
+
+
+class ScopedFilters(BaseModel):
+    """The filters of a list of team-owned rows: a subclass says which teams it shows
+    (`teams`) and names the rows' `team_column` (or says otherwise how a row belongs to them:
+    `in_teams`), and adds its fields, each with its Match in the field's metadata."""
 
     # Paging keys and anything unknown are not filters (and 0.2.7 sends extra keys).
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     team_column: ClassVar[Any]
-    team_ids: Annotated[Values, Field(alias="teamIds", description=TEAM_IDS)] = None
 
     def teams(self, principal: Principal) -> frozenset[str]:
-        """The teams the list shows: the caller's, narrowed by `teamIds`."""
-        return teams_to_show(principal, self.team_ids or ())
+        raise NotImplementedError
 
     def in_teams(self, teams: frozenset[str]) -> ColumnElement[bool]:
         # Read on the class: a mapped column is a descriptor of its model, not of this one.
@@ -77,7 +87,16 @@ class ListFilters(BaseModel):
         return clause
 
 
-def filtered(stmt: S, filters: ListFilters, principal: Principal) -> S:
+class ListFilters(ScopedFilters):
+    """Most lists: the caller's teams, narrowed by `teamIds`."""
+
+    team_ids: Annotated[Values, Field(alias="teamIds", description=TEAM_IDS)] = None
+
+    def teams(self, principal: Principal) -> frozenset[str]:
+        return teams_to_show(principal, self.team_ids or ())
+
+
+def filtered(stmt: S, filters: ScopedFilters, principal: Principal) -> S:
     """`stmt` limited to the teams the list shows and narrowed by every given filter."""
     stmt = stmt.where(filters.in_teams(filters.teams(principal)))
     for name, field in type(filters).model_fields.items():
