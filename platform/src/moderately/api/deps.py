@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.api.errors import request_id_of
@@ -18,6 +17,7 @@ from moderately.config import Settings
 from moderately.db.session import Database
 from moderately.schemas.entities import Direction
 from moderately.services.auth import Principal, RequestFacts, authenticate
+from moderately.services.filters import TEAM_IDS, Values
 from moderately.services.paging import PageParams, split_values
 from moderately.services.scope import check_requested_teams
 from moderately.services.transfers import Storage
@@ -119,13 +119,10 @@ def get_jobs(request: Request) -> JobQueue:
 
 JobsDep = Annotated[JobQueue, Depends(get_jobs)]
 
-# A multi-value filter: repeated keys, comma lists, or both.
-MultiValue = Annotated[list[str] | None, AfterValidator(split_values)]
+# A multi-value query value (repeated keys, comma lists, or both), as the list filters read it.
+MultiValue = Values
 
-TeamIdsQuery = Annotated[
-    MultiValue,
-    Query(alias="teamIds", description="Limit to these teams (repeated keys or a comma list)."),
-]
+TeamIdsQuery = Annotated[MultiValue, Query(alias="teamIds", description=TEAM_IDS)]
 
 
 def paging(
