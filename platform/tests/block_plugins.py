@@ -5,7 +5,9 @@ setting (conftest.py puts this folder on PYTHONPATH for them).
 * `test_sleep`: waits `seconds` (cooperative: cancel and pause stop it at once);
 * `test_spin`: busy on the CPU for `seconds` without ever yielding (only the worker can stop it);
 * `test_hog`: holds `megabytes` MiB of touched memory for `seconds`;
-* `test_crash`: kills its own process (a poison job).
+* `test_crash`: kills its own process (a poison job);
+* `test_raise`: raises an exception whose text holds what no client may read (`RAISED_TEXT`:
+  a path on the server, an object key, SQL).
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from moderately.engine import BlockType, Port
 from moderately.engine.registry import block, find_block_type
 
 SLEEP, SPIN, HOG, CRASH = "test_sleep", "test_spin", "test_hog", "test_crash"
+RAISE = "test_raise"
+RAISED_TEXT = (
+    "cannot read /srv/moderately/objects/teams/t1/files/f1 "
+    "[SQL: SELECT token_hash FROM api_tokens WHERE token_id = ?]"
+)
 MODULE = "block_plugins"
 
 
@@ -76,6 +83,19 @@ class Crash(_PassThrough):
         return {"data": None}
 
 
-for _name, _cls in ((SLEEP, Sleep), (SPIN, Spin), (HOG, MemoryHog), (CRASH, Crash)):
+class Raise(_PassThrough):
+    config_model = Seconds
+
+    async def run(self, ctx: Any, config: Seconds, inputs: dict[str, Any]) -> Any:
+        raise RuntimeError(RAISED_TEXT)
+
+
+for _name, _cls in (
+    (SLEEP, Sleep),
+    (SPIN, Spin),
+    (HOG, MemoryHog),
+    (CRASH, Crash),
+    (RAISE, Raise),
+):
     if find_block_type(_name) is None:
         block(_name)(_cls)

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from moderately import __version__
+from moderately import __version__, logredact
 from moderately.api import ROUTERS
 from moderately.api.body_limit import BodyLimitMiddleware
 from moderately.api.errors import install_error_handlers
@@ -39,6 +39,7 @@ def operation_id(route: APIRoute) -> str:
 
 
 def create_app(settings: Settings) -> FastAPI:
+    logredact.install()  # before anything logs: no credential in any log line
     database = Database(settings)
     usage = UsageRecorder()
     jobs = job_queue(database, settings)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from moderately import __version__
+from moderately import __version__, logredact
 from moderately.config import Settings
 from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
@@ -99,10 +99,15 @@ def prepare(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
     import uvicorn
 
     from moderately.app import create_app
 
+    # uvicorn configures its own loggers only; this makes the server's own lines (and, at
+    # debug, its libraries') visible too, at the same level.
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     settings = settings_from(args)
     prepare(settings)
     print(f"Serving the Moderately API on {settings.base_url}", flush=True)
@@ -275,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logredact.install()  # uvicorn's access log and every other line, in every command
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:

@@ -115,7 +115,10 @@ async def test_failure_cancels_running_items(probe_log: ProbeLog) -> None:
     result = await run(doc)
     assert time.monotonic() - started < 1
     assert result.error_type == "map_item_failed"
-    assert "item 0 (m[0]) failed: internal_error: RuntimeError: boom" in (result.error or "")
+    assert "item 0 (m[0]) failed: internal_error: an internal error (RuntimeError)" in (
+        result.error or ""
+    )
+    assert "boom" not in (result.error or "")
     assert len(probe_log.started) == 5  # the first wave; nothing started after the failure
 
 

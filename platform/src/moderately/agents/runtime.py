@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal, TypeVar
 
 from ..ai.types import AIError, AIServices, Message
+from ..engine.errors import internal_error_text
 from ..timeutil import utcnow
 from . import prompts
 from .bridge import Bridge, Stopped
@@ -198,7 +199,7 @@ class _Run:
             if cause is not None:
                 return await self._fail(cause.error_type, cause.message)
             logger.exception("agent execution %s failed", self.spec.execution_id)
-            return await self._fail("agent_error", f"{type(exc).__name__}: {exc}")
+            return await self._fail("agent_error", internal_error_text(exc))
 
     async def _work(self) -> AgentOutcome:
         spec, memory = self.spec, self.memory

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Final
 
 from ..ai.types import AIError, Message
+from ..engine.errors import internal_error_text
 from ..engine.jsonschemas import describe_problems, schema_problems, validator_for
 from ..engine.patterns import PatternError, compile_pattern
-from .errors import ToolError
+from .errors import RunFailure, ToolError
 from .host import AgentHost, ResourceInfo
 from .llm import AgentLLM
 from .resources import Chunk, Resources, ResourceText
@@ -48,6 +50,8 @@ NETWORK_TOOLS: Final = (
     "ScrapeWebsiteTool",
 )
 NETWORK_REASON: Final = "needs outside network access and keys, which this server does not offer"
+
+log = logging.getLogger("moderately.agents")
 
 
 def truncate(text: str, limit: int = OBSERVATION_CHARS) -> str:
@@ -108,6 +112,11 @@ async def call_tool(tool: AgentTool, kit: ToolKit, arguments: Any, timeout: floa
         raise ToolError(f"{tool.name} did not finish within {timeout:g} s") from None
     except AIError as exc:
         raise ToolError(f"{tool.name} failed ({exc.error_type}): {exc.message}") from None
+    except (ToolError, RunFailure):
+        raise
+    except Exception as exc:  # a bug or an outage below the tool: its text stays in the log
+        log.error("tool %s raised", tool.name, exc_info=exc)
+        raise ToolError(f"{tool.name} failed: {internal_error_text(exc)}") from None
     return truncate(text.strip() or "(no output)")
 
 

@@ -15,6 +15,7 @@ from local directories only: no model hub is ever contacted.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Sequence
@@ -81,6 +82,7 @@ class StaticEmbedder:
         return unit_rows(rows) if len(texts) else rows
 
 
+log = logging.getLogger("moderately.ai")
 _loaded: dict[Path, StaticEmbedder] = {}
 _loading = threading.Lock()
 
@@ -97,8 +99,11 @@ def _load(path: Path, name: str) -> StaticEmbedder:
             # an existing local directory: model2vec reads it and never turns to a hub
             model = StaticModel.from_pretrained(path, force_download=False, normalize=True)
         except Exception as exc:  # any unreadable or malformed model directory
+            # The directory is the server's business: named in the log, not to clients.
+            log.error("embedding model %r in %s could not be loaded", name, path, exc_info=exc)
             raise AIError(
-                UNAVAILABLE, f"embedding model '{name}' in {path} could not be loaded: {exc}"
+                UNAVAILABLE,
+                f"embedding model '{name}' could not be loaded (the server's log has the details)",
             ) from exc
         model.max_length = MAX_TOKENS  # fixed once: concurrent encodes then agree on it
         embedder = StaticEmbedder(name, model)

@@ -27,8 +27,17 @@ from moderately.errors import (
     Unavailable,
 )
 from moderately.ids import new_id
+from moderately.logredact import redact
 from moderately.schemas.base import ErrorEnvelope
-from moderately.storage import StorageError, StoreUnavailable
+from moderately.storage import IntegrityError as StorageIntegrityError
+from moderately.storage import (
+    InvalidKey,
+    ObjectNotFound,
+    SignatureError,
+    StorageError,
+    StoreUnavailable,
+    UploadRejected,
+)
 from moderately.timeutil import format_timestamp, utcnow
 
 log = logging.getLogger("moderately.api")
@@ -122,7 +131,8 @@ def error_response(
             "message": message,
             "details": details,
             "timestamp": format_timestamp(utcnow()),
-            "path": scope.get("path", ""),
+            # A storage URL's path is its credential: echoed redacted, like in the logs.
+            "path": redact(scope.get("path", "")),
             "requestId": request_id,
         },
         "code": code,
@@ -260,11 +270,11 @@ def response_for(scope: Scope, exc: BaseException) -> JSONResponse:
             headers["Allow"] = ", ".join(_allowed_methods(scope))
         return error_response(scope, status, message, headers=headers)
     if isinstance(exc, StoreUnavailable):
-        log.warning("object store unavailable: %s", exc)
+        log.warning("object store unavailable (request %s): %s", request_id_of(scope), exc)
         return error_response(scope, 503, "object storage unavailable, retry shortly")
     if isinstance(exc, StorageError) and exc.http_status < 500:
         # Signature problems 403 (as S3 answers), rejected bodies 400, missing objects 404.
-        return error_response(scope, exc.http_status, str(exc))
+        return error_response(scope, exc.http_status, storage_message(exc))
     if isinstance(exc, ClientDisconnect):
         # Nobody is left to read the answer; an upload cut short leaves nothing behind.
         log.info("client disconnected during %s %s", scope.get("method"), scope.get("path"))
@@ -276,10 +286,34 @@ def response_for(scope: Scope, exc: BaseException) -> JSONResponse:
     if isinstance(exc, PoolTimeoutError | ConnectionError) or (
         isinstance(exc, DBAPIError) and _is_transient(exc)
     ):
-        log.warning("database unavailable: %s", exc)
+        log.warning("database unavailable (request %s): %s", request_id_of(scope), exc)
         return error_response(scope, 503, "database unavailable, retry shortly")
-    log.error("unexpected error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
-    return error_response(scope, 500, "internal server error")
+    # The detail (exception text, SQL, paths) goes to the log only, under the id the client got.
+    request_id = request_id_of(scope)
+    log.error(
+        "unexpected error on %s %s (request %s)",
+        scope.get("method"),
+        scope.get("path"),
+        request_id,
+        exc_info=exc,
+        extra={"request_id": request_id},
+    )
+    return error_response(
+        scope, 500, f"internal server error; the operator can look it up by request id {request_id}"
+    )
+
+
+def storage_message(exc: StorageError) -> str:
+    """What a client is told about a storage failure: never the object's key (its text)."""
+    if isinstance(exc, ObjectNotFound):
+        return "the object is not in storage (deleted, or never uploaded)"
+    if isinstance(exc, StorageIntegrityError):
+        return f"{exc.reason}; the stored object was removed"
+    if isinstance(exc, InvalidKey):
+        return "not a valid object key"
+    if isinstance(exc, SignatureError | UploadRejected):
+        return str(exc)  # written for clients (storage/local.py): sizes, methods, checksums
+    return "object storage refused the request"
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -20,6 +20,12 @@ class BlockError(Exception):
         self.message = message
 
 
+def internal_error_text(exc: BaseException) -> str:
+    """What an execution may say about an unexpected exception: its kind, never its text, which
+    can name server paths, object keys, SQL or URLs (the server's log has it, with a traceback)."""
+    return f"an internal error ({type(exc).__name__}); the server's log has the details"
+
+
 class InvalidConfiguration(Exception):
     """The configuration does not pass validation; `report` says why."""
 

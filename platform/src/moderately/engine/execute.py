@@ -39,7 +39,7 @@ from typing import Any, Final, Literal
 from ..ai.types import AIServices
 from .budgets import DEFAULT_BUDGETS, Budgets, ResourceLimitError, format_bytes, json_size
 from .context import BlockContext, RunContext, RunState
-from .errors import BlockError, InvalidConfiguration, InvalidPipelineInput
+from .errors import BlockError, InvalidConfiguration, InvalidPipelineInput, internal_error_text
 from .jsonschemas import validator_for, value_problems
 from .plan import Node, Plan
 from .progress import ExecutionProgress
@@ -332,7 +332,7 @@ class _Runner:
         except Exception as exc:  # a bug in the engine or the host: fail, never hang
             logger.exception("pipeline run of %s failed internally", self.ctx.execution_id)
             self.error_type = "internal_error"
-            self.errors.insert(0, f"Internal error: {type(exc).__name__}: {exc}")
+            self.errors.insert(0, f"The pipeline engine failed: {internal_error_text(exc)}")
             self._set_stop("failed")
             await self._cancel_running()
         return self._result()
@@ -439,8 +439,14 @@ class _Runner:
         if isinstance(exc, BlockError):
             error_type, message = exc.error_type, exc.message
         else:
-            logger.error("block %s (%s) raised", node.block_id, node.type_name, exc_info=exc)
-            error_type, message = "internal_error", f"{type(exc).__name__}: {exc}"
+            logger.error(
+                "execution %s: block %s (%s) raised",
+                self.ctx.execution_id,
+                node.block_id,
+                node.type_name,
+                exc_info=exc,
+            )
+            error_type, message = "internal_error", internal_error_text(exc)
         text = f"Block '{node.block_id}' ({node.type_name}) failed: {message}"
         self.progress.block_failed(node.block_id, error_type, message)
         self.errors.append(text)

@@ -41,6 +41,7 @@ from moderately.db.models import (
     AgentExecution,
 )
 from moderately.db.session import Database
+from moderately.engine.errors import internal_error_text
 from moderately.jobs.agent_host import DbAgentHost, next_state
 from moderately.jobs.base import JobHandler, JobRuntime, Stop, runner_id
 from moderately.jobs.executions import ExecutionJob
@@ -180,7 +181,8 @@ async def _run_agent(
 
         ai = ai_services(settings)
     except ImportError as exc:
-        return AgentOutcome("failed", error_type="internal_error", message=f"{exc}")
+        log.exception("execution %s: the agent runtime cannot load", spec.execution_id)
+        return AgentOutcome("failed", error_type="internal_error", message=internal_error_text(exc))
     try:
         async with asyncio.timeout(spec.timeout_seconds + FINISH_GRACE_SECONDS):
             return await run_agent(spec, host, ai, resume_state=resume)
@@ -189,9 +191,7 @@ async def _run_agent(
         return AgentOutcome("failed", error_type="timeout", message=f"ran past {limit}")
     except Exception as exc:  # a bug in the runtime or a tool: fail, never retry blindly
         log.exception("execution %s: the agent runtime failed", spec.execution_id)
-        return AgentOutcome(
-            "failed", error_type="internal_error", message=f"{type(exc).__name__}: {exc}"[:1000]
-        )
+        return AgentOutcome("failed", error_type="internal_error", message=internal_error_text(exc))
 
 
 # ---- the end of a run ----

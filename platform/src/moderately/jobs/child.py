@@ -3,8 +3,8 @@
 It lowers its CPU priority (the API and the other teams' small jobs come first), opens its own
 database engine and object store, runs the handler of its kind, and sends one verdict back on
 the pipe: `("ok", "")`, `("resource_limit", message)` for a `MemoryError`, or `("error", text)`
-for anything else (the queue retries). Importing this module loads the job code, which is what
-the forkserver preloads.
+for anything else (the queue retries; the text names the exception's kind, the log holds the
+rest). Importing this module loads the job code, which is what the forkserver preloads.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import os
 import signal
 from multiprocessing.connection import Connection
 
+from moderately import logredact
 from moderately.ai.limits import SharedSlots, install_shared_slots
 from moderately.config import Settings
 from moderately.workers.base import Job
@@ -55,6 +56,7 @@ def main(
     llm_slots: SharedSlots | None = None,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the worker decides when a job ends
+    logredact.install()  # a forkserver child does not inherit the worker's record factory
     install_shared_slots(llm_slots)  # the worker's cap on LLM calls in flight
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     with contextlib.suppress(OSError):
@@ -71,7 +73,8 @@ def main(
         logging.getLogger("moderately.workers").warning(
             "job %s (%s) failed", job.job_id, kind, exc_info=True
         )
-        _send(sender, "error", f"{type(exc).__name__}: {exc}"[:4000])
+        # The worker stores this for clients to read: the kind only, the text stays in the log.
+        _send(sender, "error", f"the job raised {type(exc).__name__} (see the worker's log)")
     else:
         _send(sender, "ok", "")
     finally:

@@ -41,7 +41,7 @@ from moderately.ai.limits import SharedSlots
 from moderately.config import Settings
 from moderately.jobs import child
 from moderately.jobs.base import JobHandler, Stop
-from moderately.workers.base import Job, JobKind
+from moderately.workers.base import Job, JobError, JobKind
 
 log = logging.getLogger("moderately.workers")
 
@@ -54,7 +54,7 @@ _PAGE = os.sysconf("SC_PAGE_SIZE")
 _context: ForkServerContext | None = None
 
 
-class JobFailed(Exception):
+class JobFailed(JobError):
     """One attempt failed in a way worth retrying (the queue decides)."""
 
 

@@ -9,6 +9,7 @@ unterminated quotes and invalid UTF-8 become report entries, and the scan goes o
 from __future__ import annotations
 
 import contextlib
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -80,6 +81,17 @@ def fetch_one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     rows = fetch_all(con, sql)
     assert len(rows) == 1
     return rows[0]
+
+
+def describe(error: duckdb.Error) -> str:
+    """The first line of DuckDB's message, for a report users read: without the file's path on
+    the server (DuckDB names it, quoted: 'Error when sniffing file "/tmp/..."')."""
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else "unreadable"
+    return _QUOTED_PATH.sub("", first) or "unreadable"
+
+
+_QUOTED_PATH = re.compile(r"""\s*(["'])(?:/|[A-Za-z]:[\\/])[^"'\n]*\1""")
 
 
 def is_io_error(error: duckdb.Error) -> bool:

@@ -296,7 +296,7 @@ def _check_file(
             else:
                 records = _duck.run(source, lambda con, src: _scan(con, src, checks, out))
         except duckdb.Error as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else "unreadable"
+            first = _duck.describe(error)
             out.add(ValidationIssue(kind="malformed_csv", message=f"unreadable CSV: {first}"))
             records = python_count(source)
         if records == 0:

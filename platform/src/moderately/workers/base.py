@@ -31,6 +31,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
+class JobError(Exception):
+    """A job failure whose text is written for the people who asked for the job: it may reach
+    them (an execution's or a dataset's error, through the `gave_up` hook) as it is."""
+
+
+def public_reason(exc: BaseException) -> str:
+    """What a failed attempt may tell clients: a `JobError`'s text, else the exception's kind
+    only; its text can name server paths, object keys, SQL or URLs, so only the log has it."""
+    if isinstance(exc, JobError):
+        return str(exc)
+    return f"{type(exc).__name__} (the worker's log has the details)"
+
+
 @dataclass(frozen=True)
 class Job:
     job_id: str

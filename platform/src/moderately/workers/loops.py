@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from moderately.ids import new_id
-from moderately.workers.base import Job, JobKind, Recovered
+from moderately.workers.base import Job, JobKind, Recovered, public_reason
 from moderately.workers.db_queue import DbQueue
 
 log = logging.getLogger("moderately.workers")
@@ -129,7 +129,7 @@ class ClaimLoops:
             raise
         except Exception as exc:
             log.warning("job %s (%s) failed", job.job_id, job.kind, exc_info=True)
-            reason = f"{type(exc).__name__}: {exc}"
+            reason = public_reason(exc)
             if await self.queue.fail(job, reason):
                 await self._give_up(job, f"gave up after {job.attempts} attempts: {reason}")
         else:

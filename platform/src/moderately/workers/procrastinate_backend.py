@@ -34,7 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.ids import new_id
-from moderately.workers.base import Job, JobKind, Recovered
+from moderately.workers.base import Job, JobKind, Recovered, public_reason
 
 log = logging.getLogger("moderately.workers")
 
@@ -170,9 +170,10 @@ async def run_procrastinate_worker(
         try:
             await handler.run(job)
         except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}"
             if attempts < max_attempts:
                 raise  # procrastinate retries it after RETRY_WAIT_SECONDS
+            log.warning("job %s (%s) failed", job_id, kind, exc_info=True)
+            reason = public_reason(exc)
             await _give_up(handler, job, f"gave up after {attempts} attempts: {reason}")
 
     async def sweep() -> None:

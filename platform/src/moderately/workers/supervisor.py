@@ -52,6 +52,9 @@ class WorkerSupervisor:
             "moderately.cli",
             "worker",
             "--supervised",
+            # As verbose as the server when it logs at debug (`serve --log-level debug`).
+            "--log-level",
+            "debug" if logging.getLogger().isEnabledFor(logging.DEBUG) else "info",
             stdin=asyncio.subprocess.PIPE,
             env=env,
         )

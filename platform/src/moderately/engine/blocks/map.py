@@ -17,6 +17,7 @@ concurrency is at most `map_max_concurrency`; the results together are bounded b
 from __future__ import annotations
 
 import asyncio
+import logging
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -24,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..budgets import ResourceLimitError, format_bytes, json_size
 from ..context import BlockContext
-from ..errors import BlockError
+from ..errors import BlockError, internal_error_text
 from ..ports import BlockPorts, Port
 from ..registry import (
     BlockType,
@@ -34,6 +35,8 @@ from ..registry import (
     floor_at_least_one,
 )
 from ..values import describe
+
+logger = logging.getLogger(__name__)
 
 
 class MapConfig(BaseModel):
@@ -156,10 +159,11 @@ class Map(BlockType[MapConfig]):
                 except (asyncio.CancelledError, KeyboardInterrupt, SystemExit):
                     raise
                 except Exception as exc:
+                    logger.error("map item %s raised", item_ctx.block_id, exc_info=exc)
                     raise BlockError(
                         "map_item_failed",
                         f"item {index} ({item_ctx.block_id}) failed: internal_error: "
-                        f"{type(exc).__name__}: {exc}",
+                        f"{internal_error_text(exc)}",
                     ) from exc
                 result = outputs.get(primary_out.name) if primary_out else None
                 room = value_limit - results_bytes
