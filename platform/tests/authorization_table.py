@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from agents_helpers import version_body
+
 Access = Literal["public", "signed", "readonly", "member", "admin"]
 PUBLIC: Access = "public"
 SIGNED: Access = "signed"
@@ -151,32 +153,12 @@ def kind_of(name: str) -> str | None:
 
 
 def agent_version_body(agent_id: str, resource_id: str | None = None) -> dict[str, Any]:
-    """A complete configuration version (every field is required); `resource_id` is put in a
-    tool's `resource_ids`."""
+    """A complete configuration version; `resource_id` is put in a tool's `resource_ids`."""
     tool: dict[str, Any] = {"type": "ResourceSearchTool"}
     if resource_id is not None:
         tool["config"] = {"resource_ids": [resource_id]}
-    return {
-        "agentId": agent_id,
-        "instructions": "Answer the question in one word.",
-        "inputSchema": {
-            "type": "object",
-            "properties": {"question": {"type": "string", "minLength": 1}},
-            "required": ["question"],
-        },
-        "outputSchema": {
-            "type": "object",
-            "properties": {"answer": {"type": "string"}},
-            "required": ["answer"],
-        },
-        # Unique per agent (409): high numbers, away from the fixtures' 1 and 2.
-        "versionNumber": 1000 + next(_names),
-        "isCurrent": False,
-        "systemPrompt": None,
-        "llmConfig": {},
-        "toolConfig": [tool],
-        "executionConfig": {"max_actions": 5, "planning_interval": 2},
-    }
+    # Unique per agent (409): high numbers, away from the fixtures' 1 and 2.
+    return version_body(agent_id, 1000 + next(_names), toolConfig=[tool])
 
 
 def pipeline_configuration(

@@ -18,7 +18,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 from api_helpers import assert_error
 from datasets_helpers import create_dataset, start_upload, upload_data
@@ -110,21 +109,18 @@ async def assert_late_put_refused(
 # ---- files on disk ----
 
 
-def test_files_on_disk_are_private(tmp_path: Path) -> None:
+async def test_files_on_disk_are_private(tmp_path: Path) -> None:
     """A fresh data dir under a permissive umask: the database (and its -wal and -shm), the
     secrets, every stored object and upload, every directory: 0600 files, 0700 directories."""
     data_dir = tmp_path / "fresh" / "data"
     previous = os.umask(0o022)
     try:
+        # (The server runs on a thread of its own; this test's loop only makes requests.)
         with run_server(data_dir=data_dir, workers=0) as running:
-
-            async def transfers_on_disk() -> None:
-                async with member(running) as who:
-                    await upload(who, b"stored bytes", fileName="stored.txt")
-                    pending = await request_upload(who, b"waiting bytes")
-                    assert (await put(pending["uploadUrl"], b"waiting bytes")).status_code == 200
-
-            anyio.run(transfers_on_disk)
+            async with member(running) as who:
+                await upload(who, b"stored bytes", fileName="stored.txt")
+                pending = await request_upload(who, b"waiting bytes")
+                assert (await put(pending["uploadUrl"], b"waiting bytes")).status_code == 200
             names = {p.name for p in data_dir.iterdir()}
             assert {"moderately.db", "moderately.db-wal", "moderately.db-shm"} <= names
             assert {"signing_secret", "objects"} <= names

@@ -4,13 +4,14 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from moderately.api.deps import PrincipalDep, SessionDep, paging
 from moderately.api.errors import error_responses
+from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.audit_logs import AuditLogPublic, AuditLogSort
 from moderately.schemas.base import Paginated
 from moderately.services import audit_logs
 from moderately.services.audit import RESOURCE_TYPES
 from moderately.services.paging import PageParams
 
-router = APIRouter(prefix="/audit-logs", tags=["Audit Logs"])
+router = APIRouter(prefix="/audit-logs", tags=["Audit Logs"], route_class=BoundedJSONRoute)
 
 Paging = Annotated[PageParams, Depends(paging(AuditLogSort))]
 Filters = Annotated[audit_logs.AuditLogFilters, Query()]
