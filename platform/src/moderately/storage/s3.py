@@ -31,6 +31,7 @@ for no gain here.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 from collections.abc import AsyncIterable, AsyncIterator, Callable
@@ -217,25 +218,12 @@ class S3Store:
             )
             return ObjectInfo(key, len(buf), content_type, _etag(response), sha)
 
-        upload = await self._call(
-            self._client.create_multipart_upload, Bucket=self.bucket, Key=full, **extra
-        )
-        upload_id = upload["UploadId"]
-        parts: list[dict[str, Any]] = []
         size = 0
-        try:
+        async with self._multipart(full, **extra) as upload:
             while True:
                 digest.update(buf)
                 size += len(buf)
-                response = await self._call(
-                    self._client.upload_part,
-                    Bucket=self.bucket,
-                    Key=full,
-                    UploadId=upload_id,
-                    PartNumber=len(parts) + 1,
-                    Body=buf,
-                )
-                parts.append({"PartNumber": len(parts) + 1, "ETag": response["ETag"]})
+                await upload.add(self._client.upload_part, Body=buf)
                 buf.clear()
                 async for chunk in iterator:
                     buf += chunk
@@ -243,23 +231,7 @@ class S3Store:
                         break
                 if not buf:
                     break
-            response = await self._call(
-                self._client.complete_multipart_upload,
-                Bucket=self.bucket,
-                Key=full,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-            )
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await self._call(
-                    self._client.abort_multipart_upload,
-                    Bucket=self.bucket,
-                    Key=full,
-                    UploadId=upload_id,
-                )
-            raise
-        return ObjectInfo(key, size, content_type, _etag(response), digest.hexdigest())
+        return ObjectInfo(key, size, content_type, upload.etag, digest.hexdigest())
 
     async def open(self, key: str) -> ObjectReader:
         try:
@@ -423,6 +395,34 @@ class S3Store:
             return ObjectInfo(key, staged.size, staged.content_type, etag, actual)
         raise StoreUnavailable(f"the upload under {key!r} kept changing while it was committed")
 
+    @contextlib.asynccontextmanager
+    async def _multipart(self, full_key: str, **extra: Any) -> AsyncIterator[_Multipart]:
+        """A multipart upload to `full_key`: parts are added inside the block, which completes
+        it, or aborts it on any failure (also when cancelled) so no parts are left billed."""
+        created = await self._call(
+            self._client.create_multipart_upload, Bucket=self.bucket, Key=full_key, **extra
+        )
+        upload = _Multipart(self, full_key, created["UploadId"])
+        try:
+            yield upload
+            response = await self._call(
+                self._client.complete_multipart_upload,
+                Bucket=self.bucket,
+                Key=full_key,
+                UploadId=upload.upload_id,
+                MultipartUpload={"Parts": upload.parts},
+            )
+            upload.etag = _etag(response)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._call(
+                    self._client.abort_multipart_upload,
+                    Bucket=self.bucket,
+                    Key=full_key,
+                    UploadId=upload.upload_id,
+                )
+            raise
+
     async def _head(self, full_key: str) -> ObjectInfo | None:
         try:
             response = await self._call(
@@ -448,47 +448,21 @@ class S3Store:
             )
             return _etag(response.get("CopyObjectResult", {}))
         extra = {"ContentType": verified.content_type} if verified.content_type else {}
-        upload = await self._call(
-            self._client.create_multipart_upload, Bucket=self.bucket, Key=target, **extra
-        )
-        upload_id = upload["UploadId"]
         part = max(
             self.part_size,
             min(_COPY_PART_SIZE, self.single_copy_limit),
             -(-verified.size // _MAX_PARTS),
         )
-        try:
-            parts = []
-            for number, start in enumerate(range(0, verified.size, part), start=1):
+        async with self._multipart(target, **extra) as upload:
+            for start in range(0, verified.size, part):
                 end = min(start + part, verified.size) - 1
-                response = await self._call(
+                await upload.add(
                     self._client.upload_part_copy,
-                    Bucket=self.bucket,
-                    Key=target,
-                    UploadId=upload_id,
-                    PartNumber=number,
                     CopySource=copy_source,
                     CopySourceRange=f"bytes={start}-{end}",
                     **condition,
                 )
-                parts.append({"PartNumber": number, "ETag": response["CopyPartResult"]["ETag"]})
-            response = await self._call(
-                self._client.complete_multipart_upload,
-                Bucket=self.bucket,
-                Key=target,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-            )
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await self._call(
-                    self._client.abort_multipart_upload,
-                    Bucket=self.bucket,
-                    Key=target,
-                    UploadId=upload_id,
-                )
-            raise
-        return _etag(response)
+        return upload.etag
 
     async def sha256(self, key: str) -> str:
         """Stream the object through one worker thread, hashing as it goes."""
@@ -528,6 +502,31 @@ def _transient_as_unavailable(fn: Callable[..., _T], /, **kwargs: Any) -> _T:
         if isinstance(status, int) and status >= 500:
             raise StoreUnavailable(f"object store failed: {exc}") from exc
         raise
+
+
+class _Multipart:
+    """The parts of one multipart upload, numbered as they are added."""
+
+    def __init__(self, store: S3Store, full_key: str, upload_id: str) -> None:
+        self._store = store
+        self.full_key = full_key
+        self.upload_id = upload_id
+        self.parts: list[dict[str, Any]] = []
+        self.etag: str | None = None  # the whole object's, once completed
+
+    async def add(self, call: Callable[..., dict[str, Any]], **kwargs: Any) -> None:
+        """Upload the next part with `call` (upload_part or upload_part_copy)."""
+        number = len(self.parts) + 1
+        response = await self._store._call(
+            call,
+            Bucket=self._store.bucket,
+            Key=self.full_key,
+            UploadId=self.upload_id,
+            PartNumber=number,
+            **kwargs,
+        )
+        etag = response.get("ETag") or response["CopyPartResult"]["ETag"]
+        self.parts.append({"PartNumber": number, "ETag": etag})
 
 
 def _code(exc: ClientError) -> str:
