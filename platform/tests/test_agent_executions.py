@@ -885,3 +885,13 @@ async def test_deleting_the_agent_removes_its_versions_and_executions(
     assert signals.cancel
     await finish(db, execution_id, OWNER, AgentOutcome("completed", output={"answer": "x"}))
     assert_error(await carol.client.get(f"{EXECUTIONS}/{execution_id}"), 404)
+
+
+async def test_a_null_agent_id_beside_the_0_2_7_spelling_is_absent(carol: Account) -> None:
+    """`{"agent_id": <id>, "agentId": null}` runs the agent `agent_id` names."""
+    agent = await make_agent(carol, "Null beside")
+    response = await carol.client.post(
+        EXECUTIONS, json={"agent_id": agent["agentId"], "agentId": None}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["agentId"] == agent["agentId"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from moderately.agents.host import TOOL_NAMES
 from moderately.ai.types import PROVIDERS, TIERS
@@ -192,6 +192,15 @@ class AgentExecutionCreate(RequestModel):
     agent_output_schema: Schema | None = None
     max_actions: int | None = Field(default=None, ge=1, le=100)
     planning_interval: int | None = Field(default=None, ge=1, le=50)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_agent_id_is_absent(cls, data: Any) -> Any:
+        """`agentId: null` beside 0.2.7's `agent_id` says nothing: the agent_id is used (an
+        explicit null can't name the agent, so camelCase winning would only refuse the body)."""
+        if isinstance(data, dict) and "agentId" in data and data["agentId"] is None:
+            data = {k: v for k, v in data.items() if k != "agentId"}
+        return data
 
 
 class AgentExecutionUpdate(RequestModel):
