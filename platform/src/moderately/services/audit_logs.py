@@ -71,7 +71,7 @@ class AuditLogFilters(ScopedFilters):
     resource_ids: Annotated[Values, Field(alias="resourceIds"), one_of(AuditLog.resource_id)] = None
 
     def team(self, principal: Principal) -> str:
-        return self.team_id or principal.token_team_id
+        return self.team_id or principal.team_id
 
     def teams(self, principal: Principal) -> frozenset[str]:
         return frozenset({self.team(principal)})

@@ -57,10 +57,6 @@ class Principal:
     checks: list[tuple[str, str]] = field(default_factory=list, compare=False)
 
     @property
-    def token_team_id(self) -> str:
-        return self.team_id
-
-    @property
     def team_ids(self) -> frozenset[str]:
         """The teams this request may see or change: the token's team."""
         return frozenset((self.team_id,))
@@ -100,10 +96,6 @@ class Principal:
         """A token never mints a token stronger than the role it acts with."""
         if ROLE_RANK[role] > ROLE_RANK[self.role]:
             raise Forbidden(f"a {self.role} caller cannot create a token with role {role}")
-
-    def passes(self, team_id: str, role: str) -> bool:
-        """Whether `require_role(role, team_id)` would pass (without recording a check)."""
-        return team_id == self.team_id and ROLE_RANK[self.role] >= ROLE_RANK.get(role, 99)
 
 
 async def authenticate(session: AsyncSession, *, token: str | None) -> Principal:
