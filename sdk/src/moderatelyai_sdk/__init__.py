@@ -10,12 +10,15 @@ Example::
 """
 
 from ._async._client import AsyncModeratelyAI
-from ._base_client import RetryConfig
+from ._async._response import AsyncRawResponse
+from ._base_client import RequestOptions, RetryConfig
 from ._exceptions import (
     AgentExecutionCancelledError,
     AgentExecutionError,
     AgentExecutionFailedError,
+    APIConnectionError,
     APIError,
+    APITimeoutError,
     AuthenticationError,
     ConflictError,
     ModeratelyAIError,
@@ -30,7 +33,9 @@ from ._exceptions import (
     UnprocessableEntityError,
     ValidationError,
 )
+from ._io_async import AsyncPaginator
 from ._sync._client import ModeratelyAI
+from ._sync._response import RawResponse
 from ._version import __version__
 from .models import (
     AsyncSchemaBuilder,
@@ -82,7 +87,11 @@ __all__ = [
     "ModeratelyAI",
     "AsyncModeratelyAI",
     "RetryConfig",
+    "RequestOptions",
     # results
+    "RawResponse",
+    "AsyncRawResponse",
+    "AsyncPaginator",
     "Page",
     "AsyncPage",
     "UserModel",
@@ -141,4 +150,6 @@ __all__ = [
     "AgentExecutionFailedError",
     "AgentExecutionCancelledError",
     "TimeoutError",
+    "APIConnectionError",
+    "APITimeoutError",
 ]

@@ -5,6 +5,7 @@ raise. Building requests, choosing whether and how long to wait before a retry, 
 bodies and computing the next page all live here, once, as plain functions.
 """
 
+import dataclasses
 import email.utils
 import math
 import os
@@ -16,21 +17,29 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Type, 
 from urllib.parse import quote
 
 import httpx
+from typing_extensions import TypedDict
 
 from ._exceptions import (
+    APIConnectionError,
     APIError,
+    APITimeoutError,
     AuthenticationError,
     ConflictError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
-    TimeoutError,
     UnprocessableEntityError,
     ValidationError,
 )
 from ._version import __version__
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "RetryConfig"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
+    "RequestOptions",
+    "RetryConfig",
+]
 
 DEFAULT_BASE_URL = "https://api.moderately.ai"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -47,6 +56,63 @@ RETRYABLE_TRANSPORT_ERRORS: Tuple[Type[Exception], ...] = (
     httpx.NetworkError,
     httpx.RemoteProtocolError,
 )
+
+
+class RequestOptions(TypedDict, total=False):
+    """Options of one call, accepted as keyword arguments by every method of both clients.
+
+    They change how the request is sent and are never sent as API fields::
+
+        client.agents.retrieve(agent_id, timeout=5, max_retries=0)
+        client.agents.create(name="x", extra_headers={"X-Trace": "1"}, extra_body={"beta": 1})
+
+    A method that makes several requests (an upload: create, transfer, complete) applies them to
+    each; ``extra_body`` goes to the JSON bodies of its API requests, never to stored bytes.
+    """
+
+    timeout: Union[float, httpx.Timeout, None]
+    """Seconds (or an ``httpx.Timeout``) for this call instead of the client's."""
+    max_retries: int
+    """Retries after the first attempt for this call instead of the client's."""
+    extra_headers: Mapping[str, str]
+    """Headers added to (or replacing) the SDK's; presigned storage transfers do not get them."""
+    extra_query: Mapping[str, object]
+    """Query parameters added to the API requests."""
+    extra_body: Mapping[str, Any]
+    """Fields merged into the JSON body of the API requests, as given (no camelCasing)."""
+    idempotency_key: str
+    """The ``Idempotency-Key`` of a POST (one is made up for each POST otherwise)."""
+
+
+OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+
+
+def split_options(kwargs: Dict[str, Any]) -> Tuple[RequestOptions, Dict[str, Any]]:
+    """Separate the request options from a method's ``**kwargs`` of API fields."""
+    if not kwargs or OPTION_NAMES.isdisjoint(kwargs):
+        return {}, kwargs
+    options: Dict[str, Any] = {}
+    fields: Dict[str, Any] = {}
+    for key, value in kwargs.items():
+        (options if key in OPTION_NAMES else fields)[key] = value
+    return RequestOptions(**options), fields  # type: ignore[typeddict-item]
+
+
+def check_options(options: Mapping[str, Any]) -> None:
+    """Refuse a keyword that is not a request option (``**options`` takes anything at run
+    time; the type checker already refuses it)."""
+    unknown = set(options) - OPTION_NAMES
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        raise TypeError(
+            f"unexpected keyword argument(s): {names}; the request options are "
+            + ", ".join(sorted(OPTION_NAMES))
+        )
+
+
+# Extensions of the published API this server offers, by the name ``GET /health`` lists them
+# under ``extensions`` (docs/reference/api.md, Extensions).
+EXTENSION_SCHEMA_INFERENCE = "dataset-schema-inference"  # POST /dataset-schema-versions/infer
 
 
 @dataclass
@@ -193,14 +259,43 @@ def prepare_request(
     *,
     query: Optional[Query] = None,
     body: Any = None,
+    options: Optional[RequestOptions] = None,
 ) -> PreparedRequest:
-    """Everything a request needs; a POST gets its Idempotency-Key here, once for all attempts."""
+    """Everything a request needs; a POST gets its Idempotency-Key here, once for all attempts.
+
+    The request options go where they belong (headers, query, body), never into the body as
+    fields of their own."""
     headers = settings.headers
-    if method == "POST":
-        headers = {**headers, "Idempotency-Key": new_idempotency_key()}
     params = {**settings.query, **encode_query(query)} if query else settings.query
+    if options:
+        check_options(options)
+        if "extra_headers" in options:
+            headers = {**headers, **options["extra_headers"]}
+        if "extra_query" in options:
+            params = {**params, **encode_query(options["extra_query"])}
+        if "extra_body" in options:
+            if body is not None and not isinstance(body, Mapping):
+                raise TypeError("extra_body needs a request whose body is a JSON object")
+            body = {**(body or {}), **options["extra_body"]}
+    if method == "POST":
+        key = (options or {}).get("idempotency_key") or new_idempotency_key()
+        headers = {**headers, "Idempotency-Key": key}
     url = f"{settings.base_url}/{path.lstrip('/')}"
     return PreparedRequest(method, url, params, headers, body)
+
+
+def call_timeout(options: Optional[RequestOptions], fallback: httpx.Timeout) -> httpx.Timeout:
+    """The timeout of one call: its ``timeout=`` option, else the client's."""
+    if options and "timeout" in options:
+        return resolve_timeout(options["timeout"], fallback)
+    return fallback
+
+
+def call_retry(options: Optional[RequestOptions], fallback: RetryConfig) -> RetryConfig:
+    """The retry policy of one call: the client's, with its ``max_retries=`` option."""
+    if options and "max_retries" in options:
+        return dataclasses.replace(fallback, max_retries=options["max_retries"])
+    return fallback
 
 
 def should_retry(response: httpx.Response, retry: RetryConfig) -> bool:
@@ -247,9 +342,17 @@ def retry_delay(attempt: int, response: Optional[httpx.Response], retry: RetryCo
     return delay * (1.0 - 0.25 * random.random())  # jitter spreads out clients that failed together
 
 
-def transport_error(exc: Exception, attempts: int) -> TimeoutError:
-    what = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
-    return TimeoutError(f"Request {what} after {attempts} attempt(s): {type(exc).__name__}: {exc}")
+def connection_error(
+    exc: Exception, attempts: int, request: Optional[httpx.Request], what: str = "Request"
+) -> APIConnectionError:
+    """The error for a request that got no answer on any attempt (``what``: "Request", or the
+    presigned "upload"/"download")."""
+    cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        message = f"{what} timed out after {attempts} attempt(s) ({cause})"
+        return APITimeoutError(message, request=request)
+    message = f"{what} failed after {attempts} attempt(s): no answer from the server ({cause})"
+    return APIConnectionError(message, request=request)
 
 
 def parse_body(response: httpx.Response) -> Any:

@@ -19,7 +19,11 @@ and the parsed body as ``response_data``)::
     ├── AgentExecutionError           a waited-on agent execution did not complete
     │   ├── AgentExecutionFailedError        it failed: the reason
     │   └── AgentExecutionCancelledError     it was cancelled
-    └── TimeoutError                  timeouts and connection failures (also a builtin TimeoutError)
+    └── TimeoutError                  0.2.7's error for any request that got no answer (also a
+        │                             builtin TimeoutError)
+        └── APIConnectionError        no answer: refused or reset connection, DNS, a server that
+            │                         hung up; carries the ``request`` that failed
+            └── APITimeoutError       no answer within the timeout
 
 Constructors keep the positional forms of moderatelyai-sdk 0.2.7 (message first) so code that
 raises or builds these errors itself keeps working; everything added since is keyword-only.
@@ -48,6 +52,8 @@ __all__ = [
     "AgentExecutionFailedError",
     "AgentExecutionCancelledError",
     "TimeoutError",
+    "APIConnectionError",
+    "APITimeoutError",
 ]
 
 
@@ -369,3 +375,28 @@ class TimeoutError(ModeratelyAIError, builtins.TimeoutError):
 
     def __init__(self, message: str = "Request timed out") -> None:
         super().__init__(message)
+
+
+class APIConnectionError(TimeoutError):
+    """No answer came: the connection was refused or reset, the name did not resolve, or the
+    server hung up, on every attempt.
+
+    A subclass of ``TimeoutError`` because moderatelyai-sdk 0.2.7 raised that for every request
+    without an answer; code written for it (``except TimeoutError``) keeps working.
+    ``request`` is the ``httpx.Request`` of the last attempt, when there was one.
+    """
+
+    def __init__(
+        self, message: str = "Connection error", *, request: Optional[httpx.Request] = None
+    ) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+class APITimeoutError(APIConnectionError):
+    """The server did not answer within the timeout, on every attempt."""
+
+    def __init__(
+        self, message: str = "Request timed out", *, request: Optional[httpx.Request] = None
+    ) -> None:
+        super().__init__(message, request=request)

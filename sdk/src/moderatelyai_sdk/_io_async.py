@@ -5,16 +5,35 @@ blocking work (disk reads and writes, hashing a large buffer) off the event loop
 a caller's object that may be sync or async. Tests replace ``sleep`` to make retries instant.
 """
 
+import functools
 import inspect
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Optional, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Generic,
+    Optional,
+    TypeVar,
+)
 
 import anyio  # httpx's own async backend layer, so asyncio and trio both work
 import anyio.to_thread
+from typing_extensions import ParamSpec
 
-__all__ = ["Worker", "read", "run_blocking", "shield", "sleep"]
+from ._models import ModelT
+
+if TYPE_CHECKING:
+    from ._async._pagination import AsyncPage
+
+__all__ = ["AsyncPaginator", "Worker", "paginated", "read", "run_blocking", "shield", "sleep"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 async def sleep(seconds: float) -> None:
@@ -77,3 +96,36 @@ class Worker:
             if self._pool is not None:
                 self._pool.shutdown(wait=False)
                 self._pool = None
+
+
+class AsyncPaginator(Awaitable["AsyncPage[ModelT]"], Generic[ModelT]):
+    """What an async ``list()`` returns: ``await`` it for the first page, or iterate it
+    (``async for item in client.agents.list()``, ``.auto_paging_iter()``) for every item of
+    every page. The first request is made when it is awaited or iterated."""
+
+    def __init__(self, fetch: Callable[[], Coroutine[Any, Any, "AsyncPage[ModelT]"]]) -> None:
+        self._fetch = fetch
+
+    def __await__(self) -> Generator[Any, None, "AsyncPage[ModelT]"]:
+        return self._fetch().__await__()
+
+    async def auto_paging_iter(self) -> AsyncIterator[ModelT]:
+        """Every item of every page, fetching pages as it goes."""
+        page = await self._fetch()
+        async for item in page.auto_paging_iter():
+            yield item
+
+    def __aiter__(self) -> AsyncIterator[ModelT]:
+        return self.auto_paging_iter()
+
+
+def paginated(
+    method: Callable[P, Coroutine[Any, Any, "AsyncPage[ModelT]"]],
+) -> Callable[P, AsyncPaginator[ModelT]]:
+    """Make an ``async def list(...)`` return an ``AsyncPaginator`` (awaitable, iterable)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> AsyncPaginator[ModelT]:
+        return AsyncPaginator(lambda: method(*args, **kwargs))
+
+    return wrapper

@@ -6,9 +6,15 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, ContextManager, Optional, TypeVar
 
-__all__ = ["Worker", "read", "run_blocking", "shield", "sleep"]
+__all__ = ["Worker", "paginated", "read", "run_blocking", "shield", "sleep"]
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def paginated(method: F) -> F:
+    """A sync ``list()`` returns its first page directly (twin of ``_io_async.paginated``)."""
+    return method
 
 
 def sleep(seconds: float) -> None:

@@ -38,6 +38,13 @@ class BaseModel(pydantic.BaseModel):
         private = self.__pydantic_private__
         return private.get("client") if private else None
 
+    @property
+    def _request_id(self) -> Optional[str]:
+        """The ``X-Request-Id`` of the response this model came from (quote it when reporting a
+        problem), or ``None``."""
+        private = self.__pydantic_private__
+        return private.get("request_id") if private else None
+
     def to_dict(self) -> Dict[str, Any]:
         """The entity as the server sent it: a plain dict with camelCase keys."""
         return self.model_dump(by_alias=True, exclude_unset=True)
@@ -86,14 +93,14 @@ class BaseModel(pydantic.BaseModel):
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def bind(model: ModelT, client: Any) -> ModelT:
-    """Attach the client that returned ``model``.
+def bind(model: ModelT, client: Any, request_id: Optional[str] = None) -> ModelT:
+    """Attach the client that returned ``model`` and the id of the request that did.
 
     Kept in pydantic's private-state slot rather than declared as a ``PrivateAttr``: a declared
     private attribute makes pydantic run a post-init hook on every validation, which doubled the
     cost of building a model (benchmarks/sdk_overhead.py).
     """
-    object.__setattr__(model, "__pydantic_private__", {"client": client})
+    object.__setattr__(model, "__pydantic_private__", {"client": client, "request_id": request_id})
     return model
 
 
@@ -102,21 +109,25 @@ def _list_adapter(cls: Type[BaseModel]) -> "TypeAdapter[List[Any]]":
     return TypeAdapter(List[cls])  # type: ignore[valid-type]
 
 
-def validate_model(cls: Type[ModelT], data: Any, client: Any) -> ModelT:
+def validate_model(
+    cls: Type[ModelT], data: Any, client: Any, request_id: Optional[str] = None
+) -> ModelT:
     """A model of ``cls`` bound to ``client``; an unusable body is an ``APIError``."""
     try:
-        return bind(cls.model_validate(data), client)
+        return bind(cls.model_validate(data), client, request_id)
     except pydantic.ValidationError as exc:
         raise APIError(f"Unexpected {cls.__name__} in the API response: {exc}") from exc
 
 
-def validate_list(cls: Type[ModelT], items: Any, client: Any) -> List[ModelT]:
+def validate_list(
+    cls: Type[ModelT], items: Any, client: Any, request_id: Optional[str] = None
+) -> List[ModelT]:
     """Like ``validate_model`` for a list, in one call into pydantic-core (about 2x faster)."""
     try:
         models: List[ModelT] = _list_adapter(cls).validate_python(items)
     except pydantic.ValidationError as exc:
         raise APIError(f"Unexpected {cls.__name__} list in the API response: {exc}") from exc
-    return [bind(model, client) for model in models]
+    return [bind(model, client, request_id) for model in models]
 
 
 def parse_timestamp(value: Optional[str]) -> Optional[datetime]:

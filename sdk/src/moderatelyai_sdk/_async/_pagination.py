@@ -1,9 +1,12 @@
 """Pages of list results, and iteration across pages."""
 
-from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, Generic, List, Optional, Type
+from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, Optional, Type
 
-from .._base_client import next_page_params
+import httpx
+
+from .._base_client import RequestOptions
 from .._models import ModelT
+from .._pages import PageBase
 
 if TYPE_CHECKING:
     from ._client import AsyncBaseClient
@@ -11,13 +14,15 @@ if TYPE_CHECKING:
 __all__ = ["AsyncPage"]
 
 
-class AsyncPage(Dict[str, Any], Generic[ModelT]):
-    """One page of a list: a dict with ``"items"`` (models) and ``"pagination"`` (wire dict).
+class AsyncPage(PageBase[ModelT]):
+    """One page of a list.
 
-    ``page["items"]`` / ``page.data`` hold this page's models; ``page["pagination"]`` is the
-    server's camelCase block (``page``, ``pageSize``, ``totalItems``, ``totalPages``,
-    ``hasNextPage``, ``hasPreviousPage``). ``auto_paging_iter()`` walks every item of every page
-    from this one on, fetching the next page only when needed.
+    ``async for`` over a page walks every item of every page from this one on, fetching the next
+    page only when needed (as does ``auto_paging_iter()``); a plain ``for`` gives this page's
+    items. The page also reads like the wire dict, as in moderatelyai-sdk 0.2.7:
+    ``page["items"]`` (same list as ``page.data``) and ``page["pagination"]``, the server's
+    camelCase block (``page``, ``pageSize``, ``totalItems``, ``totalPages``, ``hasNextPage``,
+    ``hasPreviousPage``).
     """
 
     def __init__(
@@ -27,35 +32,31 @@ class AsyncPage(Dict[str, Any], Generic[ModelT]):
         cast_to: Type[ModelT],
         query: Dict[str, object],
         body: Any,
+        options: Optional[RequestOptions] = None,
+        response: Optional[httpx.Response] = None,
     ) -> None:
         body = body if isinstance(body, dict) else {}
         super().__init__(body)
-        self["items"] = client._cast_list(cast_to, body.get("items") or [])
+        request_id = response.headers.get("x-request-id") if response is not None else None
+        self["items"] = client._cast_list(cast_to, body.get("items") or [], request_id)
         self.setdefault("pagination", {})
         self._client = client
         self._path = path
         self._cast_to = cast_to
         self._query = query
-
-    @property
-    def data(self) -> List[ModelT]:
-        """This page's items (same list as ``page["items"]``, typed)."""
-        items: List[ModelT] = self["items"]
-        return items
-
-    def has_next_page(self) -> bool:
-        """Whether a page follows this one."""
-        return self._next_query() is not None
-
-    def _next_query(self) -> Optional[Dict[str, object]]:
-        return next_page_params(self._query, self["pagination"], len(self["items"]))
+        self._options = options
+        self._request_id = request_id
 
     async def get_next_page(self) -> Optional["AsyncPage[ModelT]"]:
-        """Fetch the following page, or return ``None`` on the last one."""
+        """Fetch the following page (same filters and request options), or return ``None`` on
+        the last one.
+
+        Wire: the list's own ``GET`` with the next ``page``
+        """
         query = self._next_query()
         if query is None:
             return None
-        return await self._client._get_page(self._path, self._cast_to, query)
+        return await self._client._get_page(self._path, self._cast_to, query, self._options)
 
     async def auto_paging_iter(self) -> AsyncIterator[ModelT]:
         """Every item from this page to the last, fetching pages as it goes (``async for``)."""
@@ -64,3 +65,7 @@ class AsyncPage(Dict[str, Any], Generic[ModelT]):
             for item in page.data:
                 yield item
             page = await page.get_next_page()
+
+    def __aiter__(self) -> AsyncIterator[ModelT]:  # type: ignore[override,unused-ignore]
+        return self.auto_paging_iter()
+

@@ -3,7 +3,7 @@
 
 from typing import TYPE_CHECKING, Any, Dict, Optional, Type
 
-from .._base_client import Query
+from .._base_client import Query, RequestOptions
 from .._models import ModelT
 from ._pagination import Page
 
@@ -14,24 +14,61 @@ __all__ = ["BaseResource"]
 
 
 class BaseResource:
-    """A group of API operations bound to one client."""
+    """A group of API operations bound to one client.
+
+    Every public method also takes the request options (``timeout``, ``max_retries``,
+    ``extra_headers``, ``extra_query``, ``extra_body``, ``idempotency_key``: see
+    ``moderatelyai_sdk.RequestOptions``) as keyword arguments; they are never sent as fields.
+    """
 
     def __init__(self, client: "BaseClient") -> None:
         self._client = client
 
-    def _get(self, path: str, cast_to: Type[ModelT], *, query: Optional[Query] = None) -> ModelT:
-        return self._client._cast(cast_to, self._client._request("GET", path, query=query))
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self._client!r}>"
+
+    def _get(
+        self,
+        path: str,
+        cast_to: Type[ModelT],
+        *,
+        query: Optional[Query] = None,
+        options: Optional[RequestOptions] = None,
+    ) -> ModelT:
+        body, response = self._client._call("GET", path, query=query, options=options)
+        return self._client._cast(cast_to, body, response)
 
     def _get_page(
-        self, path: str, cast_to: Type[ModelT], *, query: Dict[str, object]
+        self,
+        path: str,
+        cast_to: Type[ModelT],
+        *,
+        query: Dict[str, object],
+        options: Optional[RequestOptions] = None,
     ) -> Page[ModelT]:
-        return self._client._get_page(path, cast_to, query)
+        return self._client._get_page(path, cast_to, query, options)
 
-    def _post(self, path: str, cast_to: Type[ModelT], *, body: Any) -> ModelT:
-        return self._client._cast(cast_to, self._client._request("POST", path, body=body))
+    def _post(
+        self,
+        path: str,
+        cast_to: Type[ModelT],
+        *,
+        body: Any,
+        options: Optional[RequestOptions] = None,
+    ) -> ModelT:
+        answer, response = self._client._call("POST", path, body=body, options=options)
+        return self._client._cast(cast_to, answer, response)
 
-    def _patch(self, path: str, cast_to: Type[ModelT], *, body: Any) -> ModelT:
-        return self._client._cast(cast_to, self._client._request("PATCH", path, body=body))
+    def _patch(
+        self,
+        path: str,
+        cast_to: Type[ModelT],
+        *,
+        body: Any,
+        options: Optional[RequestOptions] = None,
+    ) -> ModelT:
+        answer, response = self._client._call("PATCH", path, body=body, options=options)
+        return self._client._cast(cast_to, answer, response)
 
-    def _delete(self, path: str) -> None:
-        self._client._request("DELETE", path)
+    def _delete(self, path: str, *, options: Optional[RequestOptions] = None) -> None:
+        self._client._call("DELETE", path, options=options)
