@@ -98,7 +98,7 @@ def client_for(app: FastAPI, api_key: str | None) -> httpx.AsyncClient:
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict:
-    """The envelope of api.md 3.2, with top-level details on 400 only."""
+    """The error envelope (docs/reference/api.md, Conventions), top-level details on 400 only."""
     assert response.status_code == status, response.text
     body = response.json()
     error = body["error"]

@@ -1,4 +1,4 @@
-"""Helpers for the dataset tests: the 0.2.7 flows of api.md 6.4-6.7 over real HTTP."""
+"""Helpers for the dataset tests: the 0.2.7 flows over real HTTP."""
 
 from __future__ import annotations
 

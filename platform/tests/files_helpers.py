@@ -70,7 +70,7 @@ async def complete(who: Member, file_id: str, data: bytes, **body: Any) -> httpx
 
 
 async def upload(who: Member, data: bytes, **body: Any) -> dict[str, Any]:
-    """The whole flow of api.md 6.1; returns the completed file."""
+    """The whole upload flow (upload-url, PUT, complete); returns the completed file."""
     ticket = await request_upload(who, data, **body)
     response = await put(ticket["uploadUrl"], data)
     assert response.status_code == 200, response.text

@@ -1,5 +1,5 @@
 """A loopback HTTP server that speaks the LLM providers' wire protocols, for tests (never
-product code: the product ships no fake LLM, pipelines.md 2.11 item 8).
+product code: the product ships no fake LLM).
 
     POST /v1/chat/completions   OpenAI chat completions (openai client base URL .../v1)
     POST /v1/messages           Anthropic Messages API   (anthropic client base URL ...)

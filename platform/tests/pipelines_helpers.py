@@ -8,7 +8,7 @@ from api_helpers import wait_for_status
 
 
 def echo_configuration(pipeline_id: str = "echo_demo") -> dict[str, Any]:
-    """pipelines.md 4.2: an input block wired to an output block named echoed_message."""
+    """The echo demo: an input block wired to an output block named echoed_message."""
     return {
         "id": pipeline_id,
         "name": "Echo demo",

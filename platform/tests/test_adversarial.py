@@ -248,7 +248,7 @@ def assert_budget_failure(
 
 
 def assert_refused(response: httpx.Response, status: int, names: str | None = None) -> dict:
-    """A 4xx error envelope (api.md 3.2) whose message matches `names`."""
+    """A 4xx error envelope (docs/reference/api.md) whose message matches `names`."""
     assert response.status_code == status, f"{response.status_code}: {response.text[:2000]}"
     body = response.json()
     assert body["error"]["message"] and body["code"] == body["error"]["code"], body

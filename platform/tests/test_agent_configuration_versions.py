@@ -1,6 +1,6 @@
 """Agent configuration versions over HTTP (SQLite and PostgreSQL): the default version of a new
-agent, create/list/get/PATCH, the one-current rule, 400/404/409 (api.md 4.4, 5.6; pipelines.md
-5.1)."""
+agent, create/list/get/PATCH, the one-current rule, 400/404/409 (docs/reference/api.md, Agent
+configuration versions)."""
 
 from __future__ import annotations
 

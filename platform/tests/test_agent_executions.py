@@ -1,6 +1,6 @@
 """Agent executions over HTTP (SQLite and PostgreSQL): both create body forms, input validation,
 lists and paging, metrics, cancel/pause/resume, delete, memory states and the live tail, and the
-worker job's record and endings (api.md 4.5, 5.7, 6.13; pipelines.md 5.1-5.3).
+worker job's record and endings (docs/reference/api.md, Agent executions; docs/agents.md).
 
 The app here runs no workers (its own database), so an execution stays where a test puts it; the
 job's parts are driven the way a worker drives them: claimed through the lifecycle with a runner

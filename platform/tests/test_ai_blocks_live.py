@@ -1,5 +1,5 @@
 """The AI blocks end to end over real HTTP, in the server's worker processes, against the loopback
-LLM provider (tests/llm_server.py): the example workflows of pipelines.md 4.3 (clause
+LLM provider (tests/llm_server.py): the example workflows (clause
 extraction), 4.4 (variance analysis) and 4.5 (dataset chat) with their example data, uploaded
 through the files and datasets APIs. On SQLite + local store and PostgreSQL + S3."""
 
@@ -86,7 +86,7 @@ def datasets_input() -> tuple[str, dict[str, Any]]:
 
 
 async def test_dataset_chat(alice: Member, llm_server: LLMServer) -> None:
-    """pipelines.md 4.5: history in, the reply text out, the dataset as context."""
+    """A chat turn: history in, the reply text out, the dataset as context."""
     context_id = await csv_dataset(alice, EXAMPLES / "06-dataset-chat" / "context.csv")
     configuration = graph(
         {
@@ -134,7 +134,7 @@ async def test_dataset_chat(alice: Member, llm_server: LLMServer) -> None:
 
 
 async def test_clause_extraction(alice: Member, llm_server: LLMServer) -> None:
-    """pipelines.md 4.3: the PDF and two datasets through the APIs, the agent in a worker."""
+    """Clause extraction: the PDF and two datasets through the APIs, the agent in a worker."""
     data = EXAMPLES / "04-legal-document-extraction"
     pdf = await upload(
         alice,
@@ -196,7 +196,7 @@ async def test_clause_extraction(alice: Member, llm_server: LLMServer) -> None:
 
 
 async def test_variance_analysis(alice: Member, llm_server: LLMServer) -> None:
-    """pipelines.md 4.4: four datasets, the extracted clauses as pipeline input."""
+    """Variance: four datasets, the extracted clauses as pipeline input."""
     import json
 
     data = EXAMPLES / "05-variance-analysis"

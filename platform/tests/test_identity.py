@@ -1,4 +1,4 @@
-"""Users, teams and team-users: happy paths and the rules of api.md 5.4-5.5."""
+"""Users, teams and team-users: happy paths and their rules."""
 
 from __future__ import annotations
 

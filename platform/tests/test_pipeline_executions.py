@@ -1,6 +1,6 @@
 """Pipeline executions over HTTP (in-process app, SQLite and PostgreSQL): create rules, lists,
-PATCH transitions, cancel, output, Idempotency-Key, and restart recovery (api.md 5.14, 6.9-6.11;
-pipelines.md 3)."""
+PATCH transitions, cancel, output, Idempotency-Key, and restart recovery
+(docs/reference/api.md, Pipeline executions)."""
 
 from __future__ import annotations
 
@@ -370,7 +370,7 @@ async def test_running_execution_with_an_expired_lease(tmp_path: Path, attempts_
 
 async def test_pause_and_resume(alice: Account, database: Any) -> None:
     """PATCH paused stops scheduling (the running block finishes, its output is kept); PATCH
-    running queues it again and the run continues where it stopped (pipelines.md 3.7)."""
+    running queues it again and the run continues where it stopped."""
     version_id = await make_version(alice, sleep_chain(0.6), "pausable")
     created = await alice.client.post(
         "/pipeline-executions", json=run_body(version_id, {"in": "kept"})

@@ -1,4 +1,4 @@
-"""Pipelines and configuration versions over HTTP (api.md 5.12-5.13, 6.8; pipelines.md 1.7-1.8)."""
+"""Pipelines and configuration versions over HTTP (docs/reference/api.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Pipelines end to end over real HTTP, on SQLite + local store and PostgreSQL + S3 (SeaweedFS):
-the echo demo of pipelines.md 4.2, fan-out/fan-in, map over 1,000 items, a join of datasets
+the echo demo, fan-out/fan-in, map over 1,000 items, a join of datasets
 created through the API, PDF text from a file uploaded through the files API, and an output too
 large to inline (gzip in the object store, fetched through the output endpoint's URL)."""
 

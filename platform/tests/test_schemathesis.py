@@ -59,9 +59,10 @@ def test_api_contract(case: schemathesis.Case, server: RunningServer) -> None:
     case.call_and_validate(
         base_url=server.base_url,
         headers={"Authorization": f"Bearer {server.admin.api_key}"},
-        # api.md 1.4 and 7: unknown query keys must be accepted and ignored (0.2.7 sends
-        # teamIds everywhere), while this check wants any undeclared query key rejected. The
-        # negative inputs we do reject (types, ranges, enums, JSON) are asserted in test_wire.py.
+        # Unknown query keys must be accepted and ignored (docs/reference/api.md, Conventions;
+        # 0.2.7 sends teamIds everywhere), while this check wants any undeclared query key
+        # rejected. The negative inputs we do reject (types, ranges, enums, JSON) are asserted in
+        # test_wire.py.
         excluded_checks=[schemathesis.checks.negative_data_rejection],
     )
 

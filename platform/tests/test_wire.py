@@ -1,4 +1,4 @@
-"""Wire rules of api.md sections 1-3 and 7, on every database."""
+"""Wire rules of docs/reference/api.md (Conventions, Error statuses), on every database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`clause_extraction_agent` (pipelines.md 2.14) on example 04's data, with the real PDF reader,
+"""`clause_extraction_agent` on example 04's data, with the real PDF reader,
 embedding model and chat adapters against the loopback provider (a scripted responder)."""
 
 from __future__ import annotations

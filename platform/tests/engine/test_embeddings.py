@@ -1,4 +1,4 @@
-"""embeddings and semantic_filter (pipelines.md 2.12, 2.13) with the real bundled model on real
+"""embeddings and semantic_filter (docs/reference/blocks.md) with the real bundled model on real
 text: paraphrase retrieval, the input forms, top_k / threshold / ties, given embeddings, the
 model directory and its path checks, budgets, progress and cancellation."""
 

@@ -1,4 +1,4 @@
-"""join (pipelines.md 2.10): tables, key matching, join types, order, conflicts, projection."""
+"""The join block: tables, key matching, join types, order, conflicts, projection."""
 
 from __future__ import annotations
 

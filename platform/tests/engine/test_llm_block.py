@@ -1,4 +1,4 @@
-"""The `llm` block (pipelines.md 2.11) with the real AI layer against the loopback provider."""
+"""The `llm` block with the real AI layer against the loopback provider."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""map (pipelines.md 2.9): order, exact max_concurrency, broadcast ports, failures, nesting."""
+"""The map block: order, exact max_concurrency, broadcast ports, failures, nesting."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""pdf_reader (pipelines.md 2.19) on example 04's employment agreement, and its failure modes."""
+"""pdf_reader on example 04's employment agreement, and its failure modes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Section labels of a document (pipelines.md 2.14 step 1): headings, offsets, pages."""
+"""Section labels of a document (clause extraction's first step): headings, offsets, pages."""
 
 from __future__ import annotations
 

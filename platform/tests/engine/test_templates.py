@@ -1,4 +1,4 @@
-"""string_template and json_template (pipelines.md 2.15, 2.16), missing variables included."""
+"""string_template and json_template (docs/reference/blocks.md), missing variables included."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""text_splitter (pipelines.md 2.17): separators, boundaries, overlap, offsets, list inputs."""
+"""text_splitter: separators, boundaries, overlap, offsets, list inputs."""
 
 from __future__ import annotations
 

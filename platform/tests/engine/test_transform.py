@@ -1,4 +1,4 @@
-"""transform (pipelines.md 2.18): every operation, list application, type errors."""
+"""transform (docs/reference/blocks.md): every operation, list application, type errors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""validate_configuration: every rule of the pipelines.md 1.7 catalogue, all problems at once."""
+"""validate_configuration: every rule of the catalogue, all problems at once."""
 
 from __future__ import annotations
 

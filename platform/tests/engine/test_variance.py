@@ -1,4 +1,4 @@
-"""`legal_variance_determination` (pipelines.md 2.20) on example 05's data, with the real
+"""`legal_variance_determination` (docs/reference/blocks.md) on example 05's data, with the real
 embedding model and chat adapters against the loopback provider."""
 
 from __future__ import annotations

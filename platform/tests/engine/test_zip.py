@@ -1,4 +1,4 @@
-"""zip (pipelines.md 2.8): scalar and array modes, both strategies, unequal lengths."""
+"""zip (docs/reference/blocks.md): scalar and array modes, both strategies, unequal lengths."""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ ROLE_RANK = {"readonly": 0, "member": 1, "admin": 2}
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the token's user, in the token's team only (api.md 1.2: tokens are
+    """Who is calling: the token's user, in the token's team only (tokens are
     team-bound), with the weaker of the token's role and the user's role in that team."""
 
     user_id: str
