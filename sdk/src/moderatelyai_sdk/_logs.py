@@ -62,13 +62,15 @@ def log_response(
 
 
 def log_retry(
-    request: httpx.Request, presigned: bool, why: str, delay: float, attempt: int
+    request: httpx.Request, presigned: bool, why: str, delay: float, attempt: int, attempts: int
 ) -> None:
+    """A retry is coming: why, after how long, and which attempt it will be (1-based)."""
     logger.info(
-        "%s %s: %s; retrying in %.2f s (attempt %d)",
+        "%s %s: %s; retrying in %.2f s (attempt %d of %d)",
         request.method,
         target(request, presigned),
         why,
         delay,
-        attempt + 1,
+        attempt,
+        attempts,
     )

@@ -181,7 +181,9 @@ class BaseClient:
                     raise connection_error(failure, attempt + 1, request, what) from failure
                 why, response = type(failure).__name__, None
             delay = retry_delay(attempt, response, retry)
-            _logs.log_retry(request, bool(presigned), why, delay, attempt)
+            _logs.log_retry(
+                request, bool(presigned), why, delay, attempt + 2, retry.max_retries + 1
+            )
             _io_sync.sleep(delay)
             attempt += 1
 
@@ -383,8 +385,8 @@ class BaseClient:
         return self._retry.max_retries
 
     def __repr__(self) -> str:
-        timeout = self._timeout.read if self._timeout.read == self._timeout.connect else None
-        shown = timeout if timeout is not None else self._timeout
+        values = set(self._timeout.as_dict().values())
+        shown = values.pop() if len(values) == 1 else self._timeout  # one number when it is one
         return (
             f"{type(self).__name__}(base_url={self.base_url!r}, team_id={self.team_id!r}, "
             f"timeout={shown!r}, max_retries={self._retry.max_retries})"
