@@ -7,7 +7,7 @@ newer server never breaks an older client. Models also read like the wire dict
 
 import functools
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type, TypeVar
+from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type, TypeVar, overload
 
 import pydantic
 from pydantic import ConfigDict, TypeAdapter
@@ -15,7 +15,53 @@ from pydantic.alias_generators import to_camel
 
 from ._exceptions import APIError
 
-__all__ = ["BaseModel", "ModelT", "parse_timestamp", "validate_list", "validate_model"]
+__all__ = [
+    "BaseModel",
+    "ModelT",
+    "Timestamp",
+    "parse_timestamp",
+    "validate_list",
+    "validate_model",
+]
+
+
+class Timestamp:
+    """A read-only attribute: the wire timestamp field ``source`` as an aware UTC ``datetime``
+    (``None`` when the field is absent, ``None`` or unparsable); the string field is unchanged.
+
+    Declared in the types as ``created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")``
+    (a class variable to pydantic and its mypy plugin, so never a field): every ``*_at`` field
+    has its ``*_at_datetime`` twin, which type checkers read as ``Optional[datetime]``.
+    """
+
+    __slots__ = ("name", "source")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.name = f"{source}_datetime"
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Timestamp({self.source!r})"
+
+    @overload
+    def __get__(self, instance: None, owner: Optional[type] = None) -> "Timestamp": ...
+
+    @overload
+    def __get__(
+        self, instance: pydantic.BaseModel, owner: Optional[type] = None
+    ) -> Optional[datetime]: ...
+
+    def __get__(self, instance: Optional[pydantic.BaseModel], owner: Optional[type] = None) -> Any:
+        if instance is None:
+            return self
+        value = getattr(instance, self.source, None)
+        return parse_timestamp(value) if isinstance(value, str) else None
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        raise AttributeError(f"{self.name} is read-only; set {self.source} instead")
 
 
 class BaseModel(pydantic.BaseModel):
@@ -131,11 +177,14 @@ def validate_list(
 
 
 def parse_timestamp(value: Optional[str]) -> Optional[datetime]:
-    """An API timestamp (``2025-08-22T20:14:27.504Z``) as an aware datetime, else ``None``."""
+    """An API timestamp (``2025-08-22T20:14:27.504Z``) as an aware UTC datetime, else ``None``
+    (a naive one is UTC, as the server means it)."""
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)

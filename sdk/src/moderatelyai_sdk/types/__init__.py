@@ -1,4 +1,9 @@
-"""Plain wire types (no I/O): what the API sends, as pydantic models with dict-style access."""
+"""Plain wire types (no I/O): what the API sends, as pydantic models with dict-style access.
+
+Timestamps stay the wire's strings (``created_at == "2025-08-22T20:14:27.504Z"``); each ``*_at``
+field also reads as an aware UTC ``datetime`` through its ``*_at_datetime`` twin
+(``agent.created_at_datetime``), ``None`` when the field is absent or unparsable.
+"""
 
 from .agent import Agent, AgentConfigurationVersion
 from .agent_execution import (

@@ -1,8 +1,8 @@
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, ClassVar, Dict, List, Optional, Union
 
 from pydantic import Field
 
-from .._models import BaseModel
+from .._models import BaseModel, Timestamp
 
 __all__ = ["Agent", "AgentConfigurationVersion"]
 
@@ -21,6 +21,10 @@ class Agent(BaseModel):
     successful_runs: Optional[Union[int, float]] = None
     success_rate: Optional[Union[int, float]] = None
     """Percentage (0-100) of successful runs."""
+
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")
+    last_run_at_datetime: ClassVar[Timestamp] = Timestamp("last_run_at")
 
 
 class AgentConfigurationVersion(BaseModel):
@@ -48,3 +52,6 @@ class AgentConfigurationVersion(BaseModel):
     """``max_actions``, ``planning_interval``, ``feedback_rounds``, ``timeout_minutes``."""
     created_at: Optional[str] = None
     updated_at: Optional[str] = None
+
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")

@@ -1,8 +1,8 @@
-from typing import Any, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Optional
 
 from pydantic import Field
 
-from .._models import BaseModel
+from .._models import BaseModel, Timestamp
 from .._pipelines import TERMINAL_STATUSES
 
 __all__ = [
@@ -21,6 +21,8 @@ class AgentThought(BaseModel):
 
     text: str
     created_at: Optional[str] = None
+
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
 
 
 class AgentExecution(BaseModel):
@@ -53,6 +55,14 @@ class AgentExecution(BaseModel):
     failed_at: Optional[str] = None
     cancelled_at: Optional[str] = None
     paused_at: Optional[str] = None
+
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")
+    started_at_datetime: ClassVar[Timestamp] = Timestamp("started_at")
+    completed_at_datetime: ClassVar[Timestamp] = Timestamp("completed_at")
+    failed_at_datetime: ClassVar[Timestamp] = Timestamp("failed_at")
+    cancelled_at_datetime: ClassVar[Timestamp] = Timestamp("cancelled_at")
+    paused_at_datetime: ClassVar[Timestamp] = Timestamp("paused_at")
 
     @property
     def execution_id(self) -> str:
@@ -93,6 +103,9 @@ class AgentStep(BaseModel):
     system: Optional[str] = None
     final_answer: Optional[AgentFinalAnswer] = None
 
+    started_at_datetime: ClassVar[Timestamp] = Timestamp("started_at")
+    ended_at_datetime: ClassVar[Timestamp] = Timestamp("ended_at")
+
     @property
     def content(self) -> Any:
         """The payload of this step's type (the text, or the ``AgentFinalAnswer``)."""
@@ -111,6 +124,9 @@ class AgentMemoryState(BaseModel):
     created_at: Optional[str] = None
     updated_at: Optional[str] = None
 
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")
+
 
 class AgentLiveTailExecution(BaseModel):
     """The execution summary of a live-tail snapshot."""
@@ -122,6 +138,11 @@ class AgentLiveTailExecution(BaseModel):
     updated_at: Optional[str] = None
     started_at: Optional[str] = None
     completed_at: Optional[str] = None
+
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")
+    started_at_datetime: ClassVar[Timestamp] = Timestamp("started_at")
+    completed_at_datetime: ClassVar[Timestamp] = Timestamp("completed_at")
 
     @property
     def is_terminal(self) -> bool:

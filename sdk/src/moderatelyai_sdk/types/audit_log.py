@@ -1,6 +1,6 @@
-from typing import Any, Dict, Optional
+from typing import Any, ClassVar, Dict, Optional
 
-from .._models import BaseModel
+from .._models import BaseModel, Timestamp
 
 __all__ = ["AuditLog"]
 
@@ -32,3 +32,5 @@ class AuditLog(BaseModel):
     """``requestId``, ``ipAddress``, ``userAgent``; ``{"additionalInfo": {"actor": "system"}}``
     for the server's own work."""
     created_at: Optional[str] = None
+
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")

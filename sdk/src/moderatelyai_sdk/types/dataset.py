@@ -1,8 +1,8 @@
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, ClassVar, Dict, List, Optional, Union
 
 from pydantic import Field
 
-from .._models import BaseModel
+from .._models import BaseModel, Timestamp
 
 __all__ = [
     "Dataset",
@@ -46,6 +46,9 @@ class Dataset(BaseModel):
     """ISO 8601 UTC timestamp, e.g. ``2025-08-22T20:14:27.504Z``."""
     updated_at: Optional[str] = None
 
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")
+
 
 class DatasetDataVersion(BaseModel):
     """One uploaded file of a dataset (wire: ``DatasetDataVersion``)."""
@@ -72,6 +75,9 @@ class DatasetDataVersion(BaseModel):
     failure_reason: Optional[str] = None
     created_at: Optional[str] = None
     updated_at: Optional[str] = None
+
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")
 
 
 class SchemaColumn(BaseModel):
@@ -123,6 +129,9 @@ class DatasetSchemaVersion(BaseModel):
     parsing_options: Optional[ParsingOptions] = None
     created_at: Optional[str] = None
     updated_at: Optional[str] = None
+
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")
 
     @property
     def is_current(self) -> bool:

@@ -1,8 +1,8 @@
-from typing import Any, Dict, Optional
+from typing import Any, ClassVar, Dict, Optional
 
 from pydantic import Field
 
-from .._models import BaseModel
+from .._models import BaseModel, Timestamp
 
 __all__ = ["File"]
 
@@ -32,3 +32,6 @@ class File(BaseModel):
     created_at: Optional[str] = None
     """ISO 8601 UTC timestamp, e.g. ``2025-08-22T20:14:27.504Z``."""
     updated_at: Optional[str] = None
+
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")

@@ -1,8 +1,8 @@
-from typing import Any, Dict, Optional, Union
+from typing import Any, ClassVar, Dict, Optional, Union
 
 from pydantic import Field
 
-from .._models import BaseModel
+from .._models import BaseModel, Timestamp
 
 __all__ = ["Pipeline", "PipelineConfigurationVersion", "PipelineExecution"]
 
@@ -27,6 +27,10 @@ class Pipeline(BaseModel):
     success_rate: Union[int, float] = 0.0
     """Percentage (0-100) of successful runs; 0 without runs."""
 
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")
+    last_run_at_datetime: ClassVar[Timestamp] = Timestamp("last_run_at")
+
 
 class PipelineConfigurationVersion(BaseModel):
     """One numbered version of a pipeline's configuration document (wire:
@@ -42,6 +46,9 @@ class PipelineConfigurationVersion(BaseModel):
     """``draft``, ``current`` or ``archived``; at most one ``current`` per pipeline."""
     created_at: Optional[str] = None
     updated_at: Optional[str] = None
+
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")
 
 
 class PipelineExecution(BaseModel):
@@ -73,3 +80,11 @@ class PipelineExecution(BaseModel):
     failed_at: Optional[str] = None
     cancelled_at: Optional[str] = None
     paused_at: Optional[str] = None
+
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")
+    started_at_datetime: ClassVar[Timestamp] = Timestamp("started_at")
+    completed_at_datetime: ClassVar[Timestamp] = Timestamp("completed_at")
+    failed_at_datetime: ClassVar[Timestamp] = Timestamp("failed_at")
+    cancelled_at_datetime: ClassVar[Timestamp] = Timestamp("cancelled_at")
+    paused_at_datetime: ClassVar[Timestamp] = Timestamp("paused_at")

@@ -1,6 +1,6 @@
-from typing import Optional
+from typing import ClassVar, Optional
 
-from .._models import BaseModel
+from .._models import BaseModel, Timestamp
 
 __all__ = ["Team"]
 
@@ -13,3 +13,6 @@ class Team(BaseModel):
     description: Optional[str] = None
     created_at: Optional[str] = None
     updated_at: Optional[str] = None
+
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")

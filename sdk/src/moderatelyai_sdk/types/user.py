@@ -1,6 +1,6 @@
-from typing import Optional
+from typing import ClassVar, Optional
 
-from .._models import BaseModel
+from .._models import BaseModel, Timestamp
 
 __all__ = ["User"]
 
@@ -14,3 +14,6 @@ class User(BaseModel):
     created_at: Optional[str] = None
     """ISO 8601 UTC timestamp, e.g. ``2025-08-22T20:14:27.504Z``."""
     updated_at: Optional[str] = None
+
+    created_at_datetime: ClassVar[Timestamp] = Timestamp("created_at")
+    updated_at_datetime: ClassVar[Timestamp] = Timestamp("updated_at")
