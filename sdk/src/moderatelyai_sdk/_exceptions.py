@@ -119,12 +119,65 @@ class ValidationError(APIError):
 
     def __str__(self) -> str:
         text = super().__str__()
-        if not self.validation_details:
+        details = self.validation_details
+        if not details:
             return text
-        lines = [
-            f"  - {d.get('field', '?')}: {d.get('message', '')}" for d in self.validation_details
-        ]
+        lines = [f"  - {describe_detail(d)}" for d in details[:_SHOWN_DETAILS]]
+        if len(details) > _SHOWN_DETAILS:
+            lines.append(f"  ... and {len(details) - _SHOWN_DETAILS} more (validation_details)")
         return "\n".join([text, "Validation errors:", *lines])
+
+
+_SHOWN_DETAILS = 20
+
+
+def _name(value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+def _endpoint(detail: Dict[str, Any], block: str, port: str) -> str:
+    """``block.port`` of one end of a connection (what is known of it)."""
+    return ".".join(part for part in (_name(detail.get(block)), _name(detail.get(port))) if part)
+
+
+def describe_detail(detail: Any) -> str:
+    """One item of a 400's ``details`` as a line: where the problem is, then the message.
+
+    Request fields: ``{field, message, value?}`` (``loc`` or ``path`` lists from other
+    validators too) → ``<field>: message``. Pipeline configurations (the server's validation
+    report, platform/src/moderately/engine/report.py): ``{type: "block_type_error", blockId,
+    blockType, errorType, message, portName?, ...}`` → ``block <id> (<type>): message``, the
+    document itself (empty ``blockId``) → ``configuration: message``; ``{type:
+    "connection_error", connectionId, sourceBlockId, sourcePort, targetBlockId, targetPort, ...}``
+    → ``connection <block.port> -> <block.port>: message``. Anything else is its message (or the
+    whole item).
+    """
+    if not isinstance(detail, dict):
+        return str(detail)
+    message = _name(detail.get("message")) or _name(detail.get("errorType")) or str(detail)
+    field = detail.get("field")
+    if field is None:
+        field = detail.get("loc", detail.get("path"))
+    if isinstance(field, (list, tuple)):
+        field = ".".join(str(part) for part in field)
+    if field not in (None, ""):
+        return f"{field}: {message}"
+    source = _endpoint(detail, "sourceBlockId", "sourcePort")
+    target = _endpoint(detail, "targetBlockId", "targetPort")
+    block = _name(detail.get("blockId") or detail.get("block"))
+    if detail.get("type") == "connection_error" or (not block and (source or target)):
+        if source or target:
+            where = f"connection {source or '?'} -> {target or '?'}"
+        else:
+            number = _name(detail.get("connectionId"))
+            where = f"connection {number}" if number else "connection"
+        return f"{where}: {message}"
+    if block:
+        kind = _name(detail.get("blockType"))
+        return f"block {block} ({kind}): {message}" if kind else f"block {block}: {message}"
+    if detail.get("type") == "block_type_error":
+        return f"configuration: {message}"
+    return message
 
 
 class _FixedStatusError(APIError):
@@ -295,6 +348,14 @@ class PipelineExecutionFailedError(PipelineExecutionError):
         self.failed_block = failed_block
         self.error_type = error_type
         self.errors: List[str] = list(errors or [])
+
+    def __str__(self) -> str:
+        # The engine's errors read "Block '<id>' (<type>) failed: ..."; name the block when the
+        # message does not (e.g. an error the engine reported before or after the blocks ran).
+        block = self.failed_block
+        if block and f"'{block}'" not in self.message:
+            return f"{self.message} (failed block: '{block}')"
+        return self.message
 
 
 class PipelineExecutionCancelledError(PipelineExecutionError):
