@@ -85,6 +85,7 @@ EXCEPTIONS = [
     "PermissionDeniedError",
     "NotFoundError",
     "ConflictError",
+    "ExecutionNotCancellableError",
     "UnprocessableEntityError",
     "RateLimitError",
     "ValidationError",

@@ -1,11 +1,18 @@
-"""Parameter lists of the seed reference (names, order, kinds and defaults), both clients."""
+"""Parameter lists of the seed reference (names, order, kinds and defaults), both clients.
+
+Every method also takes the request options (``timeout=``, ``extra_headers=``, ...: see
+``moderatelyai_sdk.RequestOptions``); a method without ``**kwargs`` of API fields takes them as a
+trailing ``**options``, which the seed comparison leaves out.
+"""
 
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, List
 
 import pytest
 
 from moderatelyai_sdk import AsyncModeratelyAI, ModeratelyAI
+from moderatelyai_sdk._async._resource import AsyncBaseResource
+from moderatelyai_sdk._sync._resource import BaseResource
 from moderatelyai_sdk.models import (
     AsyncSchemaBuilder,
     DatasetAsyncModel,
@@ -31,6 +38,7 @@ from moderatelyai_sdk.resources import (
     AgentExecutions,
     Agents,
     AuditLogs,
+    DatasetDataVersions,
     Datasets,
     DatasetSchemaVersions,
     Files,
@@ -45,6 +53,7 @@ from moderatelyai_sdk.resources_async import (
     AsyncAgentExecutions,
     AsyncAgents,
     AsyncAuditLogs,
+    AsyncDatasetDataVersions,
     AsyncDatasets,
     AsyncDatasetSchemaVersions,
     AsyncFiles,
@@ -113,14 +122,15 @@ SEED = {
         "update": "(schema_version_id, *, status=None, columns=None, parsing_options=None, "
         "**kwargs)",
     },
-    # The seed's parameters, plus ``progress=None`` (a keyword-only addition) on the transfers
-    # and ``file_hash=None`` on get_upload_url (api.md 7.3 B3, E6).
+    # The seed's parameters, plus keyword-only additions: ``progress=None`` on the transfers,
+    # ``file_hash=None`` on get_upload_url and on download (the SHA-256 to check against when the
+    # server's answer does not say it).
     (Files, AsyncFiles): {
         "list": "(*, dataset_id=None, status=None, mime_type=None, file_hashes=None, page=1, "
         "page_size=10, order_by='created_at', order_direction='desc')",
         "retrieve": "(file_id)",
         "upload": "(file=None, *, name=None, metadata=None, progress=None, **kwargs)",
-        "download": "(file_id, *, path=None, progress=None)",
+        "download": "(file_id, *, path=None, progress=None, file_hash=None)",
         "update": "(file_id, *, name=None, dataset_id=None, metadata=None, **kwargs)",
         "delete": "(file_id)",
         "get_upload_url": "(*, filename, file_size, mime_type=None, dataset_id=None, "
@@ -277,8 +287,11 @@ CASES = [
 
 
 def bare(function: Callable[..., Any]) -> str:
-    """``(user_id, *, full_name, **kwargs)``: the signature without self and annotations."""
+    """``(user_id, *, full_name, **kwargs)``: the signature without self, annotations and the
+    trailing ``**options`` (the request options)."""
     params = list(inspect.signature(function).parameters.values())[1:]
+    if params and params[-1].kind is inspect.Parameter.VAR_KEYWORD and params[-1].name == "options":
+        params.pop()
     return str(inspect.Signature([p.replace(annotation=inspect.Parameter.empty) for p in params]))
 
 
@@ -305,6 +318,8 @@ DOCUMENTED = [
     AsyncAgentConfigurationVersions,
     DatasetSchemaVersions,
     AsyncDatasetSchemaVersions,
+    DatasetDataVersions,
+    AsyncDatasetDataVersions,
     AuditLogs,
     AsyncAuditLogs,
     Files,
@@ -342,3 +357,33 @@ def test_every_public_method_documents_its_wire_call(cls: type) -> None:
         if name.startswith("_") or not own or name in local:
             continue
         assert method.__doc__ and "Wire: ``" in method.__doc__, f"{cls.__name__}.{name}"
+
+
+def _resource_classes(base: type) -> List[type]:
+    found: List[type] = []
+    for sub in base.__subclasses__():
+        found += [sub, *_resource_classes(sub)]
+    return found
+
+
+RESOURCES = _resource_classes(AsyncBaseResource) + _resource_classes(BaseResource)
+
+
+def test_every_resource_is_checked() -> None:
+    assert {Users, AsyncUsers, PipelineExecutions, AsyncAuditLogs} <= set(RESOURCES)
+    assert len(RESOURCES) >= 24
+
+
+@pytest.mark.parametrize("cls", RESOURCES, ids=lambda c: c.__name__)
+def test_every_resource_method_takes_the_request_options(cls: type) -> None:
+    """A trailing ``**options`` (the request options) or ``**kwargs`` (API fields, from which
+    the options are taken out) on every public method."""
+    checked = []
+    for name, method in inspect.getmembers(cls, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        last = list(inspect.signature(method).parameters.values())[-1]
+        assert last.kind is inspect.Parameter.VAR_KEYWORD, f"{cls.__name__}.{name}"
+        assert last.name in ("options", "kwargs"), f"{cls.__name__}.{name}"
+        checked.append(name)
+    assert "retrieve" in checked or "list" in checked, cls.__name__

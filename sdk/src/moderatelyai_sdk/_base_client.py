@@ -25,6 +25,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     ConflictError,
+    ExecutionNotCancellableError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
@@ -84,7 +85,29 @@ class RequestOptions(TypedDict, total=False):
     """The ``Idempotency-Key`` of a POST (one is made up for each POST otherwise)."""
 
 
+class PollingOptions(TypedDict, total=False):
+    """The request options of a method whose own ``timeout=`` bounds a whole wait
+    (``wait_for_completion``, ``tail``): all but ``timeout``, applied to each poll. A timeout per
+    poll comes from ``client.with_options(timeout=...)``."""
+
+    max_retries: int
+    extra_headers: Mapping[str, str]
+    extra_query: Mapping[str, object]
+    extra_body: Mapping[str, Any]
+    idempotency_key: str
+
+
 OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+
+
+def lookup_options(options: RequestOptions) -> RequestOptions:
+    """The options of a GET that a method makes before its own request (the next version
+    number, the current version): all but ``extra_body`` and ``idempotency_key``, which belong
+    to the request the method is for."""
+    kept = RequestOptions(**options)
+    kept.pop("extra_body", None)
+    kept.pop("idempotency_key", None)
+    return kept
 
 
 def split_options(kwargs: Dict[str, Any]) -> Tuple[RequestOptions, Dict[str, Any]]:
@@ -430,6 +453,19 @@ def error_from_response(response: httpx.Response) -> APIError:
         request_id=request_id,
         response=response,
         **extra,
+    )
+
+
+def not_cancellable(error: ConflictError, execution_id: str) -> ExecutionNotCancellableError:
+    """The error of a cancel answered 409 (the execution has finished), with the answer's
+    message, body and request id."""
+    return ExecutionNotCancellableError(
+        error.message,
+        status_code=error.status_code,
+        response_data=error.response_data,
+        request_id=error.request_id,
+        response=error.response,
+        execution_id=execution_id,
     )
 
 

@@ -10,6 +10,8 @@ and the parsed body as ``response_data``)::
     │   │   └── PermissionDeniedError 403
     │   ├── NotFoundError             404
     │   ├── ConflictError             409
+    │   │   └── ExecutionNotCancellableError  409 to a cancel: the execution has finished (also
+    │   │                                     a ValidationError, which 0.2.7 documented)
     │   ├── UnprocessableEntityError  422
     │   └── RateLimitError            429
     ├── ProcessingError               dataset processing failed; carries the server's report
@@ -42,6 +44,7 @@ __all__ = [
     "PermissionDeniedError",
     "NotFoundError",
     "ConflictError",
+    "ExecutionNotCancellableError",
     "UnprocessableEntityError",
     "RateLimitError",
     "ProcessingError",
@@ -230,6 +233,44 @@ class ConflictError(_FixedStatusError):
 
     _status = 409
     _default_message = "Request conflicts with current state"
+
+
+class ExecutionNotCancellableError(ConflictError, ValidationError):
+    """The execution has already finished (completed, failed or cancelled), so it cannot be
+    cancelled; the server answers 409.
+
+    Raised by ``pipeline_executions.cancel``, ``agent_executions.cancel`` and the models'
+    ``cancel``. moderatelyai-sdk 0.2.7 documented a ``ValidationError`` here, the API answers a
+    conflict: this error is both, so ``except ValidationError`` and ``except ConflictError``
+    each catch it. ``execution_id`` is the execution's ID.
+    """
+
+    _status = 409
+    _default_message = "The execution has already finished and cannot be cancelled"
+
+    def __init__(
+        self,
+        message: Optional[str] = None,
+        details: Optional[List[Dict[str, Any]]] = None,
+        *,
+        status_code: Optional[int] = None,
+        response_data: Any = None,
+        request_id: Optional[str] = None,
+        response: Optional[httpx.Response] = None,
+        execution_id: Optional[str] = None,
+    ) -> None:
+        # Both bases' constructors take other positional forms: set up APIError once, then
+        # what ValidationError adds.
+        APIError.__init__(
+            self,
+            message if message is not None else self._default_message,
+            status_code if status_code is not None else self._status,
+            response_data,
+            request_id,
+            response=response,
+        )
+        self.validation_details = list(details or [])
+        self.execution_id = execution_id
 
 
 class UnprocessableEntityError(_FixedStatusError):

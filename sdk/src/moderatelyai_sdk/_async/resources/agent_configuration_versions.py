@@ -2,7 +2,15 @@
 
 from typing import Any, Dict, List, Optional
 
-from ..._base_client import make_body, path_param
+from typing_extensions import Unpack
+
+from ..._base_client import (
+    RequestOptions,
+    lookup_options,
+    make_body,
+    path_param,
+    split_options,
+)
 from ...types.agent import AgentConfigurationVersion
 from .._resource import AsyncBaseResource
 
@@ -37,6 +45,7 @@ class AsyncAgentConfigurationVersions(AsyncBaseResource):
         agent_configuration_version_ids: Optional[List[str]] = None,
         version_numbers: Optional[List[int]] = None,
         is_current: Optional[bool] = None,
+        **options: Unpack[RequestOptions],
     ) -> List[AgentConfigurationVersion]:
         """List the configuration versions of the team's agents (the wire returns a plain array,
         not pages).
@@ -56,10 +65,12 @@ class AsyncAgentConfigurationVersions(AsyncBaseResource):
             "versionNumbers": version_numbers,
             "isCurrent": is_current,
         }
-        items = await self._client._request("GET", _PATH, query=query)
+        items = await self._client._request("GET", _PATH, query=query, options=options)
         return self._client._cast_list(AgentConfigurationVersion, items)
 
-    async def retrieve(self, agent_configuration_version_id: str) -> AgentConfigurationVersion:
+    async def retrieve(
+        self, agent_configuration_version_id: str, **options: Unpack[RequestOptions]
+    ) -> AgentConfigurationVersion:
         """Retrieve a configuration version by ID.
 
         Raises:
@@ -67,9 +78,8 @@ class AsyncAgentConfigurationVersions(AsyncBaseResource):
 
         Wire: ``GET /agent-configuration-versions/{agentConfigurationVersionId}``
         """
-        return await self._get(
-            _version_path(agent_configuration_version_id), AgentConfigurationVersion
-        )
+        path = _version_path(agent_configuration_version_id)
+        return await self._get(path, AgentConfigurationVersion, options=options)
 
     async def create(
         self,
@@ -104,7 +114,9 @@ class AsyncAgentConfigurationVersions(AsyncBaseResource):
             tool_config: Tools offered to the agent: ``[{"type": "<ToolName>", "config": {}}]``.
             execution_config: ``max_actions``, ``planning_interval``, ``feedback_rounds``,
                 ``timeout_minutes``; the server fills in what is left out.
-            **kwargs: Other fields, sent with camelCase keys.
+            **kwargs: Other fields, sent with camelCase keys; the request options (``timeout``,
+                ``extra_headers``, ...) are taken out first and apply to both requests
+                (``extra_body`` and ``idempotency_key`` only to the POST).
 
         Raises:
             ValidationError: If a field is invalid (empty instructions, unknown tool, ...).
@@ -114,8 +126,9 @@ class AsyncAgentConfigurationVersions(AsyncBaseResource):
         Wire: ``GET /agent-configuration-versions?agentIds=...`` (only without
         ``version_number``), then ``POST /agent-configuration-versions``
         """
+        options, kwargs = split_options(kwargs)
         if version_number is None:
-            existing = await self.list(agent_ids=[agent_id])
+            existing = await self.list(agent_ids=[agent_id], **lookup_options(options))
             version_number = 1 + max((v.version_number or 0 for v in existing), default=0)
         fields = {
             "agentId": agent_id,
@@ -130,7 +143,7 @@ class AsyncAgentConfigurationVersions(AsyncBaseResource):
         }
         body = make_body(fields, kwargs)
         body.setdefault("systemPrompt", system_prompt)  # required on the wire, nullable
-        return await self._post(_PATH, AgentConfigurationVersion, body=body)
+        return await self._post(_PATH, AgentConfigurationVersion, body=body, options=options)
 
     async def update(
         self,
@@ -147,7 +160,8 @@ class AsyncAgentConfigurationVersions(AsyncBaseResource):
         **kwargs: Any,
     ) -> AgentConfigurationVersion:
         """Update a configuration version; only the arguments that are not ``None`` are sent
-        (the agent and the version number never change).
+        (the agent and the version number never change). ``**kwargs`` are other fields, sent
+        with camelCase keys, once the request options (``timeout``, ...) are taken out.
 
         Raises:
             NotFoundError: If the version doesn't exist.
@@ -155,6 +169,7 @@ class AsyncAgentConfigurationVersions(AsyncBaseResource):
 
         Wire: ``PATCH /agent-configuration-versions/{agentConfigurationVersionId}``
         """
+        options, kwargs = split_options(kwargs)
         fields = {
             "instructions": instructions,
             "inputSchema": input_schema,
@@ -166,7 +181,8 @@ class AsyncAgentConfigurationVersions(AsyncBaseResource):
             "executionConfig": execution_config,
         }
         path = _version_path(agent_configuration_version_id)
-        return await self._patch(path, AgentConfigurationVersion, body=make_body(fields, kwargs))
+        body = make_body(fields, kwargs)
+        return await self._patch(path, AgentConfigurationVersion, body=body, options=options)
 
 
 def _version_path(version_id: str) -> str:

@@ -2,7 +2,10 @@
 
 from typing import Any, Optional
 
-from ..._base_client import list_query, make_body, path_param
+from typing_extensions import Unpack
+
+from ... import _io_async
+from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
 from ...types.agent import Agent
 from .._pagination import AsyncPage
 from .._resource import AsyncBaseResource
@@ -21,6 +24,7 @@ class AsyncAgents(AsyncBaseResource):
         await client.agents.delete(agent.agent_id)
     """
 
+    @_io_async.paginated
     async def list(
         self,
         *,
@@ -28,6 +32,7 @@ class AsyncAgents(AsyncBaseResource):
         page_size: int = 10,
         order_by: str = "created_at",
         order_direction: str = "desc",
+        **options: Unpack[RequestOptions],
     ) -> AsyncPage[Agent]:
         """List the agents of the client's team with pagination.
 
@@ -43,9 +48,9 @@ class AsyncAgents(AsyncBaseResource):
         query = list_query(
             page=page, page_size=page_size, order_by=order_by, order_direction=order_direction
         )
-        return await self._get_page("/agents", Agent, query=query)
+        return await self._get_page("/agents", Agent, query=query, options=options)
 
-    async def retrieve(self, agent_id: str) -> Agent:
+    async def retrieve(self, agent_id: str, **options: Unpack[RequestOptions]) -> Agent:
         """Retrieve a specific agent by ID.
 
         Args:
@@ -56,7 +61,7 @@ class AsyncAgents(AsyncBaseResource):
 
         Wire: ``GET /agents/{agentId}``
         """
-        return await self._get(f"/agents/{path_param(agent_id, 'agent_id')}", Agent)
+        return await self._get(_agent_path(agent_id), Agent, options=options)
 
     async def create(self, *, name: str, description: Optional[str] = None, **kwargs: Any) -> Agent:
         """Create a new agent in the client's team.
@@ -65,7 +70,8 @@ class AsyncAgents(AsyncBaseResource):
             name: The agent name, unique within the team (1-255 characters).
             description: Optional description (up to 1000 characters).
             **kwargs: Additional agent properties, sent with camelCase keys; ``team_id=``
-                creates the agent in that team instead of the client's.
+                creates the agent in that team instead of the client's. The request options
+                (``timeout``, ``extra_headers``, ...) are taken out first.
 
         Raises:
             ValidationError: If the request data is invalid.
@@ -73,8 +79,9 @@ class AsyncAgents(AsyncBaseResource):
 
         Wire: ``POST /agents``
         """
+        options, kwargs = split_options(kwargs)
         fields = {"name": name, "teamId": self._client.team_id, "description": description}
-        return await self._post("/agents", Agent, body=make_body(fields, kwargs))
+        return await self._post("/agents", Agent, body=make_body(fields, kwargs), options=options)
 
     async def update(
         self,
@@ -90,7 +97,8 @@ class AsyncAgents(AsyncBaseResource):
             agent_id: The ID of the agent to update.
             name: New agent name.
             description: New description.
-            **kwargs: Additional properties to update, sent with camelCase keys.
+            **kwargs: Additional properties to update, sent with camelCase keys; the request
+                options (``timeout``, ``extra_headers``, ...) are taken out first.
 
         Raises:
             NotFoundError: If the agent doesn't exist.
@@ -98,10 +106,11 @@ class AsyncAgents(AsyncBaseResource):
 
         Wire: ``PATCH /agents/{agentId}``
         """
+        options, kwargs = split_options(kwargs)
         body = make_body({"name": name, "description": description}, kwargs)
-        return await self._patch(f"/agents/{path_param(agent_id, 'agent_id')}", Agent, body=body)
+        return await self._patch(_agent_path(agent_id), Agent, body=body, options=options)
 
-    async def delete(self, agent_id: str) -> None:
+    async def delete(self, agent_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete an agent.
 
         Args:
@@ -112,4 +121,8 @@ class AsyncAgents(AsyncBaseResource):
 
         Wire: ``DELETE /agents/{agentId}``
         """
-        await self._delete(f"/agents/{path_param(agent_id, 'agent_id')}")
+        await self._delete(_agent_path(agent_id), options=options)
+
+
+def _agent_path(agent_id: str) -> str:
+    return f"/agents/{path_param(agent_id, 'agent_id')}"

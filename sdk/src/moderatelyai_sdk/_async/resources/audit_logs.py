@@ -3,7 +3,10 @@
 from datetime import datetime, timezone
 from typing import List, Optional, Union
 
-from ..._base_client import list_query, path_param
+from typing_extensions import Unpack
+
+from ... import _io_async
+from ..._base_client import RequestOptions, list_query, path_param
 from ...types.audit_log import AuditLog
 from .._pagination import AsyncPage
 from .._resource import AsyncBaseResource
@@ -35,6 +38,7 @@ class AsyncAuditLogs(AsyncBaseResource):
         done_by = await client.audit_logs.list_for_user(user_id, start_date="2025-01-01T00:00:00Z")
     """
 
+    @_io_async.paginated
     async def list(
         self,
         *,
@@ -54,6 +58,7 @@ class AsyncAuditLogs(AsyncBaseResource):
         page_size: int = 10,
         order_by: Optional[str] = None,
         order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
     ) -> AsyncPage[AuditLog]:
         """List audit log entries with pagination; every given filter applies.
 
@@ -101,9 +106,9 @@ class AsyncAuditLogs(AsyncBaseResource):
             apiTokenIds=api_token_ids,
             resourceIds=resource_ids,
         )
-        return await self._get_page(_PATH, AuditLog, query=query)
+        return await self._get_page(_PATH, AuditLog, query=query, options=options)
 
-    async def retrieve(self, audit_log_id: str) -> AuditLog:
+    async def retrieve(self, audit_log_id: str, **options: Unpack[RequestOptions]) -> AuditLog:
         """Retrieve one audit log entry by ID.
 
         Args:
@@ -115,8 +120,10 @@ class AsyncAuditLogs(AsyncBaseResource):
 
         Wire: ``GET /audit-logs/{auditLogId}``
         """
-        return await self._get(f"{_PATH}/{path_param(audit_log_id, 'audit_log_id')}", AuditLog)
+        path = f"{_PATH}/{path_param(audit_log_id, 'audit_log_id')}"
+        return await self._get(path, AuditLog, options=options)
 
+    @_io_async.paginated
     async def list_for_entity(
         self,
         entity_type: str,
@@ -131,6 +138,7 @@ class AsyncAuditLogs(AsyncBaseResource):
         page_size: int = 10,
         order_by: Optional[str] = None,
         order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
     ) -> AsyncPage[AuditLog]:
         """The history of one resource, with pagination.
 
@@ -169,8 +177,9 @@ class AsyncAuditLogs(AsyncBaseResource):
             startDate=_when(start_date),
             endDate=_when(end_date),
         )
-        return await self._get_page(path, AuditLog, query=query)
+        return await self._get_page(path, AuditLog, query=query, options=options)
 
+    @_io_async.paginated
     async def list_for_user(
         self,
         user_id: str,
@@ -185,6 +194,7 @@ class AsyncAuditLogs(AsyncBaseResource):
         page_size: int = 10,
         order_by: Optional[str] = None,
         order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
     ) -> AsyncPage[AuditLog]:
         """What one user did in the team, with pagination.
 
@@ -218,6 +228,5 @@ class AsyncAuditLogs(AsyncBaseResource):
             startDate=_when(start_date),
             endDate=_when(end_date),
         )
-        return await self._get_page(
-            f"{_PATH}/user/{path_param(user_id, 'user_id')}", AuditLog, query=query
-        )
+        path = f"{_PATH}/user/{path_param(user_id, 'user_id')}"
+        return await self._get_page(path, AuditLog, query=query, options=options)

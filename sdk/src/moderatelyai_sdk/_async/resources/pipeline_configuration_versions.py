@@ -3,7 +3,10 @@ their validation and the document's JSON Schema."""
 
 from typing import Any, Dict, List, Optional
 
-from ..._base_client import list_query, make_body, path_param
+from typing_extensions import Unpack
+
+from ... import _io_async
+from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
 from .._pagination import AsyncPage
 from .._resource import AsyncBaseResource
 from ..models.pipeline import PipelineConfigurationVersionAsyncModel
@@ -45,6 +48,7 @@ class AsyncPipelineConfigurationVersions(AsyncBaseResource):
         schema = await client.pipeline_configuration_versions.get_schema()  # Draft 7
     """
 
+    @_io_async.paginated
     async def list(
         self,
         *,
@@ -54,6 +58,7 @@ class AsyncPipelineConfigurationVersions(AsyncBaseResource):
         page_size: int = 10,
         order_by: Optional[str] = None,
         order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
     ) -> AsyncPage[PipelineConfigurationVersionAsyncModel]:
         """List configuration versions with pagination.
 
@@ -79,10 +84,11 @@ class AsyncPipelineConfigurationVersions(AsyncBaseResource):
             pipelineIds=pipeline_ids,
             pipelineConfigurationVersionIds=pipeline_configuration_version_ids,
         )
-        return await self._get_page(_PATH, PipelineConfigurationVersionAsyncModel, query=query)
+        model = PipelineConfigurationVersionAsyncModel
+        return await self._get_page(_PATH, model, query=query, options=options)
 
     async def retrieve(
-        self, pipeline_configuration_version_id: str
+        self, pipeline_configuration_version_id: str, **options: Unpack[RequestOptions]
     ) -> PipelineConfigurationVersionAsyncModel:
         """Retrieve a specific configuration version by ID.
 
@@ -95,7 +101,7 @@ class AsyncPipelineConfigurationVersions(AsyncBaseResource):
         Wire: ``GET /pipeline-configuration-versions/{pipelineConfigurationVersionId}``
         """
         path = _version_path(pipeline_configuration_version_id)
-        return await self._get(path, PipelineConfigurationVersionAsyncModel)
+        return await self._get(path, PipelineConfigurationVersionAsyncModel, options=options)
 
     async def create(
         self, *, pipeline_id: str, configuration: Dict[str, Any], **kwargs: Any
@@ -109,7 +115,7 @@ class AsyncPipelineConfigurationVersions(AsyncBaseResource):
             configuration: The configuration document (``id``, ``name``, ``blocks``,
                 ``connections``, ...), stored as given.
             **kwargs: Other fields with camelCase keys, e.g. ``status="current"`` (default
-                "draft").
+                "draft"); the request options (``timeout``, ...) are taken out first.
 
         Raises:
             ValidationError: If the document is structurally invalid (``validation_details``
@@ -119,9 +125,11 @@ class AsyncPipelineConfigurationVersions(AsyncBaseResource):
 
         Wire: ``POST /pipeline-configuration-versions``
         """
+        options, kwargs = split_options(kwargs)
         fields = {"pipelineId": pipeline_id, "configuration": configuration}
         body = make_body(fields, kwargs)
-        return await self._post(_PATH, PipelineConfigurationVersionAsyncModel, body=body)
+        model = PipelineConfigurationVersionAsyncModel
+        return await self._post(_PATH, model, body=body, options=options)
 
     async def update(
         self,
@@ -135,7 +143,8 @@ class AsyncPipelineConfigurationVersions(AsyncBaseResource):
         Args:
             pipeline_configuration_version_id: The ID of the version to update.
             configuration: The new configuration document (refused on a ``current`` version).
-            **kwargs: Other fields with camelCase keys, e.g. ``status="current"``.
+            **kwargs: Other fields with camelCase keys, e.g. ``status="current"``; the request
+                options (``timeout``, ...) are taken out first.
 
         Raises:
             NotFoundError: If the version doesn't exist.
@@ -144,11 +153,15 @@ class AsyncPipelineConfigurationVersions(AsyncBaseResource):
 
         Wire: ``PATCH /pipeline-configuration-versions/{pipelineConfigurationVersionId}``
         """
+        options, kwargs = split_options(kwargs)
         body = make_body({"configuration": configuration}, kwargs)
         path = _version_path(pipeline_configuration_version_id)
-        return await self._patch(path, PipelineConfigurationVersionAsyncModel, body=body)
+        model = PipelineConfigurationVersionAsyncModel
+        return await self._patch(path, model, body=body, options=options)
 
-    async def delete(self, pipeline_configuration_version_id: str) -> None:
+    async def delete(
+        self, pipeline_configuration_version_id: str, **options: Unpack[RequestOptions]
+    ) -> None:
         """Delete a configuration version (a ``current`` one must be archived first).
 
         Args:
@@ -160,10 +173,10 @@ class AsyncPipelineConfigurationVersions(AsyncBaseResource):
 
         Wire: ``DELETE /pipeline-configuration-versions/{pipelineConfigurationVersionId}``
         """
-        await self._delete(_version_path(pipeline_configuration_version_id))
+        await self._delete(_version_path(pipeline_configuration_version_id), options=options)
 
     async def clone(
-        self, pipeline_configuration_version_id: str
+        self, pipeline_configuration_version_id: str, **options: Unpack[RequestOptions]
     ) -> PipelineConfigurationVersionAsyncModel:
         """Copy a configuration version: new ID, the pipeline's next number, ``draft`` status.
 
@@ -176,9 +189,12 @@ class AsyncPipelineConfigurationVersions(AsyncBaseResource):
         Wire: ``POST /pipeline-configuration-versions/{pipelineConfigurationVersionId}/clone``
         """
         path = f"{_version_path(pipeline_configuration_version_id)}/clone"
-        return await self._post(path, PipelineConfigurationVersionAsyncModel, body={})
+        model = PipelineConfigurationVersionAsyncModel
+        return await self._post(path, model, body={}, options=options)
 
-    async def validate(self, configuration: Dict[str, Any]) -> Dict[str, Any]:
+    async def validate(
+        self, configuration: Dict[str, Any], **options: Unpack[RequestOptions]
+    ) -> Dict[str, Any]:
         """Check a configuration document against every rule, storing nothing.
 
         Args:
@@ -196,16 +212,18 @@ class AsyncPipelineConfigurationVersions(AsyncBaseResource):
         Wire: ``POST /pipeline-configuration-versions/validate``
         """
         report: Dict[str, Any] = await self._client._request(
-            "POST", f"{_PATH}/validate", body={"configuration": configuration}
+            "POST", f"{_PATH}/validate", body={"configuration": configuration}, options=options
         )
         return report
 
-    async def get_schema(self) -> Dict[str, Any]:
+    async def get_schema(self, **options: Unpack[RequestOptions]) -> Dict[str, Any]:
         """The Draft 7 JSON Schema of the configuration document (every block type's config).
 
         Wire: ``GET /pipeline-configuration-versions/schema``
         """
-        schema: Dict[str, Any] = await self._client._request("GET", f"{_PATH}/schema")
+        schema: Dict[str, Any] = await self._client._request(
+            "GET", f"{_PATH}/schema", options=options
+        )
         return schema
 
 

@@ -2,10 +2,22 @@
 
 from typing import Any, Dict, List, Optional
 
-from ..._base_client import list_query, make_body, path_param
+from typing_extensions import Unpack
+
+from ... import _io_async
+from ..._base_client import (
+    RequestOptions,
+    list_query,
+    make_body,
+    not_cancellable,
+    path_param,
+    split_options,
+)
+from ..._exceptions import ConflictError
+from ..._pipelines import decode_stored_output, inline_output, stored_output
 from .._pagination import AsyncPage
 from .._resource import AsyncBaseResource
-from .._transfer import fetch_execution_output
+from .._streams import DownloadSink
 from ..models.pipeline import PipelineExecutionAsyncModel
 
 __all__ = ["AsyncPipelineExecutions"]
@@ -33,6 +45,7 @@ class AsyncPipelineExecutions(AsyncBaseResource):
         page = await client.pipeline_executions.list(statuses=["failed"], order_direction="desc")
     """
 
+    @_io_async.paginated
     async def list(
         self,
         *,
@@ -45,6 +58,7 @@ class AsyncPipelineExecutions(AsyncBaseResource):
         page_size: int = 10,
         order_by: Optional[str] = None,
         order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
     ) -> AsyncPage[PipelineExecutionAsyncModel]:
         """List pipeline executions with pagination.
 
@@ -77,9 +91,13 @@ class AsyncPipelineExecutions(AsyncBaseResource):
             status=status,
             statuses=statuses,
         )
-        return await self._get_page(_PATH, PipelineExecutionAsyncModel, query=query)
+        return await self._get_page(
+            _PATH, PipelineExecutionAsyncModel, query=query, options=options
+        )
 
-    async def retrieve(self, pipeline_execution_id: str) -> PipelineExecutionAsyncModel:
+    async def retrieve(
+        self, pipeline_execution_id: str, **options: Unpack[RequestOptions]
+    ) -> PipelineExecutionAsyncModel:
         """Retrieve a specific pipeline execution by ID (its current status and progress).
 
         Args:
@@ -90,7 +108,8 @@ class AsyncPipelineExecutions(AsyncBaseResource):
 
         Wire: ``GET /pipeline-executions/{pipelineExecutionId}``
         """
-        return await self._get(_execution_path(pipeline_execution_id), PipelineExecutionAsyncModel)
+        path = _execution_path(pipeline_execution_id)
+        return await self._get(path, PipelineExecutionAsyncModel, options=options)
 
     async def create(
         self,
@@ -113,7 +132,8 @@ class AsyncPipelineExecutions(AsyncBaseResource):
             pipeline_input_summary: Human-readable summary of the input (up to 1000 chars).
             current_step: The current step (0-based), for externally driven executions.
             total_steps: The total number of steps, for externally driven executions.
-            **kwargs: Other fields, sent with camelCase keys.
+            **kwargs: Other fields, sent with camelCase keys; the request options
+                (``timeout``, ``idempotency_key``, ...) are taken out first.
 
         Raises:
             ValidationError: If the configuration does not validate or the input does not match
@@ -122,6 +142,7 @@ class AsyncPipelineExecutions(AsyncBaseResource):
 
         Wire: ``POST /pipeline-executions``
         """
+        options, kwargs = split_options(kwargs)
         fields = {
             "pipelineConfigurationVersionId": pipeline_configuration_version_id,
             "pipelineInput": pipeline_input,
@@ -129,7 +150,8 @@ class AsyncPipelineExecutions(AsyncBaseResource):
             "currentStep": current_step,
             "totalSteps": total_steps,
         }
-        return await self._post(_PATH, PipelineExecutionAsyncModel, body=make_body(fields, kwargs))
+        body = make_body(fields, kwargs)
+        return await self._post(_PATH, PipelineExecutionAsyncModel, body=body, options=options)
 
     async def update(
         self,
@@ -165,7 +187,8 @@ class AsyncPipelineExecutions(AsyncBaseResource):
             failed_at: When it failed.
             cancelled_at: When it was cancelled.
             paused_at: When it was paused.
-            **kwargs: Other fields, sent with camelCase keys.
+            **kwargs: Other fields, sent with camelCase keys; the request options
+                (``timeout``, ``idempotency_key``, ...) are taken out first.
 
         Raises:
             NotFoundError: If the execution doesn't exist.
@@ -173,6 +196,7 @@ class AsyncPipelineExecutions(AsyncBaseResource):
 
         Wire: ``PATCH /pipeline-executions/{pipelineExecutionId}``
         """
+        options, kwargs = split_options(kwargs)
         fields = {
             "pipelineOutput": pipeline_output,
             "pipelineOutputSummary": pipeline_output_summary,
@@ -187,10 +211,15 @@ class AsyncPipelineExecutions(AsyncBaseResource):
             "pausedAt": paused_at,
         }
         path = _execution_path(pipeline_execution_id)
-        return await self._patch(path, PipelineExecutionAsyncModel, body=make_body(fields, kwargs))
+        body = make_body(fields, kwargs)
+        return await self._patch(path, PipelineExecutionAsyncModel, body=body, options=options)
 
     async def cancel(
-        self, pipeline_execution_id: str, *, reason: Optional[str] = None
+        self,
+        pipeline_execution_id: str,
+        *,
+        reason: Optional[str] = None,
+        **options: Unpack[RequestOptions],
     ) -> PipelineExecutionAsyncModel:
         """Cancel a pending, running or paused execution: it is ``cancelled`` at once and the
         engine starts no further block.
@@ -201,16 +230,22 @@ class AsyncPipelineExecutions(AsyncBaseResource):
 
         Raises:
             NotFoundError: If the execution doesn't exist.
-            ConflictError: If the execution has already finished (completed, failed or
-                cancelled).
+            ExecutionNotCancellableError: If the execution has already finished (completed,
+                failed or cancelled): the server's 409, both a ``ConflictError`` and the
+                ``ValidationError`` 0.2.7 documented.
 
         Wire: ``POST /pipeline-executions/{pipelineExecutionId}/cancel``
         """
         path = f"{_execution_path(pipeline_execution_id)}/cancel"
         body = {"reason": reason} if reason is not None else {}
-        return await self._post(path, PipelineExecutionAsyncModel, body=body)
+        try:
+            return await self._post(path, PipelineExecutionAsyncModel, body=body, options=options)
+        except ConflictError as exc:
+            raise not_cancellable(exc, pipeline_execution_id) from None
 
-    async def get_output(self, pipeline_execution_id: str) -> Any:
+    async def get_output(
+        self, pipeline_execution_id: str, **options: Unpack[RequestOptions]
+    ) -> Any:
         """The output of a completed execution (output name -> value).
 
         Small outputs come inline; large ones are stored in the object store (gzip-compressed
@@ -228,7 +263,23 @@ class AsyncPipelineExecutions(AsyncBaseResource):
         Wire: ``GET /pipeline-executions/{pipelineExecutionId}/output`` (then ``GET
         <downloadUrl>`` for a stored output)
         """
-        return await fetch_execution_output(self._client, pipeline_execution_id)
+        answer = await self._client._request(
+            "GET", f"{_execution_path(pipeline_execution_id)}/output", options=options
+        )
+        is_inline, data = inline_output(answer)
+        if is_inline:
+            return data
+        stored = stored_output(answer)
+        if stored is None:
+            return None
+        url, size, compression = stored
+        what = f"output of pipeline execution {pipeline_execution_id}"
+        async with DownloadSink(None, what=what, size=size) as sink:
+            # The URL authenticates itself: it gets the timeout and retries, not the headers.
+            receive = sink.receiver()
+            await self._client._transfer("download", "GET", url, options=options, receive=receive)
+            raw = await sink.finish()
+        return decode_stored_output(raw or b"", compression)
 
 
 def _execution_path(execution_id: str) -> str:

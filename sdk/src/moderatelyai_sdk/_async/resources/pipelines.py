@@ -2,7 +2,10 @@
 
 from typing import Any, List, Optional
 
-from ..._base_client import list_query, make_body, path_param
+from typing_extensions import Unpack
+
+from ... import _io_async
+from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
 from .._pagination import AsyncPage
 from .._resource import AsyncBaseResource
 from ..models.pipeline import PipelineAsyncModel
@@ -30,6 +33,7 @@ class AsyncPipelines(AsyncBaseResource):
         await client.pipelines.delete(pipeline.pipeline_id)
     """
 
+    @_io_async.paginated
     async def list(
         self,
         *,
@@ -39,6 +43,7 @@ class AsyncPipelines(AsyncBaseResource):
         page_size: int = 10,
         order_by: Optional[str] = None,
         order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
     ) -> AsyncPage[PipelineAsyncModel]:
         """List the team's pipelines with pagination.
 
@@ -65,9 +70,11 @@ class AsyncPipelines(AsyncBaseResource):
             pipelineIds=pipeline_ids,
             nameLike=name_like or None,
         )
-        return await self._get_page("/pipelines", PipelineAsyncModel, query=query)
+        return await self._get_page("/pipelines", PipelineAsyncModel, query=query, options=options)
 
-    async def retrieve(self, pipeline_id: str) -> PipelineAsyncModel:
+    async def retrieve(
+        self, pipeline_id: str, **options: Unpack[RequestOptions]
+    ) -> PipelineAsyncModel:
         """Retrieve a specific pipeline by ID, with its run metrics.
 
         Args:
@@ -78,7 +85,7 @@ class AsyncPipelines(AsyncBaseResource):
 
         Wire: ``GET /pipelines/{pipelineId}``
         """
-        return await self._get(_pipeline_path(pipeline_id), PipelineAsyncModel)
+        return await self._get(_pipeline_path(pipeline_id), PipelineAsyncModel, options=options)
 
     async def create(
         self, *, name: str, description: Optional[str] = None, **kwargs: Any
@@ -88,7 +95,8 @@ class AsyncPipelines(AsyncBaseResource):
         Args:
             name: Name, unique within the team (1-255 characters).
             description: Free text (up to 1000 characters).
-            **kwargs: Other fields, sent with camelCase keys.
+            **kwargs: Other fields, sent with camelCase keys; the request options
+                (``timeout``, ``extra_headers``, ...) are taken out first.
 
         Raises:
             ValidationError: If the request data is invalid.
@@ -96,8 +104,10 @@ class AsyncPipelines(AsyncBaseResource):
 
         Wire: ``POST /pipelines``
         """
+        options, kwargs = split_options(kwargs)
         fields = {"teamId": self._client.team_id, "name": name, "description": description}
-        return await self._post("/pipelines", PipelineAsyncModel, body=make_body(fields, kwargs))
+        body = make_body(fields, kwargs)
+        return await self._post("/pipelines", PipelineAsyncModel, body=body, options=options)
 
     async def update(
         self,
@@ -113,7 +123,8 @@ class AsyncPipelines(AsyncBaseResource):
             pipeline_id: The ID of the pipeline to update.
             name: New name.
             description: New description.
-            **kwargs: Other fields, sent with camelCase keys.
+            **kwargs: Other fields, sent with camelCase keys; the request options
+                (``timeout``, ``extra_headers``, ...) are taken out first.
 
         Raises:
             NotFoundError: If the pipeline doesn't exist.
@@ -122,10 +133,12 @@ class AsyncPipelines(AsyncBaseResource):
 
         Wire: ``PATCH /pipelines/{pipelineId}``
         """
+        options, kwargs = split_options(kwargs)
         body = make_body({"name": name, "description": description}, kwargs)
-        return await self._patch(_pipeline_path(pipeline_id), PipelineAsyncModel, body=body)
+        path = _pipeline_path(pipeline_id)
+        return await self._patch(path, PipelineAsyncModel, body=body, options=options)
 
-    async def delete(self, pipeline_id: str) -> None:
+    async def delete(self, pipeline_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a pipeline with its configuration versions and executions.
 
         Args:
@@ -136,7 +149,7 @@ class AsyncPipelines(AsyncBaseResource):
 
         Wire: ``DELETE /pipelines/{pipelineId}``
         """
-        await self._delete(_pipeline_path(pipeline_id))
+        await self._delete(_pipeline_path(pipeline_id), options=options)
 
 
 def _pipeline_path(pipeline_id: str) -> str:

@@ -2,7 +2,10 @@
 
 from typing import Any, Optional
 
-from ..._base_client import list_query, make_body, path_param
+from typing_extensions import Unpack
+
+from ... import _io_async
+from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
 from ...types.team import Team
 from .._pagination import AsyncPage
 from .._resource import AsyncBaseResource
@@ -20,6 +23,7 @@ class AsyncTeams(AsyncBaseResource):
         await client.teams.delete(team.team_id)
     """
 
+    @_io_async.paginated
     async def list(
         self,
         *,
@@ -27,6 +31,7 @@ class AsyncTeams(AsyncBaseResource):
         page_size: int = 10,
         order_by: str = "created_at",
         order_direction: str = "desc",
+        **options: Unpack[RequestOptions],
     ) -> AsyncPage[Team]:
         """List teams with pagination.
 
@@ -44,9 +49,9 @@ class AsyncTeams(AsyncBaseResource):
         query = list_query(
             page=page, page_size=page_size, order_by=order_by, order_direction=order_direction
         )
-        return await self._get_page("/teams", Team, query=query)
+        return await self._get_page("/teams", Team, query=query, options=options)
 
-    async def retrieve(self, team_id: str) -> Team:
+    async def retrieve(self, team_id: str, **options: Unpack[RequestOptions]) -> Team:
         """Retrieve a specific team by ID.
 
         Args:
@@ -57,7 +62,7 @@ class AsyncTeams(AsyncBaseResource):
 
         Wire: ``GET /teams/{teamId}``
         """
-        return await self._get(f"/teams/{path_param(team_id, 'team_id')}", Team)
+        return await self._get(_team_path(team_id), Team, options=options)
 
     async def create(self, *, name: str, description: Optional[str] = None, **kwargs: Any) -> Team:
         """Create a new team; you become its admin.
@@ -65,15 +70,17 @@ class AsyncTeams(AsyncBaseResource):
         Args:
             name: The team name (1-255 characters).
             description: Optional description of the team.
-            **kwargs: Additional team properties, sent with camelCase keys.
+            **kwargs: Additional team properties, sent with camelCase keys; the request
+                options (``timeout``, ``extra_headers``, ...) are taken out first.
 
         Raises:
             ValidationError: If the request data is invalid.
 
         Wire: ``POST /teams`` (answers 200)
         """
+        options, kwargs = split_options(kwargs)
         body = make_body({"name": name, "description": description}, kwargs)
-        return await self._post("/teams", Team, body=body)
+        return await self._post("/teams", Team, body=body, options=options)
 
     async def update(
         self,
@@ -89,7 +96,8 @@ class AsyncTeams(AsyncBaseResource):
             team_id: The ID of the team to update.
             name: New team name.
             description: New description.
-            **kwargs: Additional properties to update, sent with camelCase keys.
+            **kwargs: Additional properties to update, sent with camelCase keys; the request
+                options (``timeout``, ``extra_headers``, ...) are taken out first.
 
         Raises:
             NotFoundError: If the team doesn't exist.
@@ -97,10 +105,11 @@ class AsyncTeams(AsyncBaseResource):
 
         Wire: ``PATCH /teams/{teamId}``
         """
+        options, kwargs = split_options(kwargs)
         body = make_body({"name": name, "description": description}, kwargs)
-        return await self._patch(f"/teams/{path_param(team_id, 'team_id')}", Team, body=body)
+        return await self._patch(_team_path(team_id), Team, body=body, options=options)
 
-    async def delete(self, team_id: str) -> None:
+    async def delete(self, team_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a team and everything in it (team admins only).
 
         Args:
@@ -111,4 +120,8 @@ class AsyncTeams(AsyncBaseResource):
 
         Wire: ``DELETE /teams/{teamId}``
         """
-        await self._delete(f"/teams/{path_param(team_id, 'team_id')}")
+        await self._delete(_team_path(team_id), options=options)
+
+
+def _team_path(team_id: str) -> str:
+    return f"/teams/{path_param(team_id, 'team_id')}"

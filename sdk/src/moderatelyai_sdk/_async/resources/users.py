@@ -1,8 +1,11 @@
 """Users resource."""
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
-from ..._base_client import list_query, make_body, path_param
+from typing_extensions import Unpack
+
+from ... import _io_async
+from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
 from ...types.team import Team
 from .._pagination import AsyncPage
 from .._resource import AsyncBaseResource
@@ -25,6 +28,7 @@ class AsyncUsers(AsyncBaseResource):
         user = await user.update_profile(nickname="Jo")
     """
 
+    @_io_async.paginated
     async def list(
         self,
         *,
@@ -32,6 +36,7 @@ class AsyncUsers(AsyncBaseResource):
         page_size: int = 10,
         order_by: str = "created_at",
         order_direction: str = "desc",
+        **options: Unpack[RequestOptions],
     ) -> AsyncPage[UserAsyncModel]:
         """List users with pagination.
 
@@ -50,9 +55,9 @@ class AsyncUsers(AsyncBaseResource):
         query = list_query(
             page=page, page_size=page_size, order_by=order_by, order_direction=order_direction
         )
-        return await self._get_page("/users", UserAsyncModel, query=query)
+        return await self._get_page("/users", UserAsyncModel, query=query, options=options)
 
-    async def retrieve(self, user_id: str) -> UserAsyncModel:
+    async def retrieve(self, user_id: str, **options: Unpack[RequestOptions]) -> UserAsyncModel:
         """Retrieve a specific user by ID.
 
         Args:
@@ -63,7 +68,8 @@ class AsyncUsers(AsyncBaseResource):
 
         Wire: ``GET /users/{userId}``
         """
-        return await self._get(f"/users/{path_param(user_id, 'user_id')}", UserAsyncModel)
+        path = f"/users/{path_param(user_id, 'user_id')}"
+        return await self._get(path, UserAsyncModel, options=options)
 
     async def update(self, user_id: str, *, full_name: str, **kwargs: Any) -> UserAsyncModel:
         """Update an existing user.
@@ -71,7 +77,8 @@ class AsyncUsers(AsyncBaseResource):
         Args:
             user_id: The ID of the user to update.
             full_name: The user's new full name.
-            **kwargs: Other fields to update (e.g. ``nickname``), sent with camelCase keys.
+            **kwargs: Other fields to update (e.g. ``nickname``), sent with camelCase keys; the
+                request options (``timeout``, ``extra_headers``, ...) are taken out first.
 
         Raises:
             NotFoundError: If the user doesn't exist.
@@ -79,15 +86,20 @@ class AsyncUsers(AsyncBaseResource):
 
         Wire: ``PATCH /users/{userId}``
         """
-        return await self._update(user_id, make_body({"fullName": full_name}, kwargs))
+        options, kwargs = split_options(kwargs)
+        body = make_body({"fullName": full_name}, kwargs)
+        return await self._update(user_id, body, options=options)
 
-    async def _update(self, user_id: str, body: Dict[str, Any]) -> UserAsyncModel:
+    async def _update(
+        self, user_id: str, body: Dict[str, Any], *, options: Optional[RequestOptions] = None
+    ) -> UserAsyncModel:
         # Shared with UserAsyncModel.update_profile, which may send only some fields.
-        return await self._patch(
-            f"/users/{path_param(user_id, 'user_id')}", UserAsyncModel, body=body
-        )
+        path = f"/users/{path_param(user_id, 'user_id')}"
+        return await self._patch(path, UserAsyncModel, body=body, options=options)
 
-    async def _list_teams(self, user_id: str) -> AsyncPage[Team]:
+    async def _list_teams(
+        self, user_id: str, *, options: Optional[RequestOptions] = None
+    ) -> AsyncPage[Team]:
         query = list_query(page=1, page_size=100, order_by=None, order_direction=None)
         path = f"/users/{path_param(user_id, 'user_id')}/teams"
-        return await self._get_page(path, Team, query=query)
+        return await self._get_page(path, Team, query=query, options=options)

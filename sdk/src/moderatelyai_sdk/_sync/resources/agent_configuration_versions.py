@@ -3,7 +3,15 @@
 
 from typing import Any, Dict, List, Optional
 
-from ..._base_client import make_body, path_param
+from typing_extensions import Unpack
+
+from ..._base_client import (
+    RequestOptions,
+    lookup_options,
+    make_body,
+    path_param,
+    split_options,
+)
 from ...types.agent import AgentConfigurationVersion
 from .._resource import BaseResource
 
@@ -38,6 +46,7 @@ class AgentConfigurationVersions(BaseResource):
         agent_configuration_version_ids: Optional[List[str]] = None,
         version_numbers: Optional[List[int]] = None,
         is_current: Optional[bool] = None,
+        **options: Unpack[RequestOptions],
     ) -> List[AgentConfigurationVersion]:
         """List the configuration versions of the team's agents (the wire returns a plain array,
         not pages).
@@ -57,10 +66,12 @@ class AgentConfigurationVersions(BaseResource):
             "versionNumbers": version_numbers,
             "isCurrent": is_current,
         }
-        items = self._client._request("GET", _PATH, query=query)
+        items = self._client._request("GET", _PATH, query=query, options=options)
         return self._client._cast_list(AgentConfigurationVersion, items)
 
-    def retrieve(self, agent_configuration_version_id: str) -> AgentConfigurationVersion:
+    def retrieve(
+        self, agent_configuration_version_id: str, **options: Unpack[RequestOptions]
+    ) -> AgentConfigurationVersion:
         """Retrieve a configuration version by ID.
 
         Raises:
@@ -68,7 +79,8 @@ class AgentConfigurationVersions(BaseResource):
 
         Wire: ``GET /agent-configuration-versions/{agentConfigurationVersionId}``
         """
-        return self._get(_version_path(agent_configuration_version_id), AgentConfigurationVersion)
+        path = _version_path(agent_configuration_version_id)
+        return self._get(path, AgentConfigurationVersion, options=options)
 
     def create(
         self,
@@ -103,7 +115,9 @@ class AgentConfigurationVersions(BaseResource):
             tool_config: Tools offered to the agent: ``[{"type": "<ToolName>", "config": {}}]``.
             execution_config: ``max_actions``, ``planning_interval``, ``feedback_rounds``,
                 ``timeout_minutes``; the server fills in what is left out.
-            **kwargs: Other fields, sent with camelCase keys.
+            **kwargs: Other fields, sent with camelCase keys; the request options (``timeout``,
+                ``extra_headers``, ...) are taken out first and apply to both requests
+                (``extra_body`` and ``idempotency_key`` only to the POST).
 
         Raises:
             ValidationError: If a field is invalid (empty instructions, unknown tool, ...).
@@ -113,8 +127,9 @@ class AgentConfigurationVersions(BaseResource):
         Wire: ``GET /agent-configuration-versions?agentIds=...`` (only without
         ``version_number``), then ``POST /agent-configuration-versions``
         """
+        options, kwargs = split_options(kwargs)
         if version_number is None:
-            existing = self.list(agent_ids=[agent_id])
+            existing = self.list(agent_ids=[agent_id], **lookup_options(options))
             version_number = 1 + max((v.version_number or 0 for v in existing), default=0)
         fields = {
             "agentId": agent_id,
@@ -129,7 +144,7 @@ class AgentConfigurationVersions(BaseResource):
         }
         body = make_body(fields, kwargs)
         body.setdefault("systemPrompt", system_prompt)  # required on the wire, nullable
-        return self._post(_PATH, AgentConfigurationVersion, body=body)
+        return self._post(_PATH, AgentConfigurationVersion, body=body, options=options)
 
     def update(
         self,
@@ -146,7 +161,8 @@ class AgentConfigurationVersions(BaseResource):
         **kwargs: Any,
     ) -> AgentConfigurationVersion:
         """Update a configuration version; only the arguments that are not ``None`` are sent
-        (the agent and the version number never change).
+        (the agent and the version number never change). ``**kwargs`` are other fields, sent
+        with camelCase keys, once the request options (``timeout``, ...) are taken out.
 
         Raises:
             NotFoundError: If the version doesn't exist.
@@ -154,6 +170,7 @@ class AgentConfigurationVersions(BaseResource):
 
         Wire: ``PATCH /agent-configuration-versions/{agentConfigurationVersionId}``
         """
+        options, kwargs = split_options(kwargs)
         fields = {
             "instructions": instructions,
             "inputSchema": input_schema,
@@ -165,7 +182,8 @@ class AgentConfigurationVersions(BaseResource):
             "executionConfig": execution_config,
         }
         path = _version_path(agent_configuration_version_id)
-        return self._patch(path, AgentConfigurationVersion, body=make_body(fields, kwargs))
+        body = make_body(fields, kwargs)
+        return self._patch(path, AgentConfigurationVersion, body=body, options=options)
 
 
 def _version_path(version_id: str) -> str:

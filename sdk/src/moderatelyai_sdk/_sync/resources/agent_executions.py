@@ -4,9 +4,21 @@
 import time
 from typing import Any, Dict, Iterator, Optional
 
+from typing_extensions import Unpack
+
 from ... import _io_sync
 from ..._agents import check_finished, input_summary, next_poll_delay
-from ..._base_client import camel_keys, list_query, path_param
+from ..._base_client import (
+    PollingOptions,
+    RequestOptions,
+    camel_keys,
+    list_query,
+    lookup_options,
+    not_cancellable,
+    path_param,
+    split_options,
+)
+from ..._exceptions import ConflictError
 from ...types.agent_execution import AgentExecution, AgentLiveTail, AgentMemoryState, AgentStep
 from .._pagination import Page
 from .._resource import BaseResource
@@ -34,8 +46,12 @@ class AgentExecutions(BaseResource):
             print(step.step_type, step.summary)
         done = client.agent_executions.wait_for_completion(execution.agent_execution_id)
         print(done.agent_output)
+
+    The waits (``wait_for_completion``, ``wait_for_success``, ``tail``) take the request options
+    but ``timeout``, which bounds the whole wait; they apply to each poll.
     """
 
+    @_io_sync.paginated
     def list(
         self,
         *,
@@ -45,6 +61,7 @@ class AgentExecutions(BaseResource):
         page_size: int = 10,
         order_by: str = "created_at",
         order_direction: str = "desc",
+        **options: Unpack[RequestOptions],
     ) -> Page[AgentExecution]:
         """List the team's agent executions with pagination.
 
@@ -66,9 +83,9 @@ class AgentExecutions(BaseResource):
             agentIds=agent_id,
             statuses=status,
         )
-        return self._get_page(_PATH, AgentExecution, query=query)
+        return self._get_page(_PATH, AgentExecution, query=query, options=options)
 
-    def retrieve(self, execution_id: str) -> AgentExecution:
+    def retrieve(self, execution_id: str, **options: Unpack[RequestOptions]) -> AgentExecution:
         """Retrieve an agent execution by ID: its status, thoughts and, once completed, output.
 
         Raises:
@@ -76,7 +93,7 @@ class AgentExecutions(BaseResource):
 
         Wire: ``GET /agent-executions/{agentExecutionId}``
         """
-        return self._get(_execution_path(execution_id), AgentExecution)
+        return self._get(_execution_path(execution_id), AgentExecution, options=options)
 
     def create(
         self, *, agent_id: str, input_data: Optional[Dict[str, Any]] = None, **kwargs: Any
@@ -93,7 +110,9 @@ class AgentExecutions(BaseResource):
                 schema. Defaults to ``{}``.
             **kwargs: Other fields, sent with camelCase keys: ``agent_configuration_version_id``,
                 ``agent_input_summary``, ``max_actions`` (1-100), ``planning_interval`` (1-50),
-                ``agent_input_schema``, ``agent_output_schema``.
+                ``agent_input_schema``, ``agent_output_schema``. The request options
+                (``timeout``, ``extra_headers``, ...) are taken out first and apply to both
+                requests (``extra_body`` and ``idempotency_key`` only to the POST).
 
         Raises:
             ValueError: If both ``input_data`` and ``agent_input`` are given.
@@ -104,6 +123,7 @@ class AgentExecutions(BaseResource):
         Wire: ``GET /agent-configuration-versions?agentIds=<agent_id>&isCurrent=true`` (without
         ``agent_configuration_version_id``), then ``POST /agent-executions``
         """
+        options, kwargs = split_options(kwargs)
         extra = camel_keys(kwargs)
         also_input = extra.pop("agentInput", None)  # the wire's name for input_data
         if input_data is not None and also_input is not None:
@@ -111,7 +131,7 @@ class AgentExecutions(BaseResource):
         agent_input = next((i for i in (input_data, also_input) if i is not None), {})
         version_id = extra.pop("agentConfigurationVersionId", None)
         if version_id is None:
-            version_id = self._current_version_id(agent_id)
+            version_id = self._current_version_id(agent_id, lookup_options(options))
         summary = extra.pop("agentInputSummary", None) or input_summary(agent_input)
         body: Dict[str, Any] = {
             "agentId": agent_id,
@@ -121,30 +141,37 @@ class AgentExecutions(BaseResource):
         }
         if version_id is not None:  # else the server resolves agentId, or says why it cannot
             body["agentConfigurationVersionId"] = version_id
-        return self._post(_PATH, AgentExecution, body=body)
+        return self._post(_PATH, AgentExecution, body=body, options=options)
 
-    def _current_version_id(self, agent_id: str) -> Optional[str]:
+    def _current_version_id(self, agent_id: str, options: RequestOptions) -> Optional[str]:
         path_param(agent_id, "agent_id")  # an empty id is refused before any request
         query = {"agentIds": agent_id, "isCurrent": True}
-        versions = self._client._request("GET", "/agent-configuration-versions", query=query)
+        versions = self._client._request(
+            "GET", "/agent-configuration-versions", query=query, options=options
+        )
         if isinstance(versions, list) and versions and isinstance(versions[0], dict):
             found = versions[0].get("agentConfigurationVersionId")
             return found if isinstance(found, str) else None
         return None
 
-    def cancel(self, execution_id: str) -> AgentExecution:
+    def cancel(self, execution_id: str, **options: Unpack[RequestOptions]) -> AgentExecution:
         """Cancel a pending, running or paused execution: it is ``cancelled`` at once and the
         agent takes no further step.
 
         Raises:
             NotFoundError: If the execution doesn't exist.
-            ConflictError: If it has already finished (completed, failed or cancelled).
+            ExecutionNotCancellableError: If it has already finished (completed, failed or
+                cancelled): the server's 409, a ``ConflictError`` (and a ``ValidationError``).
 
         Wire: ``POST /agent-executions/{agentExecutionId}/cancel``
         """
-        return self._post(f"{_execution_path(execution_id)}/cancel", AgentExecution, body={})
+        path = f"{_execution_path(execution_id)}/cancel"
+        try:
+            return self._post(path, AgentExecution, body={}, options=options)
+        except ConflictError as exc:
+            raise not_cancellable(exc, execution_id) from None
 
-    def delete(self, execution_id: str) -> None:
+    def delete(self, execution_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete an execution with its memory states (a running one is cancelled first).
 
         Raises:
@@ -152,7 +179,7 @@ class AgentExecutions(BaseResource):
 
         Wire: ``DELETE /agent-executions/{agentExecutionId}``
         """
-        self._delete(_execution_path(execution_id))
+        self._delete(_execution_path(execution_id), options=options)
 
     def wait_for_completion(
         self,
@@ -160,6 +187,7 @@ class AgentExecutions(BaseResource):
         *,
         timeout: Optional[float] = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
+        **options: Unpack[PollingOptions],
     ) -> AgentExecution:
         """Poll until the execution reaches a terminal state (completed, failed or cancelled)
         and return it, as the reference documents it: look at ``status`` (or use
@@ -171,6 +199,7 @@ class AgentExecutions(BaseResource):
             execution_id: The ID of the execution.
             timeout: Give up after this many seconds (default: wait as long as it takes).
             poll_interval: Longest pause between two polls, in seconds. Defaults to 2.
+            **options: Request options of each poll (all but ``timeout``, which is the wait's).
 
         Raises:
             TimeoutError: If it has not finished after ``timeout`` seconds (it keeps running).
@@ -181,7 +210,7 @@ class AgentExecutions(BaseResource):
         started = time.monotonic()
         attempt = 0
         while True:
-            execution = self.retrieve(execution_id)
+            execution = self.retrieve(execution_id, **options)
             if execution.is_terminal:
                 return execution
             where = f"Agent execution {execution_id} is still {execution.status}"
@@ -194,6 +223,7 @@ class AgentExecutions(BaseResource):
         *,
         timeout: Optional[float] = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
+        **options: Unpack[PollingOptions],
     ) -> AgentExecution:
         """Like ``wait_for_completion``, but only a completed execution comes back.
 
@@ -207,11 +237,11 @@ class AgentExecutions(BaseResource):
         Wire: ``GET /agent-executions/{agentExecutionId}`` (repeated)
         """
         finished = self.wait_for_completion(
-            execution_id, timeout=timeout, poll_interval=poll_interval
+            execution_id, timeout=timeout, poll_interval=poll_interval, **options
         )
         return check_finished(finished)
 
-    def live_tail(self, execution_id: str) -> AgentLiveTail:
+    def live_tail(self, execution_id: str, **options: Unpack[RequestOptions]) -> AgentLiveTail:
         """One snapshot for a live view: the execution's status, its latest memory state, that
         state's steps and the number of memory-state versions.
 
@@ -220,7 +250,8 @@ class AgentExecutions(BaseResource):
 
         Wire: ``GET /agent-executions/{agentExecutionId}/live-tail``
         """
-        return self._get(f"{_execution_path(execution_id)}/live-tail", AgentLiveTail)
+        path = f"{_execution_path(execution_id)}/live-tail"
+        return self._get(path, AgentLiveTail, options=options)
 
     def tail(
         self,
@@ -228,6 +259,7 @@ class AgentExecutions(BaseResource):
         *,
         poll_interval: float = DEFAULT_TAIL_INTERVAL,
         timeout: Optional[float] = None,
+        **options: Unpack[PollingOptions],
     ) -> Iterator[AgentStep]:
         """Every step of the execution, each once and in order, as the agent takes them; ends
         when the execution has finished (``for step in ...tail(id)``).
@@ -240,6 +272,7 @@ class AgentExecutions(BaseResource):
             execution_id: The ID of the execution.
             poll_interval: Longest pause between two polls, in seconds. Defaults to 1.
             timeout: Stop with ``TimeoutError`` after this many seconds (default: none).
+            **options: Request options of each poll (all but ``timeout``, which is the wait's).
 
         Raises:
             NotFoundError: If the execution doesn't exist.
@@ -251,7 +284,7 @@ class AgentExecutions(BaseResource):
         seen = 0
         attempt = 0
         while True:
-            snapshot = self.live_tail(execution_id)
+            snapshot = self.live_tail(execution_id, **options)
             steps = snapshot.steps
             for step in steps[seen:]:
                 yield step
@@ -263,6 +296,7 @@ class AgentExecutions(BaseResource):
             _io_sync.sleep(next_poll_delay(attempt, poll_interval, timeout, started, where))
             attempt += 1
 
+    @_io_sync.paginated
     def list_memory_states(
         self,
         execution_id: str,
@@ -273,6 +307,7 @@ class AgentExecutions(BaseResource):
         order_direction: str = "asc",
         version: Optional[int] = None,
         latest: Optional[bool] = None,
+        **options: Unpack[RequestOptions],
     ) -> Page[AgentMemoryState]:
         """List the saved memory states of an execution (version 1 is the start; each step
         adds one).
@@ -300,9 +335,11 @@ class AgentExecutions(BaseResource):
             latest=latest,
         )
         path = f"{_execution_path(execution_id)}/memory-states"
-        return self._get_page(path, AgentMemoryState, query=query)
+        return self._get_page(path, AgentMemoryState, query=query, options=options)
 
-    def retrieve_memory_state(self, execution_id: str, version: int) -> AgentMemoryState:
+    def retrieve_memory_state(
+        self, execution_id: str, version: int, **options: Unpack[RequestOptions]
+    ) -> AgentMemoryState:
         """One memory state of an execution, by version number.
 
         Raises:
@@ -313,7 +350,7 @@ class AgentExecutions(BaseResource):
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise ValueError(f"Expected a version number >= 1, got {version!r}")
         path = f"{_execution_path(execution_id)}/memory-states/{version}"
-        return self._get(path, AgentMemoryState)
+        return self._get(path, AgentMemoryState, options=options)
 
 
 def _execution_path(execution_id: str) -> str:

@@ -3,7 +3,10 @@
 
 from typing import Any, Optional
 
-from ..._base_client import list_query, make_body, path_param
+from typing_extensions import Unpack
+
+from ... import _io_sync
+from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
 from ...types.agent import Agent
 from .._pagination import Page
 from .._resource import BaseResource
@@ -22,6 +25,7 @@ class Agents(BaseResource):
         client.agents.delete(agent.agent_id)
     """
 
+    @_io_sync.paginated
     def list(
         self,
         *,
@@ -29,6 +33,7 @@ class Agents(BaseResource):
         page_size: int = 10,
         order_by: str = "created_at",
         order_direction: str = "desc",
+        **options: Unpack[RequestOptions],
     ) -> Page[Agent]:
         """List the agents of the client's team with pagination.
 
@@ -44,9 +49,9 @@ class Agents(BaseResource):
         query = list_query(
             page=page, page_size=page_size, order_by=order_by, order_direction=order_direction
         )
-        return self._get_page("/agents", Agent, query=query)
+        return self._get_page("/agents", Agent, query=query, options=options)
 
-    def retrieve(self, agent_id: str) -> Agent:
+    def retrieve(self, agent_id: str, **options: Unpack[RequestOptions]) -> Agent:
         """Retrieve a specific agent by ID.
 
         Args:
@@ -57,7 +62,7 @@ class Agents(BaseResource):
 
         Wire: ``GET /agents/{agentId}``
         """
-        return self._get(f"/agents/{path_param(agent_id, 'agent_id')}", Agent)
+        return self._get(_agent_path(agent_id), Agent, options=options)
 
     def create(self, *, name: str, description: Optional[str] = None, **kwargs: Any) -> Agent:
         """Create a new agent in the client's team.
@@ -66,7 +71,8 @@ class Agents(BaseResource):
             name: The agent name, unique within the team (1-255 characters).
             description: Optional description (up to 1000 characters).
             **kwargs: Additional agent properties, sent with camelCase keys; ``team_id=``
-                creates the agent in that team instead of the client's.
+                creates the agent in that team instead of the client's. The request options
+                (``timeout``, ``extra_headers``, ...) are taken out first.
 
         Raises:
             ValidationError: If the request data is invalid.
@@ -74,8 +80,9 @@ class Agents(BaseResource):
 
         Wire: ``POST /agents``
         """
+        options, kwargs = split_options(kwargs)
         fields = {"name": name, "teamId": self._client.team_id, "description": description}
-        return self._post("/agents", Agent, body=make_body(fields, kwargs))
+        return self._post("/agents", Agent, body=make_body(fields, kwargs), options=options)
 
     def update(
         self,
@@ -91,7 +98,8 @@ class Agents(BaseResource):
             agent_id: The ID of the agent to update.
             name: New agent name.
             description: New description.
-            **kwargs: Additional properties to update, sent with camelCase keys.
+            **kwargs: Additional properties to update, sent with camelCase keys; the request
+                options (``timeout``, ``extra_headers``, ...) are taken out first.
 
         Raises:
             NotFoundError: If the agent doesn't exist.
@@ -99,10 +107,11 @@ class Agents(BaseResource):
 
         Wire: ``PATCH /agents/{agentId}``
         """
+        options, kwargs = split_options(kwargs)
         body = make_body({"name": name, "description": description}, kwargs)
-        return self._patch(f"/agents/{path_param(agent_id, 'agent_id')}", Agent, body=body)
+        return self._patch(_agent_path(agent_id), Agent, body=body, options=options)
 
-    def delete(self, agent_id: str) -> None:
+    def delete(self, agent_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete an agent.
 
         Args:
@@ -113,4 +122,8 @@ class Agents(BaseResource):
 
         Wire: ``DELETE /agents/{agentId}``
         """
-        self._delete(f"/agents/{path_param(agent_id, 'agent_id')}")
+        self._delete(_agent_path(agent_id), options=options)
+
+
+def _agent_path(agent_id: str) -> str:
+    return f"/agents/{path_param(agent_id, 'agent_id')}"

@@ -4,7 +4,10 @@
 from datetime import datetime, timezone
 from typing import List, Optional, Union
 
-from ..._base_client import list_query, path_param
+from typing_extensions import Unpack
+
+from ... import _io_sync
+from ..._base_client import RequestOptions, list_query, path_param
 from ...types.audit_log import AuditLog
 from .._pagination import Page
 from .._resource import BaseResource
@@ -36,6 +39,7 @@ class AuditLogs(BaseResource):
         done_by = client.audit_logs.list_for_user(user_id, start_date="2025-01-01T00:00:00Z")
     """
 
+    @_io_sync.paginated
     def list(
         self,
         *,
@@ -55,6 +59,7 @@ class AuditLogs(BaseResource):
         page_size: int = 10,
         order_by: Optional[str] = None,
         order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
     ) -> Page[AuditLog]:
         """List audit log entries with pagination; every given filter applies.
 
@@ -102,9 +107,9 @@ class AuditLogs(BaseResource):
             apiTokenIds=api_token_ids,
             resourceIds=resource_ids,
         )
-        return self._get_page(_PATH, AuditLog, query=query)
+        return self._get_page(_PATH, AuditLog, query=query, options=options)
 
-    def retrieve(self, audit_log_id: str) -> AuditLog:
+    def retrieve(self, audit_log_id: str, **options: Unpack[RequestOptions]) -> AuditLog:
         """Retrieve one audit log entry by ID.
 
         Args:
@@ -116,8 +121,10 @@ class AuditLogs(BaseResource):
 
         Wire: ``GET /audit-logs/{auditLogId}``
         """
-        return self._get(f"{_PATH}/{path_param(audit_log_id, 'audit_log_id')}", AuditLog)
+        path = f"{_PATH}/{path_param(audit_log_id, 'audit_log_id')}"
+        return self._get(path, AuditLog, options=options)
 
+    @_io_sync.paginated
     def list_for_entity(
         self,
         entity_type: str,
@@ -132,6 +139,7 @@ class AuditLogs(BaseResource):
         page_size: int = 10,
         order_by: Optional[str] = None,
         order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
     ) -> Page[AuditLog]:
         """The history of one resource, with pagination.
 
@@ -170,8 +178,9 @@ class AuditLogs(BaseResource):
             startDate=_when(start_date),
             endDate=_when(end_date),
         )
-        return self._get_page(path, AuditLog, query=query)
+        return self._get_page(path, AuditLog, query=query, options=options)
 
+    @_io_sync.paginated
     def list_for_user(
         self,
         user_id: str,
@@ -186,6 +195,7 @@ class AuditLogs(BaseResource):
         page_size: int = 10,
         order_by: Optional[str] = None,
         order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
     ) -> Page[AuditLog]:
         """What one user did in the team, with pagination.
 
@@ -219,6 +229,5 @@ class AuditLogs(BaseResource):
             startDate=_when(start_date),
             endDate=_when(end_date),
         )
-        return self._get_page(
-            f"{_PATH}/user/{path_param(user_id, 'user_id')}", AuditLog, query=query
-        )
+        path = f"{_PATH}/user/{path_param(user_id, 'user_id')}"
+        return self._get_page(path, AuditLog, query=query, options=options)

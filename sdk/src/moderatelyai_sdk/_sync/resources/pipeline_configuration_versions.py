@@ -4,7 +4,10 @@ their validation and the document's JSON Schema."""
 
 from typing import Any, Dict, List, Optional
 
-from ..._base_client import list_query, make_body, path_param
+from typing_extensions import Unpack
+
+from ... import _io_sync
+from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
 from .._pagination import Page
 from .._resource import BaseResource
 from ..models.pipeline import PipelineConfigurationVersionModel
@@ -46,6 +49,7 @@ class PipelineConfigurationVersions(BaseResource):
         schema = client.pipeline_configuration_versions.get_schema()  # Draft 7
     """
 
+    @_io_sync.paginated
     def list(
         self,
         *,
@@ -55,6 +59,7 @@ class PipelineConfigurationVersions(BaseResource):
         page_size: int = 10,
         order_by: Optional[str] = None,
         order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
     ) -> Page[PipelineConfigurationVersionModel]:
         """List configuration versions with pagination.
 
@@ -80,9 +85,12 @@ class PipelineConfigurationVersions(BaseResource):
             pipelineIds=pipeline_ids,
             pipelineConfigurationVersionIds=pipeline_configuration_version_ids,
         )
-        return self._get_page(_PATH, PipelineConfigurationVersionModel, query=query)
+        model = PipelineConfigurationVersionModel
+        return self._get_page(_PATH, model, query=query, options=options)
 
-    def retrieve(self, pipeline_configuration_version_id: str) -> PipelineConfigurationVersionModel:
+    def retrieve(
+        self, pipeline_configuration_version_id: str, **options: Unpack[RequestOptions]
+    ) -> PipelineConfigurationVersionModel:
         """Retrieve a specific configuration version by ID.
 
         Args:
@@ -94,7 +102,7 @@ class PipelineConfigurationVersions(BaseResource):
         Wire: ``GET /pipeline-configuration-versions/{pipelineConfigurationVersionId}``
         """
         path = _version_path(pipeline_configuration_version_id)
-        return self._get(path, PipelineConfigurationVersionModel)
+        return self._get(path, PipelineConfigurationVersionModel, options=options)
 
     def create(
         self, *, pipeline_id: str, configuration: Dict[str, Any], **kwargs: Any
@@ -108,7 +116,7 @@ class PipelineConfigurationVersions(BaseResource):
             configuration: The configuration document (``id``, ``name``, ``blocks``,
                 ``connections``, ...), stored as given.
             **kwargs: Other fields with camelCase keys, e.g. ``status="current"`` (default
-                "draft").
+                "draft"); the request options (``timeout``, ...) are taken out first.
 
         Raises:
             ValidationError: If the document is structurally invalid (``validation_details``
@@ -118,9 +126,11 @@ class PipelineConfigurationVersions(BaseResource):
 
         Wire: ``POST /pipeline-configuration-versions``
         """
+        options, kwargs = split_options(kwargs)
         fields = {"pipelineId": pipeline_id, "configuration": configuration}
         body = make_body(fields, kwargs)
-        return self._post(_PATH, PipelineConfigurationVersionModel, body=body)
+        model = PipelineConfigurationVersionModel
+        return self._post(_PATH, model, body=body, options=options)
 
     def update(
         self,
@@ -134,7 +144,8 @@ class PipelineConfigurationVersions(BaseResource):
         Args:
             pipeline_configuration_version_id: The ID of the version to update.
             configuration: The new configuration document (refused on a ``current`` version).
-            **kwargs: Other fields with camelCase keys, e.g. ``status="current"``.
+            **kwargs: Other fields with camelCase keys, e.g. ``status="current"``; the request
+                options (``timeout``, ...) are taken out first.
 
         Raises:
             NotFoundError: If the version doesn't exist.
@@ -143,11 +154,15 @@ class PipelineConfigurationVersions(BaseResource):
 
         Wire: ``PATCH /pipeline-configuration-versions/{pipelineConfigurationVersionId}``
         """
+        options, kwargs = split_options(kwargs)
         body = make_body({"configuration": configuration}, kwargs)
         path = _version_path(pipeline_configuration_version_id)
-        return self._patch(path, PipelineConfigurationVersionModel, body=body)
+        model = PipelineConfigurationVersionModel
+        return self._patch(path, model, body=body, options=options)
 
-    def delete(self, pipeline_configuration_version_id: str) -> None:
+    def delete(
+        self, pipeline_configuration_version_id: str, **options: Unpack[RequestOptions]
+    ) -> None:
         """Delete a configuration version (a ``current`` one must be archived first).
 
         Args:
@@ -159,9 +174,11 @@ class PipelineConfigurationVersions(BaseResource):
 
         Wire: ``DELETE /pipeline-configuration-versions/{pipelineConfigurationVersionId}``
         """
-        self._delete(_version_path(pipeline_configuration_version_id))
+        self._delete(_version_path(pipeline_configuration_version_id), options=options)
 
-    def clone(self, pipeline_configuration_version_id: str) -> PipelineConfigurationVersionModel:
+    def clone(
+        self, pipeline_configuration_version_id: str, **options: Unpack[RequestOptions]
+    ) -> PipelineConfigurationVersionModel:
         """Copy a configuration version: new ID, the pipeline's next number, ``draft`` status.
 
         Args:
@@ -173,9 +190,12 @@ class PipelineConfigurationVersions(BaseResource):
         Wire: ``POST /pipeline-configuration-versions/{pipelineConfigurationVersionId}/clone``
         """
         path = f"{_version_path(pipeline_configuration_version_id)}/clone"
-        return self._post(path, PipelineConfigurationVersionModel, body={})
+        model = PipelineConfigurationVersionModel
+        return self._post(path, model, body={}, options=options)
 
-    def validate(self, configuration: Dict[str, Any]) -> Dict[str, Any]:
+    def validate(
+        self, configuration: Dict[str, Any], **options: Unpack[RequestOptions]
+    ) -> Dict[str, Any]:
         """Check a configuration document against every rule, storing nothing.
 
         Args:
@@ -193,16 +213,16 @@ class PipelineConfigurationVersions(BaseResource):
         Wire: ``POST /pipeline-configuration-versions/validate``
         """
         report: Dict[str, Any] = self._client._request(
-            "POST", f"{_PATH}/validate", body={"configuration": configuration}
+            "POST", f"{_PATH}/validate", body={"configuration": configuration}, options=options
         )
         return report
 
-    def get_schema(self) -> Dict[str, Any]:
+    def get_schema(self, **options: Unpack[RequestOptions]) -> Dict[str, Any]:
         """The Draft 7 JSON Schema of the configuration document (every block type's config).
 
         Wire: ``GET /pipeline-configuration-versions/schema``
         """
-        schema: Dict[str, Any] = self._client._request("GET", f"{_PATH}/schema")
+        schema: Dict[str, Any] = self._client._request("GET", f"{_PATH}/schema", options=options)
         return schema
 
 

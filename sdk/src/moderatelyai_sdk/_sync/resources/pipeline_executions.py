@@ -3,10 +3,22 @@
 
 from typing import Any, Dict, List, Optional
 
-from ..._base_client import list_query, make_body, path_param
+from typing_extensions import Unpack
+
+from ... import _io_sync
+from ..._base_client import (
+    RequestOptions,
+    list_query,
+    make_body,
+    not_cancellable,
+    path_param,
+    split_options,
+)
+from ..._exceptions import ConflictError
+from ..._pipelines import decode_stored_output, inline_output, stored_output
 from .._pagination import Page
 from .._resource import BaseResource
-from .._transfer import fetch_execution_output
+from .._streams import DownloadSink
 from ..models.pipeline import PipelineExecutionModel
 
 __all__ = ["PipelineExecutions"]
@@ -34,6 +46,7 @@ class PipelineExecutions(BaseResource):
         page = client.pipeline_executions.list(statuses=["failed"], order_direction="desc")
     """
 
+    @_io_sync.paginated
     def list(
         self,
         *,
@@ -46,6 +59,7 @@ class PipelineExecutions(BaseResource):
         page_size: int = 10,
         order_by: Optional[str] = None,
         order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
     ) -> Page[PipelineExecutionModel]:
         """List pipeline executions with pagination.
 
@@ -78,9 +92,11 @@ class PipelineExecutions(BaseResource):
             status=status,
             statuses=statuses,
         )
-        return self._get_page(_PATH, PipelineExecutionModel, query=query)
+        return self._get_page(_PATH, PipelineExecutionModel, query=query, options=options)
 
-    def retrieve(self, pipeline_execution_id: str) -> PipelineExecutionModel:
+    def retrieve(
+        self, pipeline_execution_id: str, **options: Unpack[RequestOptions]
+    ) -> PipelineExecutionModel:
         """Retrieve a specific pipeline execution by ID (its current status and progress).
 
         Args:
@@ -91,7 +107,8 @@ class PipelineExecutions(BaseResource):
 
         Wire: ``GET /pipeline-executions/{pipelineExecutionId}``
         """
-        return self._get(_execution_path(pipeline_execution_id), PipelineExecutionModel)
+        path = _execution_path(pipeline_execution_id)
+        return self._get(path, PipelineExecutionModel, options=options)
 
     def create(
         self,
@@ -114,7 +131,8 @@ class PipelineExecutions(BaseResource):
             pipeline_input_summary: Human-readable summary of the input (up to 1000 chars).
             current_step: The current step (0-based), for externally driven executions.
             total_steps: The total number of steps, for externally driven executions.
-            **kwargs: Other fields, sent with camelCase keys.
+            **kwargs: Other fields, sent with camelCase keys; the request options
+                (``timeout``, ``idempotency_key``, ...) are taken out first.
 
         Raises:
             ValidationError: If the configuration does not validate or the input does not match
@@ -123,6 +141,7 @@ class PipelineExecutions(BaseResource):
 
         Wire: ``POST /pipeline-executions``
         """
+        options, kwargs = split_options(kwargs)
         fields = {
             "pipelineConfigurationVersionId": pipeline_configuration_version_id,
             "pipelineInput": pipeline_input,
@@ -130,7 +149,8 @@ class PipelineExecutions(BaseResource):
             "currentStep": current_step,
             "totalSteps": total_steps,
         }
-        return self._post(_PATH, PipelineExecutionModel, body=make_body(fields, kwargs))
+        body = make_body(fields, kwargs)
+        return self._post(_PATH, PipelineExecutionModel, body=body, options=options)
 
     def update(
         self,
@@ -166,7 +186,8 @@ class PipelineExecutions(BaseResource):
             failed_at: When it failed.
             cancelled_at: When it was cancelled.
             paused_at: When it was paused.
-            **kwargs: Other fields, sent with camelCase keys.
+            **kwargs: Other fields, sent with camelCase keys; the request options
+                (``timeout``, ``idempotency_key``, ...) are taken out first.
 
         Raises:
             NotFoundError: If the execution doesn't exist.
@@ -174,6 +195,7 @@ class PipelineExecutions(BaseResource):
 
         Wire: ``PATCH /pipeline-executions/{pipelineExecutionId}``
         """
+        options, kwargs = split_options(kwargs)
         fields = {
             "pipelineOutput": pipeline_output,
             "pipelineOutputSummary": pipeline_output_summary,
@@ -188,10 +210,15 @@ class PipelineExecutions(BaseResource):
             "pausedAt": paused_at,
         }
         path = _execution_path(pipeline_execution_id)
-        return self._patch(path, PipelineExecutionModel, body=make_body(fields, kwargs))
+        body = make_body(fields, kwargs)
+        return self._patch(path, PipelineExecutionModel, body=body, options=options)
 
     def cancel(
-        self, pipeline_execution_id: str, *, reason: Optional[str] = None
+        self,
+        pipeline_execution_id: str,
+        *,
+        reason: Optional[str] = None,
+        **options: Unpack[RequestOptions],
     ) -> PipelineExecutionModel:
         """Cancel a pending, running or paused execution: it is ``cancelled`` at once and the
         engine starts no further block.
@@ -202,16 +229,20 @@ class PipelineExecutions(BaseResource):
 
         Raises:
             NotFoundError: If the execution doesn't exist.
-            ConflictError: If the execution has already finished (completed, failed or
-                cancelled).
+            ExecutionNotCancellableError: If the execution has already finished (completed,
+                failed or cancelled): the server's 409, both a ``ConflictError`` and the
+                ``ValidationError`` 0.2.7 documented.
 
         Wire: ``POST /pipeline-executions/{pipelineExecutionId}/cancel``
         """
         path = f"{_execution_path(pipeline_execution_id)}/cancel"
         body = {"reason": reason} if reason is not None else {}
-        return self._post(path, PipelineExecutionModel, body=body)
+        try:
+            return self._post(path, PipelineExecutionModel, body=body, options=options)
+        except ConflictError as exc:
+            raise not_cancellable(exc, pipeline_execution_id) from None
 
-    def get_output(self, pipeline_execution_id: str) -> Any:
+    def get_output(self, pipeline_execution_id: str, **options: Unpack[RequestOptions]) -> Any:
         """The output of a completed execution (output name -> value).
 
         Small outputs come inline; large ones are stored in the object store (gzip-compressed
@@ -229,7 +260,23 @@ class PipelineExecutions(BaseResource):
         Wire: ``GET /pipeline-executions/{pipelineExecutionId}/output`` (then ``GET
         <downloadUrl>`` for a stored output)
         """
-        return fetch_execution_output(self._client, pipeline_execution_id)
+        answer = self._client._request(
+            "GET", f"{_execution_path(pipeline_execution_id)}/output", options=options
+        )
+        is_inline, data = inline_output(answer)
+        if is_inline:
+            return data
+        stored = stored_output(answer)
+        if stored is None:
+            return None
+        url, size, compression = stored
+        what = f"output of pipeline execution {pipeline_execution_id}"
+        with DownloadSink(None, what=what, size=size) as sink:
+            # The URL authenticates itself: it gets the timeout and retries, not the headers.
+            receive = sink.receiver()
+            self._client._transfer("download", "GET", url, options=options, receive=receive)
+            raw = sink.finish()
+        return decode_stored_output(raw or b"", compression)
 
 
 def _execution_path(execution_id: str) -> str:

@@ -3,7 +3,10 @@
 
 from typing import Any, List, Optional
 
-from ..._base_client import list_query, make_body, path_param
+from typing_extensions import Unpack
+
+from ... import _io_sync
+from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
 from .._pagination import Page
 from .._resource import BaseResource
 from ..models.pipeline import PipelineModel
@@ -31,6 +34,7 @@ class Pipelines(BaseResource):
         client.pipelines.delete(pipeline.pipeline_id)
     """
 
+    @_io_sync.paginated
     def list(
         self,
         *,
@@ -40,6 +44,7 @@ class Pipelines(BaseResource):
         page_size: int = 10,
         order_by: Optional[str] = None,
         order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
     ) -> Page[PipelineModel]:
         """List the team's pipelines with pagination.
 
@@ -66,9 +71,9 @@ class Pipelines(BaseResource):
             pipelineIds=pipeline_ids,
             nameLike=name_like or None,
         )
-        return self._get_page("/pipelines", PipelineModel, query=query)
+        return self._get_page("/pipelines", PipelineModel, query=query, options=options)
 
-    def retrieve(self, pipeline_id: str) -> PipelineModel:
+    def retrieve(self, pipeline_id: str, **options: Unpack[RequestOptions]) -> PipelineModel:
         """Retrieve a specific pipeline by ID, with its run metrics.
 
         Args:
@@ -79,7 +84,7 @@ class Pipelines(BaseResource):
 
         Wire: ``GET /pipelines/{pipelineId}``
         """
-        return self._get(_pipeline_path(pipeline_id), PipelineModel)
+        return self._get(_pipeline_path(pipeline_id), PipelineModel, options=options)
 
     def create(
         self, *, name: str, description: Optional[str] = None, **kwargs: Any
@@ -89,7 +94,8 @@ class Pipelines(BaseResource):
         Args:
             name: Name, unique within the team (1-255 characters).
             description: Free text (up to 1000 characters).
-            **kwargs: Other fields, sent with camelCase keys.
+            **kwargs: Other fields, sent with camelCase keys; the request options
+                (``timeout``, ``extra_headers``, ...) are taken out first.
 
         Raises:
             ValidationError: If the request data is invalid.
@@ -97,8 +103,10 @@ class Pipelines(BaseResource):
 
         Wire: ``POST /pipelines``
         """
+        options, kwargs = split_options(kwargs)
         fields = {"teamId": self._client.team_id, "name": name, "description": description}
-        return self._post("/pipelines", PipelineModel, body=make_body(fields, kwargs))
+        body = make_body(fields, kwargs)
+        return self._post("/pipelines", PipelineModel, body=body, options=options)
 
     def update(
         self,
@@ -114,7 +122,8 @@ class Pipelines(BaseResource):
             pipeline_id: The ID of the pipeline to update.
             name: New name.
             description: New description.
-            **kwargs: Other fields, sent with camelCase keys.
+            **kwargs: Other fields, sent with camelCase keys; the request options
+                (``timeout``, ``extra_headers``, ...) are taken out first.
 
         Raises:
             NotFoundError: If the pipeline doesn't exist.
@@ -123,10 +132,12 @@ class Pipelines(BaseResource):
 
         Wire: ``PATCH /pipelines/{pipelineId}``
         """
+        options, kwargs = split_options(kwargs)
         body = make_body({"name": name, "description": description}, kwargs)
-        return self._patch(_pipeline_path(pipeline_id), PipelineModel, body=body)
+        path = _pipeline_path(pipeline_id)
+        return self._patch(path, PipelineModel, body=body, options=options)
 
-    def delete(self, pipeline_id: str) -> None:
+    def delete(self, pipeline_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a pipeline with its configuration versions and executions.
 
         Args:
@@ -137,7 +148,7 @@ class Pipelines(BaseResource):
 
         Wire: ``DELETE /pipelines/{pipelineId}``
         """
-        self._delete(_pipeline_path(pipeline_id))
+        self._delete(_pipeline_path(pipeline_id), options=options)
 
 
 def _pipeline_path(pipeline_id: str) -> str:

@@ -3,7 +3,10 @@
 
 from typing import Any, Optional
 
-from ..._base_client import list_query, make_body, path_param
+from typing_extensions import Unpack
+
+from ... import _io_sync
+from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
 from ...types.team import Team
 from .._pagination import Page
 from .._resource import BaseResource
@@ -21,6 +24,7 @@ class Teams(BaseResource):
         client.teams.delete(team.team_id)
     """
 
+    @_io_sync.paginated
     def list(
         self,
         *,
@@ -28,6 +32,7 @@ class Teams(BaseResource):
         page_size: int = 10,
         order_by: str = "created_at",
         order_direction: str = "desc",
+        **options: Unpack[RequestOptions],
     ) -> Page[Team]:
         """List teams with pagination.
 
@@ -45,9 +50,9 @@ class Teams(BaseResource):
         query = list_query(
             page=page, page_size=page_size, order_by=order_by, order_direction=order_direction
         )
-        return self._get_page("/teams", Team, query=query)
+        return self._get_page("/teams", Team, query=query, options=options)
 
-    def retrieve(self, team_id: str) -> Team:
+    def retrieve(self, team_id: str, **options: Unpack[RequestOptions]) -> Team:
         """Retrieve a specific team by ID.
 
         Args:
@@ -58,7 +63,7 @@ class Teams(BaseResource):
 
         Wire: ``GET /teams/{teamId}``
         """
-        return self._get(f"/teams/{path_param(team_id, 'team_id')}", Team)
+        return self._get(_team_path(team_id), Team, options=options)
 
     def create(self, *, name: str, description: Optional[str] = None, **kwargs: Any) -> Team:
         """Create a new team; you become its admin.
@@ -66,15 +71,17 @@ class Teams(BaseResource):
         Args:
             name: The team name (1-255 characters).
             description: Optional description of the team.
-            **kwargs: Additional team properties, sent with camelCase keys.
+            **kwargs: Additional team properties, sent with camelCase keys; the request
+                options (``timeout``, ``extra_headers``, ...) are taken out first.
 
         Raises:
             ValidationError: If the request data is invalid.
 
         Wire: ``POST /teams`` (answers 200)
         """
+        options, kwargs = split_options(kwargs)
         body = make_body({"name": name, "description": description}, kwargs)
-        return self._post("/teams", Team, body=body)
+        return self._post("/teams", Team, body=body, options=options)
 
     def update(
         self,
@@ -90,7 +97,8 @@ class Teams(BaseResource):
             team_id: The ID of the team to update.
             name: New team name.
             description: New description.
-            **kwargs: Additional properties to update, sent with camelCase keys.
+            **kwargs: Additional properties to update, sent with camelCase keys; the request
+                options (``timeout``, ``extra_headers``, ...) are taken out first.
 
         Raises:
             NotFoundError: If the team doesn't exist.
@@ -98,10 +106,11 @@ class Teams(BaseResource):
 
         Wire: ``PATCH /teams/{teamId}``
         """
+        options, kwargs = split_options(kwargs)
         body = make_body({"name": name, "description": description}, kwargs)
-        return self._patch(f"/teams/{path_param(team_id, 'team_id')}", Team, body=body)
+        return self._patch(_team_path(team_id), Team, body=body, options=options)
 
-    def delete(self, team_id: str) -> None:
+    def delete(self, team_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a team and everything in it (team admins only).
 
         Args:
@@ -112,4 +121,8 @@ class Teams(BaseResource):
 
         Wire: ``DELETE /teams/{teamId}``
         """
-        self._delete(f"/teams/{path_param(team_id, 'team_id')}")
+        self._delete(_team_path(team_id), options=options)
+
+
+def _team_path(team_id: str) -> str:
+    return f"/teams/{path_param(team_id, 'team_id')}"
