@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -26,6 +26,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 from moderately.ids import new_id
+from moderately.statuses import (
+    ExecutionStatus,
+    JobStatus,
+    ProcessingStatus,
+    UploadStatus,
+    VersionStatus,
+    Vocabulary,
+)
 from moderately.timeutil import as_utc, utcnow
 
 ID = String(21)
@@ -55,6 +63,34 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return None if value is None else as_utc(value)
+
+
+V = TypeVar("V", bound=Vocabulary)
+
+
+class StatusColumn(TypeDecorator[V]):
+    """A status of one vocabulary (moderately.statuses), stored as its plain text in a
+    VARCHAR(length): the column is what it always was (no CHECK, no native enum), the values
+    read back are members, and writing text outside the vocabulary raises (StatementError)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, vocabulary: type[V], length: int) -> None:
+        super().__init__(length)
+        self.vocabulary = vocabulary
+        self.length = length  # part of the cache key, beside the vocabulary
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.vocabulary(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> V | None:
+        return None if value is None else self.vocabulary(value)
+
+
+def status_is(member: Vocabulary) -> Any:
+    """`status = '<member>'`: the WHERE of a partial index on the status column."""
+    return text(f"status = '{member.value}'")
 
 
 class Base(DeclarativeBase):
@@ -203,7 +239,7 @@ class AgentExecution(Timestamped, Base):
     )
     agent_id: Mapped[str] = mapped_column(ForeignKey("agents.agent_id", ondelete="CASCADE"))
     team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[ExecutionStatus] = mapped_column(StatusColumn(ExecutionStatus, 16))
     agent_input: Mapped[dict[str, Any]] = mapped_column(JSON)
     agent_input_schema: Mapped[Any] = mapped_column(JSON)
     agent_output_schema: Mapped[Any] = mapped_column(JSON)
@@ -248,7 +284,9 @@ class UploadTracked:
 
     # As the client sent it (hex or "sha256:hex"); `hash_hex` is the lower-case hex for lookups.
     hash_hex: Mapped[str | None] = mapped_column(String(64))
-    upload_status: Mapped[str] = mapped_column(String(16), default="pending")
+    upload_status: Mapped[UploadStatus] = mapped_column(
+        StatusColumn(UploadStatus, 16), default=UploadStatus.PENDING
+    )
     failure_reason: Mapped[str | None] = mapped_column(Text)
     storage_key: Mapped[str] = mapped_column(String(1024))
     # When the upload URL stops working; cleared once the upload is completed or failed.
@@ -300,7 +338,9 @@ class Dataset(Timestamped, Base):
     # What the last successful processing run used.
     active_data_version_id: Mapped[str | None] = mapped_column(String(21))
     active_data_schema_version_id: Mapped[str | None] = mapped_column(String(21))
-    processing_status: Mapped[str | None] = mapped_column(String(32))
+    processing_status: Mapped[ProcessingStatus | None] = mapped_column(
+        StatusColumn(ProcessingStatus, 32)
+    )
     # The job whose result counts; a newer request (or new current data) supersedes it.
     processing_job_id: Mapped[str | None] = mapped_column(String(21))
     processing_error: Mapped[str | None] = mapped_column(Text)
@@ -317,8 +357,8 @@ class DatasetDataVersion(UploadTracked, Timestamped, Base):
             "uq_dataset_data_versions_current",
             "dataset_id",
             unique=True,
-            sqlite_where=text("status = 'current'"),
-            postgresql_where=text("status = 'current'"),
+            sqlite_where=status_is(VersionStatus.CURRENT),
+            postgresql_where=status_is(VersionStatus.CURRENT),
         ),
         Index("ix_dataset_data_versions_team_id_created_at", "team_id", "created_at"),
         Index(
@@ -335,7 +375,7 @@ class DatasetDataVersion(UploadTracked, Timestamped, Base):
     version_no: Mapped[int] = mapped_column(Integer)
     file_name: Mapped[str] = mapped_column(String(255))
     file_type: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[VersionStatus] = mapped_column(StatusColumn(VersionStatus, 16))
     # Made current when the upload completes (created with status "current").
     promote_on_complete: Mapped[bool] = mapped_column(Boolean, default=False)
     # Declared at create (optional), else at complete, else computed from the bytes.
@@ -353,8 +393,8 @@ class DatasetSchemaVersion(Timestamped, Base):
             "uq_dataset_schema_versions_current",
             "dataset_id",
             unique=True,
-            sqlite_where=text("status = 'current'"),
-            postgresql_where=text("status = 'current'"),
+            sqlite_where=status_is(VersionStatus.CURRENT),
+            postgresql_where=status_is(VersionStatus.CURRENT),
         ),
         Index("ix_dataset_schema_versions_team_id_created_at", "team_id", "created_at"),
     )
@@ -363,14 +403,14 @@ class DatasetSchemaVersion(Timestamped, Base):
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.dataset_id", ondelete="CASCADE"))
     team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
     version_no: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[VersionStatus] = mapped_column(StatusColumn(VersionStatus, 16))
     # Normalised wire forms (moderately.tabular's Column.to_wire / ParsingOptions.to_wire).
     columns_json: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     parsing_options: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     @property
     def is_current(self) -> bool:
-        return self.status == "current"
+        return self.status == VersionStatus.CURRENT
 
 
 class Job(Base):
@@ -392,7 +432,7 @@ class Job(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The team the work is for: workers run at most `team_running_jobs` of one team at once.
     team_id: Mapped[str | None] = mapped_column(ID)
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[JobStatus] = mapped_column(StatusColumn(JobStatus, 16), default=JobStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer)
     # Not before this time (retries back off).
@@ -520,8 +560,8 @@ class PipelineConfigurationVersion(Timestamped, Base):
             "uq_pipeline_configuration_versions_current",
             "pipeline_id",
             unique=True,
-            sqlite_where=text("status = 'current'"),
-            postgresql_where=text("status = 'current'"),
+            sqlite_where=status_is(VersionStatus.CURRENT),
+            postgresql_where=status_is(VersionStatus.CURRENT),
         ),
         Index("ix_pipeline_configuration_versions_team_id_created_at", "team_id", "created_at"),
     )
@@ -535,7 +575,7 @@ class PipelineConfigurationVersion(Timestamped, Base):
     # The pipeline's team, kept here so scoping needs no join.
     team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[VersionStatus] = mapped_column(StatusColumn(VersionStatus, 16))
     configuration: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
@@ -564,7 +604,7 @@ class PipelineExecution(Timestamped, Base):
         ForeignKey("pipelines.pipeline_id", ondelete="CASCADE")
     )
     team_id: Mapped[str] = mapped_column(ForeignKey("teams.team_id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[ExecutionStatus] = mapped_column(StatusColumn(ExecutionStatus, 16))
     pipeline_input: Mapped[dict[str, Any]] = mapped_column(JSON)
     pipeline_input_summary: Mapped[str] = mapped_column(Text)
     pipeline_output: Mapped[dict[str, Any] | None] = mapped_column(JSON)

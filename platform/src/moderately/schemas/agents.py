@@ -23,7 +23,7 @@ from moderately.schemas.base import (
     Timestamp,
     document_snake_aliases,
 )
-from moderately.schemas.pipelines import ExecutionStatus
+from moderately.statuses import Among, ExecutionStatus
 
 # Instructions and prompts are long prose; bounded so a version stays a reasonable row.
 PromptText = Annotated[str, Field(max_length=100_000, pattern=NO_NUL)]
@@ -204,9 +204,13 @@ class AgentExecutionCreate(RequestModel):
 
 
 class AgentExecutionUpdate(RequestModel):
-    status: Literal["paused", "running", "cancelled"] | None = Field(
-        default=None, description="pause a running execution, resume a paused one, or cancel"
-    )
+    status: (
+        Annotated[
+            ExecutionStatus,
+            Among(ExecutionStatus.PAUSED, ExecutionStatus.RUNNING, ExecutionStatus.CANCELLED),
+        ]
+        | None
+    ) = Field(default=None, description="pause a running execution, resume a paused one, or cancel")
 
 
 class MemoryStateSort(StrEnum):

@@ -23,6 +23,7 @@ from moderately.schemas.base import (
     document_snake_aliases,
 )
 from moderately.schemas.entities import FileHash
+from moderately.statuses import ProcessingStatus, UploadStatus, VersionStatus
 from moderately.tabular import (
     MAX_COLUMNS,
     MAX_HEADER_ROW,
@@ -32,10 +33,7 @@ from moderately.tabular import (
     InferredSchema,
 )
 
-VersionStatus = Literal["draft", "current", "archived"]
 FileType = Literal["csv", "xlsx"]
-ProcessingStatus = Literal["completed", "failed", "in_progress", "needs-processing"]
-UploadStatus = Literal["pending", "completed", "failed"]
 # Not blank, no NUL: what `tabular.Column` accepts for a name or a type.
 _TEXT = r"^[^\x00]*[^\x00\s][^\x00]*$"
 ColumnText = Annotated[str, Field(min_length=1, max_length=255, pattern=_TEXT)]
@@ -161,7 +159,8 @@ class DataVersionCreate(RequestModel):
     )
     file_type: FileType
     status: VersionStatus = Field(
-        default="draft", description="current: becomes current when the upload completes"
+        default=VersionStatus.DRAFT,
+        description="current: becomes current when the upload completes",
     )
     file_size_bytes: int | None = Field(
         default=None,
@@ -329,7 +328,7 @@ class SchemaVersionCreate(RequestModel):
     columns: list[ColumnSpec] = Field(
         min_length=1, max_length=MAX_COLUMNS, validation_alias=_COLUMNS_ALIASES
     )
-    status: VersionStatus = "draft"
+    status: VersionStatus = VersionStatus.DRAFT
     parsing_options: ParsingOptionsIn | None = Field(
         default=None, validation_alias=_OPTIONS_ALIASES
     )

@@ -19,6 +19,7 @@ from moderately.schemas.base import (
     Timestamp,
 )
 from moderately.services.api_tokens import CreatedToken, TokenDetail, TokenSummary
+from moderately.statuses import UploadStatus
 
 TokenRole = Literal["member", "admin", "readonly"]
 MemberRole = Literal["admin", "member"]
@@ -290,7 +291,6 @@ FileHash = Annotated[
     ),
 ]
 Metadata = dict[str, Any]
-FileStatus = Literal["pending", "completed", "failed"]
 
 
 class FileSort(StrEnum):
@@ -322,7 +322,7 @@ class FilePublic(ResponseModel):
     file_hash: str | None = Field(
         description="As sent by the client; null until known (it may be given first at complete)"
     )
-    upload_status: FileStatus
+    upload_status: UploadStatus
     uploaded_by: str | None
     metadata: Metadata = Field(
         default_factory=dict, validation_alias=AliasChoices("metadata_", "metadata")

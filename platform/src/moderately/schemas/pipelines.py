@@ -22,9 +22,8 @@ from moderately.schemas.base import (
     Timestamp,
 )
 from moderately.services.paging import split_values
+from moderately.statuses import ExecutionStatus, VersionStatus
 
-VersionStatus = Literal["draft", "current", "archived"]
-ExecutionStatus = Literal["pending", "running", "completed", "failed", "cancelled", "paused"]
 # `statuses` filters: repeated keys, comma lists or both, each value an enum member.
 VersionStatuses = Annotated[list[VersionStatus] | None, BeforeValidator(split_values)]
 ExecutionStatuses = Annotated[list[ExecutionStatus] | None, BeforeValidator(split_values)]
@@ -98,7 +97,7 @@ class VersionCreate(RequestModel):
     configuration: dict[str, Any] = Field(
         description="The configuration document; structural rules apply"
     )
-    status: VersionStatus = "draft"
+    status: VersionStatus = VersionStatus.DRAFT
 
 
 class VersionUpdate(RequestModel):

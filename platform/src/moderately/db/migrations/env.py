@@ -9,7 +9,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from moderately.db.models import Base, UTCDateTime
+from moderately.db.models import Base, StatusColumn, UTCDateTime
 
 # Any constant works; it only has to be the same for every server process.
 _MIGRATION_LOCK_KEY = 7_316_220_451
@@ -19,6 +19,8 @@ def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | L
     """Migrations spell plain SQLAlchemy types, so they never import application code."""
     if kind == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if kind == "type" and isinstance(obj, StatusColumn):
+        return f"sa.String(length={obj.length})"
     return False
 
 
