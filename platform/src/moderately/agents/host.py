@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from moderately.engine.context import DatasetInfo, DatasetRows, FileInfo
+from moderately.statuses import FinalStatus
 
 __all__ = ["TOOL_NAMES", "AgentHost", "AgentOutcome", "AgentSpec", "ResourceInfo"]
 
@@ -87,7 +88,7 @@ class ResourceInfo:
 class AgentOutcome:
     """How a run ended. `output` is the `agentOutput` object."""
 
-    status: Literal["completed", "failed", "cancelled", "paused"]
+    status: FinalStatus
     output: dict[str, Any] | None = None
     output_summary: str | None = None
     error_type: str | None = None  # failed: timeout, max_actions_exceeded, llm_call_failed, ...

@@ -30,6 +30,7 @@ from typing import Any, Final, Literal, TypeVar
 
 from ..ai.types import AIError, AIServices, Message
 from ..engine.errors import internal_error_text
+from ..statuses import ExecutionStatus
 from ..timeutil import utcnow
 from . import prompts
 from .bridge import Bridge, Stopped
@@ -49,7 +50,7 @@ JOIN_SECONDS: Final = 1.0  # how long a stopped loop's thread is waited for
 SUMMARY_CHARS: Final = 500
 
 T = TypeVar("T")
-StopReason = Literal["cancelled", "paused", "timeout"]
+StopReason = Literal[ExecutionStatus.CANCELLED, ExecutionStatus.PAUSED, "timeout"]
 logger = logging.getLogger(__name__)
 
 
@@ -118,7 +119,7 @@ class _Run:
         finally:
             watcher.cancel()
             if not main.done():  # our caller cancelled us
-                self._stop("cancelled")
+                self._stop(ExecutionStatus.CANCELLED)
                 main.cancel()
             self.bridge.stop()
             await self._join_thread()
@@ -140,9 +141,9 @@ class _Run:
         while a step is recorded stops at that step (the loop's thread would go on to the next
         one before the poll)."""
         if self.host.cancel_requested():
-            self._stop("cancelled")
+            self._stop(ExecutionStatus.CANCELLED)
         elif self.host.pause_requested():
-            self._stop("paused")
+            self._stop(ExecutionStatus.PAUSED)
 
     def _stop(self, reason: StopReason) -> None:
         if self.stop_reason is None:
@@ -163,8 +164,10 @@ class _Run:
                 f"the agent ran past its time limit of {self.spec.timeout_seconds:g} s "
                 "(timeout_minutes)",
             )
-        status: Literal["cancelled", "paused"] = (
-            "paused" if self.stop_reason == "paused" else "cancelled"
+        status: Literal[ExecutionStatus.CANCELLED, ExecutionStatus.PAUSED] = (
+            ExecutionStatus.PAUSED
+            if self.stop_reason == ExecutionStatus.PAUSED
+            else ExecutionStatus.CANCELLED
         )
         return AgentOutcome(status=status, usage=self.meter.as_dict())
 
@@ -177,7 +180,7 @@ class _Run:
                 "agent execution %s: the failure step was not saved", self.spec.execution_id
             )
         return AgentOutcome(
-            status="failed",
+            status=ExecutionStatus.FAILED,
             error_type=error_type,
             message=message,
             output_summary=f"Failed: {message}"[:SUMMARY_CHARS],
@@ -243,7 +246,7 @@ class _Run:
         await self._feedback(agent, session)
         answer = session.answer
         return AgentOutcome(
-            status="completed",
+            status=ExecutionStatus.COMPLETED,
             output=output.agent_output(answer),
             output_summary=output.summary(answer),
             usage=self.meter.as_dict(),

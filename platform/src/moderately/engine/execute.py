@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 from ..ai.types import AIServices
+from ..statuses import BlockStatus, ExecutionStatus, FinalStatus
 from .budgets import DEFAULT_BUDGETS, Budgets, ResourceLimitError, format_bytes, json_size
 from .context import BlockContext, RunContext, RunState
 from .errors import BlockError, InvalidConfiguration, InvalidPipelineInput, internal_error_text
@@ -47,8 +48,6 @@ from .validate import compile_pipeline
 from .values import copy_value, describe
 
 logger = logging.getLogger(__name__)
-
-FinalStatus = Literal["completed", "failed", "cancelled", "paused"]
 
 DEFAULT_PARALLEL_BLOCKS: Final = 4
 DEFAULT_POLL_INTERVAL: Final = 0.1  # seconds between cancel/pause/timeout checks while waiting
@@ -229,9 +228,9 @@ def _early_failure(
     progress.error = error
     progress.errors = [error, *messages[1:]]
     progress.error_type = error_type
-    progress.finish("failed", f"Failed: {error}")
+    progress.finish(ExecutionStatus.FAILED, f"Failed: {error}")
     return RunResult(
-        status="failed",
+        status=ExecutionStatus.FAILED,
         current_step=0,
         total_steps=progress.total_steps,
         progress_data=progress.progress_data(),
@@ -243,7 +242,11 @@ def _early_failure(
     )
 
 
-_Stop = Literal["failed", "cancelled", "paused", "timeout"]
+# Why the scheduler stops: the final status it leads to, or the run's time limit (failed).
+_Stop = Literal[
+    ExecutionStatus.FAILED, ExecutionStatus.CANCELLED, ExecutionStatus.PAUSED, "timeout"
+]
+_ENDING = (ExecutionStatus.FAILED, ExecutionStatus.CANCELLED, "timeout")
 
 
 class _Runner:
@@ -324,7 +327,7 @@ class _Runner:
                             if self.waiting[target] == 0 and self.stop is None:
                                 heapq.heappush(ready, plan.rank[target])
                     await self._report()
-                if self.stop in ("failed", "cancelled", "timeout") and self.running:
+                if self.stop in _ENDING and self.running:
                     await self._cancel_running()
         except asyncio.CancelledError:
             await self._cancel_running()
@@ -333,15 +336,15 @@ class _Runner:
             logger.exception("pipeline run of %s failed internally", self.ctx.execution_id)
             self.error_type = "internal_error"
             self.errors.insert(0, f"The pipeline engine failed: {internal_error_text(exc)}")
-            self._set_stop("failed")
+            self._set_stop(ExecutionStatus.FAILED)
             await self._cancel_running()
         return self._result()
 
     def _check_stop(self, deadline: float | None) -> None:
-        if self.stop in ("failed", "cancelled", "timeout"):
+        if self.stop in _ENDING:
             return
         if self.ctx.cancel_requested():
-            self._set_stop("cancelled")
+            self._set_stop(ExecutionStatus.CANCELLED)
         elif deadline is not None and time.monotonic() >= deadline:
             self._set_stop("timeout")
             message = f"the execution ran past its wall-time budget of {self.timeout:g} s"
@@ -350,7 +353,7 @@ class _Runner:
             self.error_type = "timeout"
             self.errors.append(message)
         elif self.stop is None and self.ctx.pause_requested():
-            self.stop = "paused"
+            self.stop = ExecutionStatus.PAUSED
 
     def _set_stop(self, stop: _Stop) -> None:
         self.stop = stop
@@ -402,7 +405,7 @@ class _Runner:
         if task.cancelled():
             self.progress.block_cancelled(node.block_id)
             if self.stop is None:  # cancelled from inside (e.g. a map that saw the cancel flag)
-                self._set_stop("cancelled")
+                self._set_stop(ExecutionStatus.CANCELLED)
             return False
         exc = task.exception()
         if exc is None:
@@ -450,10 +453,10 @@ class _Runner:
         text = f"Block '{node.block_id}' ({node.type_name}) failed: {message}"
         self.progress.block_failed(node.block_id, error_type, message)
         self.errors.append(text)
-        if self.failed_block is None and self.stop not in ("cancelled", "timeout"):
+        if self.failed_block is None and self.stop not in (ExecutionStatus.CANCELLED, "timeout"):
             self.failed_block = node
             self.error_type = error_type
-            self._set_stop("failed")
+            self._set_stop(ExecutionStatus.FAILED)
 
     async def _cancel_running(self) -> None:
         """Cancel every running block and give them a moment to unwind."""
@@ -493,14 +496,14 @@ class _Runner:
             # nothing running, nothing ready, blocks left: cannot happen with a valid plan
             self.error_type = "internal_error"
             self.errors.append("the scheduler stopped with blocks left to run")
-            self.stop = "failed"
+            self.stop = ExecutionStatus.FAILED
         status: FinalStatus
         output: dict[str, Any] | None = None
         summary: str | None = None
         checkpoint: dict[str, Any] | None = None
         error: str | None = None
         if self.stop is None:
-            status = "completed"
+            status = ExecutionStatus.COMPLETED
             published = self.state.published
             output = {}
             for index in plan.output_nodes:
@@ -509,24 +512,27 @@ class _Runner:
                     output[name] = published[name]
             summary = output_summary(output)
             progress.current_step = progress.total_steps
-            progress.finish("completed", f"Completed in {progress.elapsed_ms() / 1000:.1f} s")
-        elif self.stop == "paused":
-            status = "paused"
+            progress.finish(
+                ExecutionStatus.COMPLETED, f"Completed in {progress.elapsed_ms() / 1000:.1f} s"
+            )
+        elif self.stop == ExecutionStatus.PAUSED:
+            status = ExecutionStatus.PAUSED
             checkpoint = self._checkpoint()
             progress.finish(
-                "paused", f"Paused after {progress.current_step} of {progress.total_steps} steps"
+                ExecutionStatus.PAUSED,
+                f"Paused after {progress.current_step} of {progress.total_steps} steps",
             )
-        elif self.stop == "cancelled":
-            status = "cancelled"
-            progress.finish("cancelled", "Cancelled")
+        elif self.stop == ExecutionStatus.CANCELLED:
+            status = ExecutionStatus.CANCELLED
+            progress.finish(ExecutionStatus.CANCELLED, "Cancelled")
         else:
-            status = "failed"
+            status = ExecutionStatus.FAILED
             error = self.errors[0] if self.errors else "failed"
             progress.error = error
             progress.errors = list(self.errors)
             progress.error_type = self.error_type
             progress.failed_block = self.failed_block.block_id if self.failed_block else None
-            progress.finish("failed", f"Failed: {error}")
+            progress.finish(ExecutionStatus.FAILED, f"Failed: {error}")
         finished = progress.finished or time.time()
         return RunResult(
             status=status,
@@ -538,9 +544,9 @@ class _Runner:
             output=output,
             output_summary=summary,
             error=error,
-            error_type=self.error_type if status == "failed" else None,
+            error_type=self.error_type if status == ExecutionStatus.FAILED else None,
             failed_block=progress.failed_block,
-            errors=list(self.errors) if status == "failed" else [],
+            errors=list(self.errors) if status == ExecutionStatus.FAILED else [],
             checkpoint=checkpoint,
         )
 
@@ -567,7 +573,7 @@ class _Runner:
         return [
             block_id
             for block_id, state in self.progress.blocks.items()
-            if state.status == "completed"
+            if state.status == BlockStatus.COMPLETED
         ]
 
     def _restore(self, checkpoint: Mapping[str, Any]) -> set[int]:
@@ -580,7 +586,7 @@ class _Runner:
                 continue
             done.add(index)
             state = self.progress.blocks[block_id]
-            state.status = "completed"
+            state.status = BlockStatus.COMPLETED
             self.progress.completed.append(block_id)
             self.progress.current_step += 1
         for block_id, outputs in checkpoint.get("outputs", {}).items():

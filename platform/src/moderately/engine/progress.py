@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
+from ..statuses import BlockStatus, ExecutionStatus
 from ..timeutil import format_timestamp
 
-BlockStatus = Literal["pending", "running", "completed", "failed", "cancelled"]
-RunStatus = Literal["pending", "running", "completed", "failed", "cancelled", "paused"]
 EventKind = Literal[
     "started",  # the run began (status running)
     "block_started",
@@ -64,7 +63,7 @@ class BlockProgress:
         self.block_id = block_id
         self.type = block_type
         self.name = name
-        self.status: BlockStatus = "pending"
+        self.status = BlockStatus.PENDING
         self.started: float | None = None
         self.completed: float | None = None
         self.error: str | None = None
@@ -110,7 +109,7 @@ class ExecutionProgress:
         }
         self.total_steps = len(self.blocks)
         self.current_step = 0
-        self.status: RunStatus = "pending"
+        self.status = ExecutionStatus.PENDING
         self.message = "Pending"
         self.started: float | None = None
         self.finished: float | None = None
@@ -130,14 +129,14 @@ class ExecutionProgress:
     # -- engine side ------------------------------------------------------------------------
 
     def run_started(self) -> None:
-        self.status = "running"
+        self.status = ExecutionStatus.RUNNING
         self.started = time.time()
         self.message = f"Started, {self.total_steps} blocks"
         self.last_event = ProgressEvent("started")
 
     def block_started(self, block_id: str) -> None:
         state = self.blocks[block_id]
-        state.status = "running"
+        state.status = BlockStatus.RUNNING
         state.started = time.time()
         self.running[block_id] = None
         self._running_message(state)
@@ -145,7 +144,7 @@ class ExecutionProgress:
 
     def block_completed(self, block_id: str) -> None:
         state = self.blocks[block_id]
-        state.status = "completed"
+        state.status = BlockStatus.COMPLETED
         state.completed = time.time()
         self.running.pop(block_id, None)
         self.completed.append(block_id)
@@ -161,7 +160,7 @@ class ExecutionProgress:
 
     def block_failed(self, block_id: str, error_type: str, message: str) -> None:
         state = self.blocks[block_id]
-        state.status = "failed"
+        state.status = BlockStatus.FAILED
         state.completed = time.time()
         state.error = message
         state.error_type = error_type
@@ -170,7 +169,7 @@ class ExecutionProgress:
 
     def block_cancelled(self, block_id: str) -> None:
         state = self.blocks[block_id]
-        state.status = "cancelled"
+        state.status = BlockStatus.CANCELLED
         state.completed = time.time()
         self.running.pop(block_id, None)
         self.last_event = ProgressEvent("block_cancelled", block_id)
@@ -199,13 +198,15 @@ class ExecutionProgress:
         else:
             self.warnings_dropped += 1
 
-    def finish(self, status: RunStatus, message: str) -> None:
+    def finish(self, status: ExecutionStatus, message: str) -> None:
         self.status = status
         self.message = message
         self.finished = time.time()
         self.running.clear()
         self.not_run = [
-            block_id for block_id, state in self.blocks.items() if state.status == "pending"
+            block_id
+            for block_id, state in self.blocks.items()
+            if state.status == BlockStatus.PENDING
         ]
         self.last_event = ProgressEvent("finished")
 
@@ -243,7 +244,11 @@ class ExecutionProgress:
         }
         if self.llm_usage["calls"]:
             data["llm_usage"] = dict(self.llm_usage)
-        if self.status in ("failed", "cancelled", "paused"):
+        if self.status in (
+            ExecutionStatus.FAILED,
+            ExecutionStatus.CANCELLED,
+            ExecutionStatus.PAUSED,
+        ):
             data["not_run_blocks"] = list(self.not_run)
         if self.error is not None:
             data["error"] = self.error

@@ -53,16 +53,9 @@ from moderately.services.agent_executions import (
     SUMMARY_LIMIT,
     latest_state,
 )
-from moderately.services.lifecycle import (
-    AGENT_EXECUTIONS,
-    CANCELLED,
-    COMPLETED,
-    FAILED,
-    PAUSED,
-    PENDING,
-    RUNNING,
-)
+from moderately.services.lifecycle import AGENT_EXECUTIONS
 from moderately.services.scope import get_in_team
+from moderately.statuses import ExecutionStatus
 from moderately.timeutil import format_timestamp, utcnow
 from moderately.workers.base import Job
 
@@ -182,16 +175,22 @@ async def _run_agent(
         ai = ai_services(settings)
     except ImportError as exc:
         log.exception("execution %s: the agent runtime cannot load", spec.execution_id)
-        return AgentOutcome("failed", error_type="internal_error", message=internal_error_text(exc))
+        return AgentOutcome(
+            ExecutionStatus.FAILED, error_type="internal_error", message=internal_error_text(exc)
+        )
     try:
         async with asyncio.timeout(spec.timeout_seconds + FINISH_GRACE_SECONDS):
             return await run_agent(spec, host, ai, resume_state=resume)
     except TimeoutError:
         limit = f"{spec.timeout_seconds:g} s"
-        return AgentOutcome("failed", error_type="timeout", message=f"ran past {limit}")
+        return AgentOutcome(
+            ExecutionStatus.FAILED, error_type="timeout", message=f"ran past {limit}"
+        )
     except Exception as exc:  # a bug in the runtime or a tool: fail, never retry blindly
         log.exception("execution %s: the agent runtime failed", spec.execution_id)
-        return AgentOutcome("failed", error_type="internal_error", message=internal_error_text(exc))
+        return AgentOutcome(
+            ExecutionStatus.FAILED, error_type="internal_error", message=internal_error_text(exc)
+        )
 
 
 # ---- the end of a run ----
@@ -244,28 +243,35 @@ async def finish(database: Database, execution_id: str, owner: str, outcome: Age
             return  # deleted, or another attempt owns it now
         values: dict[str, Any] = {} if usage is None else {"usage": usage}
         status = outcome.status
-        if status in (COMPLETED, FAILED) and execution.status == PAUSED:
+        if (
+            status in (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED)
+            and execution.status == ExecutionStatus.PAUSED
+        ):
             # A pause that came too late: the run ended first, and its end wins.
             await AGENT_EXECUTIONS.transition(
-                session, execution_id, RUNNING, expected=(PAUSED,), guard={"runner_id": owner}
+                session,
+                execution_id,
+                ExecutionStatus.RUNNING,
+                expected=(ExecutionStatus.PAUSED,),
+                guard={"runner_id": owner},
             )
-        if status == COMPLETED:
+        if status == ExecutionStatus.COMPLETED:
             values["agent_output"] = outcome.output or {}
             values["agent_output_summary"] = outcome.output_summary
-            expected: tuple[str, ...] = (RUNNING,)
-        elif status == FAILED:
+            expected: tuple[str, ...] = (ExecutionStatus.RUNNING,)
+        elif status == ExecutionStatus.FAILED:
             message = failure_message(outcome)
-            if execution.status in (RUNNING, PAUSED):
+            if execution.status in (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED):
                 await _record_failure(session, execution, message, usage)
             summary = outcome.output_summary or f"Failed: {message}"
             values["agent_output_summary"] = summary[:SUMMARY_LIMIT]
-            expected = (RUNNING,)
-        elif status == PAUSED:
-            expected = (RUNNING, PAUSED)
+            expected = (ExecutionStatus.RUNNING,)
+        elif status == ExecutionStatus.PAUSED:
+            expected = (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED)
         else:  # cancelled: by request (the row says so already), else it stops as cancelled
-            if execution.status == RUNNING:
+            if execution.status == ExecutionStatus.RUNNING:
                 values["agent_output_summary"] = "Cancelled: the run stopped"
-            expected = (RUNNING, CANCELLED)
+            expected = (ExecutionStatus.RUNNING, ExecutionStatus.CANCELLED)
         written = await AGENT_EXECUTIONS.transition(
             session,
             execution_id,
@@ -298,7 +304,7 @@ async def fail(
         await AGENT_EXECUTIONS.transition(
             session,
             execution_id,
-            FAILED,
+            ExecutionStatus.FAILED,
             expected=expected,
             guard=guard,
             values={"agent_output_summary": f"Failed: {message}"[:SUMMARY_LIMIT]},
@@ -314,7 +320,7 @@ async def stopped(database: Database, job: Job, stop: Stop) -> None:
         database,
         JOB.execution_id(job),
         f"{stop.error_type}: {stop.message}",
-        expected=(RUNNING,),
+        expected=(ExecutionStatus.RUNNING,),
         guard={"runner_id": runner_id(job)},
     )
 
@@ -322,4 +328,9 @@ async def stopped(database: Database, job: Job, stop: Stop) -> None:
 async def gave_up(database: Database, job: Job, reason: str) -> None:
     """The job's attempts are spent: fail the execution (`worker_lost`), never leave it running."""
     message = f"worker_lost: the worker running this execution was lost: {reason}"[:2000]
-    await fail(database, JOB.execution_id(job), message, expected=(PENDING, RUNNING))
+    await fail(
+        database,
+        JOB.execution_id(job),
+        message,
+        expected=(ExecutionStatus.PENDING, ExecutionStatus.RUNNING),
+    )

@@ -28,9 +28,9 @@ from moderately.db.session import Database
 from moderately.jobs.pipeline_context import RunSignals, TeamRunHost
 from moderately.services.agent_executions import latest_state
 from moderately.services.files import store_file
-from moderately.services.lifecycle import PAUSED, RUNNING
 from moderately.services.scope import get_in_team
 from moderately.services.transfers import Storage
+from moderately.statuses import ExecutionStatus, UploadStatus
 from moderately.timeutil import format_timestamp, utcnow
 
 __all__ = ["MAX_FILE_NAME", "MAX_RESOURCES", "DbAgentHost", "next_state"]
@@ -39,7 +39,7 @@ MAX_RESOURCES = 1000  # listed by list_resources, newest first
 MAX_FILE_NAME = 255
 TEXT_MIME = "text/plain; charset=utf-8"
 # A run owns its record while it is running, or paused by a request it has not yet seen.
-LIVE = (RUNNING, PAUSED)
+LIVE = (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED)
 
 
 async def next_state(
@@ -92,7 +92,9 @@ class DbAgentHost(TeamRunHost):
             files = (
                 await session.execute(
                     select(File.file_id, File.file_name, File.file_size, File.mime_type)
-                    .where(File.team_id == self.team_id, File.upload_status == "completed")
+                    .where(
+                        File.team_id == self.team_id, File.upload_status == UploadStatus.COMPLETED
+                    )
                     .order_by(File.created_at.desc(), File.file_id)
                     .limit(MAX_RESOURCES)
                 )

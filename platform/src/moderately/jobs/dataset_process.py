@@ -35,8 +35,9 @@ from moderately.db.models import Dataset, DatasetDataVersion, DatasetSchemaVersi
 from moderately.db.session import Database
 from moderately.jobs.base import JobHandler, JobRuntime, Stop
 from moderately.services.dataset_processing import PROCESS, missing_input
-from moderately.services.lifecycle import COMPLETED, DATASET_PROCESSING, FAILED
+from moderately.services.lifecycle import DATASET_PROCESSING
 from moderately.services.transfers import Storage, fetch_to_file
+from moderately.statuses import ProcessingStatus
 from moderately.storage import ObjectNotFound
 from moderately.workers.base import Job
 
@@ -56,7 +57,9 @@ def handlers(runtime: JobRuntime) -> dict[str, JobHandler]:
 
     async def gave_up(job: Job, reason: str) -> None:
         problem = f"processing stopped: {reason}"
-        await _finish(database, job, processing_status=FAILED, processing_error=problem)
+        await _finish(
+            database, job, processing_status=ProcessingStatus.FAILED, processing_error=problem
+        )
 
     async def superseded(job: Job) -> bool:
         async with database.session(write=False) as session:
@@ -65,7 +68,12 @@ def handlers(runtime: JobRuntime) -> dict[str, JobHandler]:
 
     async def stopped(job: Job, stop: Stop) -> None:
         if stop.kind == "resource_limit":
-            await _finish(database, job, processing_status=FAILED, processing_error=stop.message)
+            await _finish(
+                database,
+                job,
+                processing_status=ProcessingStatus.FAILED,
+                processing_error=stop.message,
+            )
 
     return {
         PROCESS: JobHandler(
@@ -92,14 +100,18 @@ async def run(database: Database, storage: Storage, job: Job) -> None:
         data = await _get(session, DatasetDataVersion, dataset.current_data_version_id)
         schema = await _get(session, DatasetSchemaVersion, dataset.current_schema_version_id)
     if problem is not None or data is None or schema is None:
-        await _finish(database, job, processing_status=FAILED, processing_error=problem)
+        await _finish(
+            database, job, processing_status=ProcessingStatus.FAILED, processing_error=problem
+        )
         return
     if data.file_type != "csv":
         problem = (
             f"data version {data.version_no} is {data.file_type}: only delimited text (CSV; "
             "TSV and other delimiters through the schema's parsingOptions) can be processed"
         )
-        await _finish(database, job, processing_status=FAILED, processing_error=problem)
+        await _finish(
+            database, job, processing_status=ProcessingStatus.FAILED, processing_error=problem
+        )
         return
     # This process is the job's own: the reads below may use the CPU as long as they need.
     with tempfile.TemporaryDirectory(prefix="moderately-") as scratch:
@@ -108,7 +120,9 @@ async def run(database: Database, storage: Storage, job: Job) -> None:
             await fetch_to_file(storage.store, data.storage_key, path)
         except ObjectNotFound:
             problem = f"the bytes of data version {data.version_no} are missing from the store"
-            await _finish(database, job, processing_status=FAILED, processing_error=problem)
+            await _finish(
+                database, job, processing_status=ProcessingStatus.FAILED, processing_error=problem
+            )
             return
         kind = tabular.binary_kind(path, encoding=_encoding(schema))
         if kind is not None:
@@ -116,7 +130,9 @@ async def run(database: Database, storage: Storage, job: Job) -> None:
                 f"data version {data.version_no} is not delimited text: it looks like {kind}; "
                 "only delimited text (CSV/TSV) can be processed"
             )
-            await _finish(database, job, processing_status=FAILED, processing_error=problem)
+            await _finish(
+                database, job, processing_status=ProcessingStatus.FAILED, processing_error=problem
+            )
             return
         try:
             report = tabular.validate(
@@ -124,13 +140,15 @@ async def run(database: Database, storage: Storage, job: Job) -> None:
             )
         except ValueError as exc:  # stored schemas were checked; kept as a safety net
             problem = f"schema version {schema.version_no} cannot be applied: {exc}"
-            await _finish(database, job, processing_status=FAILED, processing_error=problem)
+            await _finish(
+                database, job, processing_status=ProcessingStatus.FAILED, processing_error=problem
+            )
             return
     if not report.ok:
         await _finish(
             database,
             job,
-            processing_status=FAILED,
+            processing_status=ProcessingStatus.FAILED,
             processing_error=f"data version {data.version_no} does not match schema version "
             f"{schema.version_no}: {report.summary()}",
             processing_report=report.to_wire(),
@@ -139,7 +157,7 @@ async def run(database: Database, storage: Storage, job: Job) -> None:
     await _finish(
         database,
         job,
-        processing_status=COMPLETED,
+        processing_status=ProcessingStatus.COMPLETED,
         processing_error=None,
         processing_report=report.to_wire(),
         record_count=report.record_count,

@@ -11,7 +11,8 @@ from typing import Any
 from moderately.db.session import Database
 from moderately.jobs.base import JobHandler, JobRuntime, Stop
 from moderately.jobs.watcher import stop_wanted
-from moderately.services.lifecycle import PENDING, RUNNING, Lifecycle
+from moderately.services.lifecycle import Lifecycle
+from moderately.statuses import ExecutionStatus
 from moderately.workers.base import Job
 
 
@@ -33,8 +34,8 @@ class ExecutionJob:
             execution = await self.lifecycle.transition(
                 session,
                 execution_id,
-                RUNNING,
-                expected=(PENDING, RUNNING),
+                ExecutionStatus.RUNNING,
+                expected=(ExecutionStatus.PENDING, ExecutionStatus.RUNNING),
                 values={"runner_id": owner},
             )
             if execution is not None:

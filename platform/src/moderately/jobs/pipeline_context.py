@@ -18,6 +18,7 @@ from moderately.db.session import Database
 from moderately.engine import DatasetInfo, DatasetRows, ExecutionProgress, FileInfo
 from moderately.services.scope import get_in_team
 from moderately.services.transfers import Storage, fetch_to_file
+from moderately.statuses import UploadStatus
 from moderately.storage import ObjectNotFound
 from moderately.tabular.rows import read_rows
 
@@ -77,7 +78,7 @@ class TeamRunHost:
     async def get_file(self, file_id: str) -> FileInfo | None:
         async with self.database.session(write=False) as session:
             row = await get_in_team(session, File, file_id, self.team_id)
-        if row is None or row.upload_status != "completed":
+        if row is None or row.upload_status != UploadStatus.COMPLETED:
             return None
         return FileInfo(row.file_id, row.file_name, row.mime_type, row.file_size, row.file_hash)
 

@@ -45,16 +45,7 @@ from moderately.jobs.executions import ExecutionJob
 from moderately.jobs.pipeline_context import RunSignals, ServerRunContext, object_uri
 from moderately.jobs.watcher import Watcher
 from moderately.services import object_removals
-from moderately.services.lifecycle import (
-    CANCELLED,
-    COMPLETED,
-    FAILED,
-    PAUSED,
-    PENDING,
-    PIPELINE_EXECUTIONS,
-    RUNNING,
-    failure_note,
-)
+from moderately.services.lifecycle import PIPELINE_EXECUTIONS, failure_note
 from moderately.services.pipeline_executions import (
     CHECKPOINT_KEY,
     EXECUTE,
@@ -63,6 +54,7 @@ from moderately.services.pipeline_executions import (
 )
 from moderately.services.scope import get_in_team
 from moderately.services.transfers import Storage
+from moderately.statuses import BlockStatus, ExecutionStatus
 from moderately.storage import ObjectNotFound
 from moderately.workers.base import Job
 
@@ -159,7 +151,7 @@ async def run(runtime: JobRuntime, job: Job) -> None:
 async def _finish(runtime: JobRuntime, execution: Execution, owner: str, result: RunResult) -> None:
     storage = runtime.storage
     execution_id = execution.pipeline_execution_id
-    if result.status == CANCELLED:
+    if result.status == ExecutionStatus.CANCELLED:
         # The run saw its execution cancelled, deleted or taken over. A cancelled row gets the
         # run's final block states under the cancel's own message.
         async with runtime.database.session() as session:
@@ -168,8 +160,8 @@ async def _finish(runtime: JobRuntime, execution: Execution, owner: str, result:
             await PIPELINE_EXECUTIONS.transition(
                 session,
                 execution_id,
-                CANCELLED,
-                expected=(CANCELLED,),
+                ExecutionStatus.CANCELLED,
+                expected=(ExecutionStatus.CANCELLED,),
                 guard={"runner_id": owner},
                 progress=result.progress_data,
                 note=kept,
@@ -182,7 +174,7 @@ async def _finish(runtime: JobRuntime, execution: Execution, owner: str, result:
         "current_step": result.current_step,
         "total_steps": result.total_steps or execution.total_steps,
     }
-    if result.status == COMPLETED:
+    if result.status == ExecutionStatus.COMPLETED:
         output = result.output or {}
         values["pipeline_output_summary"] = result.output_summary
         values["completed_at"] = result.finished_at
@@ -199,16 +191,20 @@ async def _finish(runtime: JobRuntime, execution: Execution, owner: str, result:
             )
         else:
             values["pipeline_output"] = output
-    elif result.status == FAILED:
+    elif result.status == ExecutionStatus.FAILED:
         values["failed_at"] = result.finished_at
-    elif result.status == PAUSED:
+    elif result.status == ExecutionStatus.PAUSED:
         values["paused_at"] = result.finished_at
         checkpoint = json.dumps(result.checkpoint or {}).encode()
         await storage.store.put(
             CHECKPOINT_KEY.format(execution_id), _one(checkpoint), content_type="application/json"
         )
     # A pause request leaves the row `paused` already: the run's end is written onto it.
-    expected = (RUNNING, PAUSED) if result.status == PAUSED else (RUNNING,)
+    expected = (
+        (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED)
+        if result.status == ExecutionStatus.PAUSED
+        else (ExecutionStatus.RUNNING,)
+    )
     async with runtime.database.session() as session:
         written = await PIPELINE_EXECUTIONS.transition(
             session,
@@ -223,7 +219,7 @@ async def _finish(runtime: JobRuntime, execution: Execution, owner: str, result:
         log.info("execution %s %s (runner %s)", execution_id, result.status, owner)
     else:
         await _forget_if_deleted(runtime, execution_id)
-    if result.status in (COMPLETED, FAILED):
+    if result.status in (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED):
         with contextlib.suppress(Exception):
             await storage.store.delete(CHECKPOINT_KEY.format(execution_id))
 
@@ -253,15 +249,20 @@ async def stopped(database: Database, job: Job, stop: Stop) -> None:
             await PIPELINE_EXECUTIONS.transition(
                 session,
                 execution_id,
-                FAILED,
-                expected=(RUNNING,),
+                ExecutionStatus.FAILED,
+                expected=(ExecutionStatus.RUNNING,),
                 guard={"runner_id": runner_id(job)},
-                progress=_unfinished(await _progress(session, execution_id), FAILED),
+                progress=_unfinished(
+                    await _progress(session, execution_id), ExecutionStatus.FAILED
+                ),
                 note=failure_note(stop.message, stop.error_type),
             )
             return
         execution = await session.get(Execution, execution_id)
-        if execution is None or execution.status not in (CANCELLED, PAUSED):
+        if execution is None or execution.status not in (
+            ExecutionStatus.CANCELLED,
+            ExecutionStatus.PAUSED,
+        ):
             return
         await PIPELINE_EXECUTIONS.transition(
             session,
@@ -280,7 +281,7 @@ async def _progress(session: AsyncSession, execution_id: str) -> dict[str, Any]:
 def _unfinished(progress: dict[str, Any], status: str) -> dict[str, Any]:
     """The progress of a run whose process was ended: its running blocks did not finish."""
     progress = dict(progress)
-    block_status = "failed" if status == FAILED else "cancelled"
+    block_status = BlockStatus.FAILED if status == ExecutionStatus.FAILED else BlockStatus.CANCELLED
     blocks = dict(progress.get("blocks") or {})
     for block_id in progress.get("running_blocks") or []:
         if isinstance(blocks.get(block_id), dict):
@@ -296,7 +297,7 @@ async def gave_up(database: Database, job: Job, reason: str) -> None:
         await PIPELINE_EXECUTIONS.transition(
             session,
             JOB.execution_id(job),
-            FAILED,
-            expected=(PENDING, RUNNING),
+            ExecutionStatus.FAILED,
+            expected=(ExecutionStatus.PENDING, ExecutionStatus.RUNNING),
             note=failure_note(message, "worker_lost"),
         )

@@ -23,13 +23,8 @@ from sqlalchemy import select
 from moderately.config import Settings
 from moderately.db.session import Database
 from moderately.jobs.pipeline_context import RunSignals
-from moderately.services.lifecycle import (
-    CANCELLED,
-    PAUSED,
-    PIPELINE_EXECUTIONS,
-    RUNNING,
-    Lifecycle,
-)
+from moderately.services.lifecycle import PIPELINE_EXECUTIONS, Lifecycle
+from moderately.statuses import ExecutionStatus
 
 log = logging.getLogger("moderately.pipelines")
 
@@ -54,9 +49,9 @@ async def stop_wanted(
             )
         ).first()
     taken_over = runner_id is not None and row is not None and row.runner_id != runner_id
-    if row is None or taken_over or row.status == CANCELLED:
+    if row is None or taken_over or row.status == ExecutionStatus.CANCELLED:
         return "cancel"
-    if row.status == PAUSED:
+    if row.status == ExecutionStatus.PAUSED:
         return "pause"
     return None
 
@@ -138,8 +133,8 @@ class Watcher:
             await self.lifecycle.transition(
                 session,
                 self.execution_id,
-                RUNNING,
-                expected=(RUNNING,),
+                ExecutionStatus.RUNNING,
+                expected=(ExecutionStatus.RUNNING,),
                 guard={"runner_id": self.runner_id},
                 progress=latest,
                 values=values,

@@ -39,9 +39,10 @@ from moderately.services.executions import (
     transition,
 )
 from moderately.services.filters import ListFilters, Values, filtered, one_of, present
-from moderately.services.lifecycle import AGENT_EXECUTIONS, CANCELLED, PENDING
+from moderately.services.lifecycle import AGENT_EXECUTIONS
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import get_in_team, get_scoped
+from moderately.statuses import ExecutionStatus
 from moderately.workers.base import JobQueue
 
 EXECUTE = "agent.execute"
@@ -143,7 +144,7 @@ async def create_execution(
         agent_configuration_version_id=version.agent_configuration_version_id,
         agent_id=version.agent_id,
         team_id=version.team_id,
-        status=PENDING,
+        status=ExecutionStatus.PENDING,
         agent_input=agent_input,
         agent_input_schema=input_schema,
         agent_output_schema=output_schema,
@@ -224,7 +225,11 @@ async def cancel_execution(
     text = cancel_reason(execution, reason)
     summary = f"Cancelled: {text}"[:SUMMARY_LIMIT]
     return await transition(
-        session, AGENT_EXECUTIONS, execution, CANCELLED, values={"agent_output_summary": summary}
+        session,
+        AGENT_EXECUTIONS,
+        execution,
+        ExecutionStatus.CANCELLED,
+        values={"agent_output_summary": summary},
     )
 
 
@@ -234,11 +239,11 @@ async def update_execution(
     principal: Principal,
     jobs: JobQueue,
     execution_id: str,
-    status: str | None,
+    status: ExecutionStatus | None,
 ) -> Execution:
     """PATCH: `paused` (a running execution), `running` (resume a paused one; queued again)
     or `cancelled` (as the cancel endpoint)."""
-    if status == CANCELLED:
+    if status == ExecutionStatus.CANCELLED:
         return await cancel_execution(session, principal=principal, execution_id=execution_id)
     execution = await get_execution(session, principal=principal, execution_id=execution_id)
     principal.require_write()

@@ -39,13 +39,14 @@ from moderately.db.models import DatasetDataVersion, DatasetSchemaVersion
 from moderately.db.session import Database
 from moderately.errors import InvalidState
 from moderately.ids import new_id
-from moderately.schemas.datasets import MAX_VERSION_NO, FileType, UploadStatus, VersionStatus
+from moderately.schemas.datasets import MAX_VERSION_NO, FileType
 from moderately.services import datasets, transfers
 from moderately.services.auth import Principal
 from moderately.services.filters import ListFilters, Values, equal, filtered, one_of
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import get_scoped
-from moderately.services.transfers import EXPIRED_REASON, PENDING, DownloadTicket, Storage
+from moderately.services.transfers import EXPIRED_REASON, DownloadTicket, Storage
+from moderately.statuses import UploadStatus, VersionStatus
 from moderately.timeutil import utcnow
 
 log = logging.getLogger("moderately.datasets")
@@ -133,7 +134,7 @@ async def create_version(
     dataset_id: str,
     file_name: str,
     file_type: str,
-    status: str = datasets.DRAFT,
+    status: VersionStatus = VersionStatus.DRAFT,
     file_size: int | None = None,
     file_hash: str | None = None,
     sign_checksum: bool = False,
@@ -164,13 +165,13 @@ async def create_version(
         version_no=(last or 0) + 1,
         file_name=file_name,
         file_type=file_type,
-        status=datasets.ARCHIVED if status == datasets.ARCHIVED else datasets.DRAFT,
-        promote_on_complete=status == datasets.CURRENT,
+        status=VersionStatus.ARCHIVED if status == VersionStatus.ARCHIVED else VersionStatus.DRAFT,
+        promote_on_complete=status == VersionStatus.CURRENT,
         file_hash=file_hash,
         hash_hex=digest,
         file_size_bytes=file_size,
         storage_key=key,
-        upload_status=PENDING,
+        upload_status=UploadStatus.PENDING,
         upload_expires_at=url.expires_at,
     )
     session.add(version)
@@ -197,7 +198,7 @@ async def complete_version(
     version = await get_version(session, principal=principal, version_id=version_id)
     principal.require_write()
     what = f"data version {version.dataset_data_version_id}"
-    if version.upload_status != PENDING:
+    if version.upload_status != UploadStatus.PENDING:
         raise transfers.conflict(what, version.upload_status)
     digest = transfers.required_hash(file_hash) if file_hash is not None else None
     problem = _declaration_problem(version, storage, file_size, digest, now or utcnow())
@@ -281,7 +282,7 @@ async def _parsing_options(session: AsyncSession, dataset_id: str) -> dict[str, 
     return await session.scalar(
         select(DatasetSchemaVersion.parsing_options).where(
             DatasetSchemaVersion.dataset_id == dataset_id,
-            DatasetSchemaVersion.status == datasets.CURRENT,
+            DatasetSchemaVersion.status == VersionStatus.CURRENT,
         )
     )
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import Dataset
-from moderately.services.lifecycle import DATASET_PROCESSING, FAILED, IN_PROGRESS
+from moderately.services.lifecycle import DATASET_PROCESSING
+from moderately.statuses import ProcessingStatus
 from moderately.workers.base import JobQueue
 
 __all__ = ["PROCESS", "missing_input", "request_processing"]
@@ -28,7 +29,7 @@ async def request_processing(session: AsyncSession, jobs: JobQueue, dataset: Dat
         payload = {"datasetId": dataset.dataset_id}
         job_id = await jobs.enqueue(session, PROCESS, payload, team_id=dataset.team_id)
     values = {"processing_job_id": job_id, "processing_error": problem, "processing_report": None}
-    status = FAILED if problem else IN_PROGRESS
+    status = ProcessingStatus.FAILED if problem else ProcessingStatus.IN_PROGRESS
     await DATASET_PROCESSING.transition(session, dataset.dataset_id, status, values=values)
 
 

@@ -29,13 +29,13 @@ from moderately import tabular
 from moderately.db.models import DatasetSchemaVersion
 from moderately.db.session import Database
 from moderately.errors import Invalid, InvalidState
-from moderately.schemas.datasets import MAX_VERSION_NO, VersionStatus
+from moderately.schemas.datasets import MAX_VERSION_NO
 from moderately.services import dataset_data, datasets, files, job_requests
 from moderately.services.auth import Principal
 from moderately.services.filters import ListFilters, Values, equal, filtered, one_of
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import get_scoped
-from moderately.services.transfers import COMPLETED
+from moderately.statuses import UploadStatus, VersionStatus
 from moderately.workers.base import JobQueue
 
 SORT = {
@@ -134,7 +134,7 @@ async def create_schema_version(
     principal: Principal,
     dataset_id: str,
     columns: Sequence[Mapping[str, Any]],
-    status: str = datasets.DRAFT,
+    status: VersionStatus = VersionStatus.DRAFT,
     parsing_options: Mapping[str, Any] | None = None,
 ) -> DatasetSchemaVersion:
     # Locked: the version number and a promotion are this transaction's alone.
@@ -153,13 +153,13 @@ async def create_schema_version(
         dataset_id=dataset.dataset_id,
         team_id=dataset.team_id,
         version_no=(last or 0) + 1,
-        status=datasets.DRAFT if status == datasets.CURRENT else status,
+        status=VersionStatus.DRAFT if status == VersionStatus.CURRENT else status,
         columns_json=columns_json,
         parsing_options=options,
     )
     session.add(version)
     await session.flush()
-    if status == datasets.CURRENT:
+    if status == VersionStatus.CURRENT:
         await datasets.promote_schema_version(session, dataset, version)
     return version
 
@@ -175,21 +175,21 @@ async def update_schema_version(
     options_json = checked_options(options) if options is not None else None
     dataset = await datasets.lock_dataset(session, version.dataset_id)
     await session.refresh(version)
-    was_current = version.status == datasets.CURRENT
+    was_current = version.status == VersionStatus.CURRENT
     if columns_json is not None:
         version.columns_json = columns_json
     if options_json is not None:
         version.parsing_options = options_json
     status = changes.get("status")
-    if status == datasets.CURRENT and not was_current:
+    if status == VersionStatus.CURRENT and not was_current:
         await datasets.promote_schema_version(session, dataset, version)
-    elif status is not None and status != datasets.CURRENT and was_current:
+    elif status is not None and status != VersionStatus.CURRENT and was_current:
         version.status = status
         dataset.current_schema_version_id = None
     elif status is not None:
         version.status = status
     redefined = columns_json is not None or options_json is not None
-    if was_current and version.status == datasets.CURRENT and redefined:
+    if was_current and version.status == VersionStatus.CURRENT and redefined:
         await datasets.schema_changed(session, dataset)
     await session.flush()
     await session.refresh(version)
@@ -231,7 +231,7 @@ async def infer_schema(
             session, principal=principal, version_id=data_version_id
         )
         what, field = f"data version {data_version_id}", "datasetDataVersionId"
-    if row.upload_status != COMPLETED:
+    if row.upload_status != UploadStatus.COMPLETED:
         raise InvalidState(f"upload not completed: {what} is {row.upload_status}", field=field)
     if parsing_options is not None:
         checked_options(parsing_options)  # 400 when invalid; what it leaves out is sniffed

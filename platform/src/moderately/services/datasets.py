@@ -27,7 +27,7 @@ from moderately.errors import NotFound
 from moderately.services import dataset_processing, object_removals
 from moderately.services.auth import Principal
 from moderately.services.filters import ListFilters, Values, equal, filtered, like, one_of
-from moderately.services.lifecycle import DATASET_PROCESSING, NEEDS_PROCESSING
+from moderately.services.lifecycle import DATASET_PROCESSING
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import (
     ensure_unique_name,
@@ -37,9 +37,9 @@ from moderately.services.scope import (
     team_for_create,
 )
 from moderately.services.transfers import Storage
+from moderately.statuses import ProcessingStatus, VersionStatus
 from moderately.workers.base import JobQueue
 
-DRAFT, CURRENT, ARCHIVED = "draft", "current", "archived"
 SORT = {"createdAt": Dataset.created_at, "updatedAt": Dataset.updated_at, "name": Dataset.name}
 
 
@@ -168,8 +168,10 @@ async def _archive_other_current(
     model: Any = id_column.class_
     await session.execute(
         update(model)
-        .where(model.dataset_id == dataset_id, model.status == CURRENT, id_column != keep)
-        .values(status=ARCHIVED)
+        .where(
+            model.dataset_id == dataset_id, model.status == VersionStatus.CURRENT, id_column != keep
+        )
+        .values(status=VersionStatus.ARCHIVED)
         .execution_options(synchronize_session=False)
     )
 
@@ -185,7 +187,7 @@ async def promote_data_version(
         dataset.dataset_id,
         version.dataset_data_version_id,
     )
-    version.status = CURRENT
+    version.status = VersionStatus.CURRENT
     dataset.current_data_version_id = version.dataset_data_version_id
     dataset.record_count = version.row_count
     dataset.total_size_bytes = version.file_size_bytes
@@ -202,7 +204,7 @@ async def promote_schema_version(
         dataset.dataset_id,
         version.dataset_schema_version_id,
     )
-    version.status = CURRENT
+    version.status = VersionStatus.CURRENT
     dataset.current_schema_version_id = version.dataset_schema_version_id
     await schema_changed(session, dataset)
 
@@ -219,6 +221,6 @@ async def _needs_processing(session: AsyncSession, dataset: Dataset) -> None:
     await DATASET_PROCESSING.transition(
         session,
         dataset.dataset_id,
-        NEEDS_PROCESSING,
+        ProcessingStatus.NEEDS_PROCESSING,
         values={"processing_job_id": None, "processing_error": None, "processing_report": None},
     )

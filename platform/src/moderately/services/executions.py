@@ -10,19 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from moderately.errors import Conflict, InvalidState
-from moderately.services.lifecycle import (
-    CANCELLED,
-    COMPLETED,
-    FAILED,
-    PAUSED,
-    PENDING,
-    RUNNING,
-    Lifecycle,
-    TransitionRefused,
-)
-
-TERMINAL = frozenset({COMPLETED, FAILED, CANCELLED})
-STATUSES = (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, PAUSED)
+from moderately.services.lifecycle import Lifecycle, TransitionRefused
+from moderately.statuses import TERMINAL_EXECUTION_STATUSES, ExecutionStatus
 
 
 def sort_columns(model: Any) -> dict[str, InstrumentedAttribute[Any]]:
@@ -59,11 +48,11 @@ async def transition(
 
 def cancel_reason(execution: Any, reason: str | None) -> str:
     """The reason a cancel records; 409 once the execution has finished."""
-    if execution.status in TERMINAL:
+    if execution.status in TERMINAL_EXECUTION_STATUSES:
         raise Conflict(f"the execution is already {execution.status}")
     return reason or "cancelled by request"
 
 
 def resumes(old: str, new: str) -> bool:
     """A paused execution set running again: its job is queued anew."""
-    return old == PAUSED and new == RUNNING
+    return old == ExecutionStatus.PAUSED and new == ExecutionStatus.RUNNING

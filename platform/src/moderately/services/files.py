@@ -36,21 +36,16 @@ from moderately.services.filters import ListFilters, Values, equal, filtered, li
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import get_scoped, team_for_create
 from moderately.services.transfers import (
-    COMPLETED,
     EXPIRED_REASON,
-    FAILED,
-    PENDING,
     DownloadTicket,
     Storage,
     hash_hex,
 )
+from moderately.statuses import UploadStatus
 from moderately.timeutil import utcnow
 
 __all__ = [
-    "COMPLETED",
     "EXPIRED_REASON",
-    "FAILED",
-    "PENDING",
     "DownloadTicket",
     "Storage",
     "UploadTicket",
@@ -70,14 +65,14 @@ __all__ = [
 log = logging.getLogger("moderately.files")
 
 # `uploadStatus` (and 0.2.7's `status`) values, mapped to the three the server keeps.
-STATUS_ALIASES: Mapping[str, str] = {
-    "pending": PENDING,
-    "processing": PENDING,
-    "completed": COMPLETED,
-    "ready": COMPLETED,
-    "uploaded": COMPLETED,
-    "failed": FAILED,
-    "error": FAILED,
+STATUS_ALIASES: Mapping[str, UploadStatus] = {
+    UploadStatusFilter.pending: UploadStatus.PENDING,
+    UploadStatusFilter.processing: UploadStatus.PENDING,
+    UploadStatusFilter.completed: UploadStatus.COMPLETED,
+    UploadStatusFilter.ready: UploadStatus.COMPLETED,
+    UploadStatusFilter.uploaded: UploadStatus.COMPLETED,
+    UploadStatusFilter.failed: UploadStatus.FAILED,
+    UploadStatusFilter.error: UploadStatus.FAILED,
 }
 SORT = {
     "fileName": File.file_name,
@@ -220,7 +215,7 @@ async def create_upload(
         mime_type=mime_type,
         file_hash=file_hash,
         hash_hex=digest,
-        upload_status=PENDING,
+        upload_status=UploadStatus.PENDING,
         uploaded_by=principal.user_id,
         metadata_=_check_metadata(metadata or {}),
         dataset_id=dataset_id,
@@ -263,7 +258,7 @@ async def store_file(
                 mime_type=mime_type,
                 file_hash=digest,
                 hash_hex=digest,
-                upload_status=COMPLETED,
+                upload_status=UploadStatus.COMPLETED,
                 metadata_=_check_metadata(metadata or {}),
                 storage_key=key,
             )
@@ -295,7 +290,7 @@ async def complete_upload(
     file = await get_file(session, principal=principal, file_id=file_id)
     principal.require_write()
     what = f"file {file.file_id}"
-    if file.upload_status != PENDING:
+    if file.upload_status != UploadStatus.PENDING:
         raise transfers.conflict(what, file.upload_status)
     digest = transfers.required_hash(file_hash)
     problem = None

@@ -26,6 +26,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.db.models import AgentExecution, Dataset, PipelineExecution
+from moderately.statuses import ExecutionStatus, ProcessingStatus
 from moderately.timeutil import utcnow
 
 __all__ = [
@@ -131,21 +132,27 @@ def failure_note(message: str, error_type: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-PENDING, RUNNING, PAUSED = "pending", "running", "paused"
-COMPLETED, FAILED, CANCELLED = "completed", "failed", "cancelled"
-
 # The status moves of pipeline executions; agent executions move the same way.
 _EXECUTION_MOVES: Mapping[str | None, frozenset[str]] = {
-    PENDING: frozenset({RUNNING, FAILED, CANCELLED}),
-    RUNNING: frozenset({COMPLETED, FAILED, CANCELLED, PAUSED}),
-    PAUSED: frozenset({RUNNING, CANCELLED}),
+    ExecutionStatus.PENDING: frozenset(
+        {ExecutionStatus.RUNNING, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED}
+    ),
+    ExecutionStatus.RUNNING: frozenset(
+        {
+            ExecutionStatus.COMPLETED,
+            ExecutionStatus.FAILED,
+            ExecutionStatus.CANCELLED,
+            ExecutionStatus.PAUSED,
+        }
+    ),
+    ExecutionStatus.PAUSED: frozenset({ExecutionStatus.RUNNING, ExecutionStatus.CANCELLED}),
 }
-_EXECUTION_STAMPS = {
-    RUNNING: "started_at",
-    COMPLETED: "completed_at",
-    FAILED: "failed_at",
-    CANCELLED: "cancelled_at",
-    PAUSED: "paused_at",
+_EXECUTION_STAMPS: Mapping[str, str] = {
+    ExecutionStatus.RUNNING: "started_at",
+    ExecutionStatus.COMPLETED: "completed_at",
+    ExecutionStatus.FAILED: "failed_at",
+    ExecutionStatus.CANCELLED: "cancelled_at",
+    ExecutionStatus.PAUSED: "paused_at",
 }
 PIPELINE_EXECUTIONS = Lifecycle(
     model=PipelineExecution,
@@ -166,8 +173,9 @@ AGENT_EXECUTIONS = Lifecycle(
     first_only=frozenset({"started_at"}),
 )
 
-IN_PROGRESS, NEEDS_PROCESSING = "in_progress", "needs-processing"
-_RESTART = frozenset({NEEDS_PROCESSING, IN_PROGRESS, FAILED})
+_RESTART = frozenset(
+    {ProcessingStatus.NEEDS_PROCESSING, ProcessingStatus.IN_PROGRESS, ProcessingStatus.FAILED}
+)
 # A dataset's processing (services/dataset_processing.py, jobs/dataset_process.py): new data or a
 # new schema makes any state `needs-processing`; a request starts a run (or fails at once when
 # there is nothing to process); a run ends completed or failed.
@@ -177,9 +185,9 @@ DATASET_PROCESSING = Lifecycle(
     status="processing_status",
     transitions={
         None: _RESTART,
-        NEEDS_PROCESSING: _RESTART,
-        IN_PROGRESS: _RESTART | {COMPLETED},
-        COMPLETED: _RESTART,
-        FAILED: _RESTART,
+        ProcessingStatus.NEEDS_PROCESSING: _RESTART,
+        ProcessingStatus.IN_PROGRESS: _RESTART | {ProcessingStatus.COMPLETED},
+        ProcessingStatus.COMPLETED: _RESTART,
+        ProcessingStatus.FAILED: _RESTART,
     },
 )

@@ -39,7 +39,7 @@ from moderately.engine import (
 )
 from moderately.engine.values import dataset_ref_of, file_id_of
 from moderately.errors import Invalid, NotFound
-from moderately.schemas.pipelines import ExecutionStatus, ExecutionStatuses
+from moderately.schemas.pipelines import ExecutionStatuses
 from moderately.services import pipelines
 from moderately.services.auth import Principal
 from moderately.services.executions import (
@@ -49,10 +49,11 @@ from moderately.services.executions import (
     transition,
 )
 from moderately.services.filters import ListFilters, Values, equal, filtered, one_of
-from moderately.services.lifecycle import CANCELLED, COMPLETED, PENDING, PIPELINE_EXECUTIONS
+from moderately.services.lifecycle import PIPELINE_EXECUTIONS
 from moderately.services.paging import Page, PageParams, paginate
 from moderately.services.scope import get_in_team, get_scoped
 from moderately.services.transfers import Storage
+from moderately.statuses import ExecutionStatus, UploadStatus
 from moderately.workers.base import JobQueue
 
 EXECUTE = "pipeline.execute"
@@ -117,7 +118,7 @@ async def _check_references(
         for kind, ref, field in _references(schema, values.get(node.block_id), node.block_id):
             if kind == "file":
                 file = await get_in_team(session, File, ref, team_id)
-                exists = file is not None and file.upload_status == "completed"
+                exists = file is not None and file.upload_status == UploadStatus.COMPLETED
             else:
                 exists = await get_in_team(session, Dataset, ref, team_id) is not None
             if not exists:
@@ -150,7 +151,7 @@ async def create_execution(
         pipeline_configuration_version_id=version.pipeline_configuration_version_id,
         pipeline_id=version.pipeline_id,
         team_id=version.team_id,
-        status=PENDING,
+        status=ExecutionStatus.PENDING,
         pipeline_input=pipeline_input,
         pipeline_input_summary=pipeline_input_summary,
         progress_data={},
@@ -254,14 +255,16 @@ async def cancel_execution(
     principal.require_write()
     text = cancel_reason(execution, reason)
     note = {"message": f"Cancelled: {text}", "cancel_reason": text, "cancellationReason": text}
-    return await transition(session, PIPELINE_EXECUTIONS, execution, CANCELLED, note=note)
+    return await transition(
+        session, PIPELINE_EXECUTIONS, execution, ExecutionStatus.CANCELLED, note=note
+    )
 
 
 async def get_output(
     session: AsyncSession, *, principal: Principal, storage: Storage, execution_id: str
 ) -> dict[str, Any]:
     execution = await get_execution(session, principal=principal, execution_id=execution_id)
-    if execution.status != COMPLETED:
+    if execution.status != ExecutionStatus.COMPLETED:
         raise NotFound("output of pipeline execution", execution_id)
     if execution.output_storage_key:
         request = await storage.store.presign(

@@ -29,7 +29,7 @@ from moderately.engine import (
     validate_configuration,
 )
 from moderately.errors import Conflict, Invalid, InvalidState
-from moderately.schemas.pipelines import VersionStatus, VersionStatuses
+from moderately.schemas.pipelines import VersionStatuses
 from moderately.services import object_removals
 from moderately.services.auth import Principal
 from moderately.services.filters import ListFilters, Values, equal, filtered, like, one_of
@@ -42,8 +42,8 @@ from moderately.services.scope import (
     team_for_create,
 )
 from moderately.services.transfers import Storage
+from moderately.statuses import VersionStatus
 
-DRAFT, CURRENT, ARCHIVED = "draft", "current", "archived"
 PIPELINE_SORT = {
     "name": Pipeline.name,
     "createdAt": Pipeline.created_at,
@@ -230,7 +230,7 @@ async def _ensure_no_current(
     session: AsyncSession, pipeline_id: str, *, other_than: str | None = None
 ) -> None:
     stmt = select(Version.pipeline_configuration_version_id).where(
-        Version.pipeline_id == pipeline_id, Version.status == CURRENT
+        Version.pipeline_id == pipeline_id, Version.status == VersionStatus.CURRENT
     )
     if other_than is not None:
         stmt = stmt.where(Version.pipeline_configuration_version_id != other_than)
@@ -251,12 +251,12 @@ async def create_version(
     principal: Principal,
     pipeline_id: str,
     configuration: dict[str, Any],
-    status: str = DRAFT,
+    status: VersionStatus = VersionStatus.DRAFT,
 ) -> Version:
     pipeline = await get_scoped(session, Pipeline, pipeline_id, principal, lock=True)
     principal.require_write()
     stored = check_structure(configuration)
-    if status == CURRENT:
+    if status == VersionStatus.CURRENT:
         await _ensure_no_current(session, pipeline.pipeline_id)
     version = Version(
         pipeline_id=pipeline.pipeline_id,
@@ -279,7 +279,7 @@ async def update_version(
     configuration = changes.get("configuration")
     status = changes.get("status")
     if configuration is not None:
-        if version.status == CURRENT and status in (None, CURRENT):
+        if version.status == VersionStatus.CURRENT and status in (None, VersionStatus.CURRENT):
             raise InvalidState(
                 "the configuration of the current version cannot change: clone it, or archive "
                 "it first",
@@ -287,7 +287,7 @@ async def update_version(
             )
         version.configuration = check_structure(configuration)
     if status is not None and status != version.status:
-        if status == CURRENT:
+        if status == VersionStatus.CURRENT:
             await _ensure_no_current(
                 session, version.pipeline_id, other_than=version.pipeline_configuration_version_id
             )
@@ -304,7 +304,7 @@ async def delete_version(
     executions stored."""
     version = await get_version(session, principal=principal, version_id=version_id)
     principal.require_write()
-    if version.status == CURRENT:
+    if version.status == VersionStatus.CURRENT:
         raise InvalidState(
             "the current configuration version cannot be deleted: archive it first",
             field="status",
@@ -333,12 +333,9 @@ async def clone_version(session: AsyncSession, *, principal: Principal, version_
         pipeline_id=source.pipeline_id,
         team_id=source.team_id,
         version=await _next_version(session, source.pipeline_id),
-        status=DRAFT,
+        status=VersionStatus.DRAFT,
         configuration=source.configuration,
     )
     session.add(clone)
     await session.flush()
     return clone
-
-
-VERSION_STATUSES = (DRAFT, CURRENT, ARCHIVED)

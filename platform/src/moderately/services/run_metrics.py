@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from moderately.statuses import ExecutionStatus
 from moderately.timeutil import as_utc
 
 __all__ = ["NO_RUNS", "MeteredView", "RunMetrics", "run_metrics", "with_run_metrics"]
@@ -59,7 +60,7 @@ async def run_metrics(
     session: AsyncSession,
     *,
     owner: InstrumentedAttribute[str],
-    status: InstrumentedAttribute[str],
+    status: InstrumentedAttribute[ExecutionStatus],
     last: InstrumentedAttribute[Any],
     ids: Sequence[str],
 ) -> dict[str, RunMetrics]:
@@ -70,7 +71,7 @@ async def run_metrics(
         select(
             owner,
             func.count(),
-            func.sum(case((status == "completed", 1), else_=0)),
+            func.sum(case((status == ExecutionStatus.COMPLETED, 1), else_=0)),
             func.max(last),
         )
         .where(owner.in_(ids))
@@ -104,7 +105,7 @@ async def with_run_metrics(
     view: Callable[..., V],
     *,
     owner: InstrumentedAttribute[str],
-    status: InstrumentedAttribute[str],
+    status: InstrumentedAttribute[ExecutionStatus],
     last: InstrumentedAttribute[Any],
 ) -> list[V]:
     """`rows` as `view`s with the metrics of their executions; `owner` is the executions'

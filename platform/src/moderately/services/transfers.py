@@ -36,10 +36,10 @@ from moderately.db.models import DatasetDataVersion, File, UploadTracked
 from moderately.db.session import Database
 from moderately.errors import Conflict, Invalid, InvalidState
 from moderately.private_files import FILE_MODE
+from moderately.statuses import UploadStatus
 from moderately.storage import IntegrityError, ObjectInfo, ObjectNotFound, ObjectStore
 from moderately.timeutil import utcnow
 
-PENDING, COMPLETED, FAILED = "pending", "completed", "failed"
 EXPIRED_REASON = "the upload was not completed before its upload URL expired"
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _PREFIX = "sha256:"
@@ -162,7 +162,7 @@ async def presign_download(
 ) -> DownloadTicket:
     """A GET URL, an attachment saved as `file_name`; only for rows whose upload completed
     (400 naming `field` otherwise)."""
-    if row.upload_status != COMPLETED:
+    if row.upload_status != UploadStatus.COMPLETED:
         raise InvalidState(f"upload not completed: {what} is {row.upload_status}", field=field)
     request = await storage.store.presign(
         "GET",
@@ -207,7 +207,7 @@ async def verify_upload(
         return await storage.store.commit(key, size=size, sha256=digest)
     except ObjectNotFound:
         await session.refresh(row)
-        if row.upload_status != PENDING:
+        if row.upload_status != UploadStatus.PENDING:
             raise conflict(already, row.upload_status) from None
         raise InvalidState(
             f"no bytes were uploaded for this {field}: PUT them to the upload URL, then complete",
@@ -229,13 +229,18 @@ async def mark_completed(
     failed it, its bytes go too)."""
     result = await session.execute(
         update(type(row))
-        .where(_is(row), type(row).upload_status == PENDING)
-        .values(upload_status=COMPLETED, failure_reason=None, upload_expires_at=None, **values)
+        .where(_is(row), type(row).upload_status == UploadStatus.PENDING)
+        .values(
+            upload_status=UploadStatus.COMPLETED,
+            failure_reason=None,
+            upload_expires_at=None,
+            **values,
+        )
         .execution_options(synchronize_session=False)
     )
     await session.refresh(row)
     if _rowcount(result) == 0:
-        if row.upload_status == FAILED:
+        if row.upload_status == UploadStatus.FAILED:
             await session.commit()
             await storage.store.delete(row.storage_key)
         raise conflict(already, row.upload_status)
@@ -248,8 +253,8 @@ async def fail_upload(
     back); then remove its bytes. False when the row was no longer pending."""
     result = await session.execute(
         update(type(row))
-        .where(_is(row), type(row).upload_status == PENDING)
-        .values(upload_status=FAILED, failure_reason=reason, upload_expires_at=None)
+        .where(_is(row), type(row).upload_status == UploadStatus.PENDING)
+        .values(upload_status=UploadStatus.FAILED, failure_reason=reason, upload_expires_at=None)
         .execution_options(synchronize_session=False)
     )
     changed = _rowcount(result) > 0
@@ -277,7 +282,10 @@ async def expire_pending_uploads(
             stale = (
                 await session.scalars(
                     select(model)
-                    .where(model.upload_status == PENDING, model.upload_expires_at < cutoff)
+                    .where(
+                        model.upload_status == UploadStatus.PENDING,
+                        model.upload_expires_at < cutoff,
+                    )
                     .order_by(model.upload_expires_at)
                     .limit(batch)
                 )
@@ -298,7 +306,9 @@ async def accepts_upload(session: AsyncSession, key: str) -> bool:
         if match is None:
             continue
         row = await session.get(model, match.group(1))
-        return row is not None and row.storage_key == key and row.upload_status == PENDING
+        return (
+            row is not None and row.storage_key == key and row.upload_status == UploadStatus.PENDING
+        )
     return False
 
 

@@ -1,6 +1,7 @@
 """The queue interface workers are built on: enqueue, claim with a lease, heartbeat, complete, fail.
 
-A job is a `kind` (which handler runs it) and a JSON `payload`. Life cycle:
+A job is a `kind` (which handler runs it) and a JSON `payload`. Life cycle (`JobStatus`,
+moderately/statuses.py):
 
     queued --claim--> running --complete--> done
                          |  \\--fail (attempts left)--> queued (after a back-off)
@@ -27,8 +28,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
-
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 
 class JobError(Exception):

@@ -29,8 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from moderately.db.dialect import skip_locked
 from moderately.db.models import Job as JobRow
 from moderately.db.session import Database
+from moderately.statuses import JobStatus
 from moderately.timeutil import utcnow
-from moderately.workers.base import DONE, FAILED, QUEUED, RUNNING, Job, Recovered
+from moderately.workers.base import Job, Recovered
 
 log = logging.getLogger("moderately.workers")
 
@@ -77,7 +78,7 @@ class DbQueue:
             kind=kind,
             payload=dict(payload),
             team_id=team_id,
-            status=QUEUED,
+            status=JobStatus.QUEUED,
             attempts=0,
             max_attempts=max_attempts or self.max_attempts,
             run_after=self.clock(),
@@ -96,7 +97,7 @@ class DbQueue:
     ) -> Job | None:
         now = now or self.clock()
         runnable = select(JobRow.job_id).where(
-            JobRow.status == QUEUED, JobRow.kind.in_(list(kinds)), JobRow.run_after <= now
+            JobRow.status == JobStatus.QUEUED, JobRow.kind.in_(list(kinds)), JobRow.run_after <= now
         )
         async with self.database.session(write=False) as session:
             if await session.scalar(runnable.limit(1)) is None:
@@ -105,7 +106,7 @@ class DbQueue:
             busy = (
                 select(JobRow.team_id)
                 .where(
-                    JobRow.status == RUNNING,
+                    JobRow.status == JobStatus.RUNNING,
                     JobRow.team_id.is_not(None),
                     JobRow.kind.in_(list(kinds)),
                 )
@@ -123,9 +124,9 @@ class DbQueue:
                 return None
             await session.execute(
                 update(JobRow)
-                .where(JobRow.job_id == job_id, JobRow.status == QUEUED)
+                .where(JobRow.job_id == job_id, JobRow.status == JobStatus.QUEUED)
                 .values(
-                    status=RUNNING,
+                    status=JobStatus.RUNNING,
                     worker_id=worker_id,
                     attempts=JobRow.attempts + 1,
                     lease_expires_at=now + self.lease,
@@ -143,7 +144,7 @@ class DbQueue:
     async def complete(self, job: Job, *, now: datetime | None = None) -> bool:
         now = now or self.clock()
         return await self._change(
-            job, status=DONE, lease_expires_at=None, finished_at=now, updated_at=now
+            job, status=JobStatus.DONE, lease_expires_at=None, finished_at=now, updated_at=now
         )
 
     async def fail(self, job: Job, error: str, *, now: datetime | None = None) -> bool:
@@ -152,7 +153,7 @@ class DbQueue:
         if job.attempts < job.max_attempts:
             await self._change(
                 job,
-                status=QUEUED,
+                status=JobStatus.QUEUED,
                 worker_id=None,
                 lease_expires_at=None,
                 run_after=now + retry_delay(job.attempts),
@@ -162,7 +163,7 @@ class DbQueue:
             return False
         return await self._change(
             job,
-            status=FAILED,
+            status=JobStatus.FAILED,
             lease_expires_at=None,
             last_error=error,
             finished_at=now,
@@ -172,7 +173,7 @@ class DbQueue:
     async def release(self, job: Job) -> None:
         await self._change(
             job,
-            status=QUEUED,
+            status=JobStatus.QUEUED,
             worker_id=None,
             lease_expires_at=None,
             attempts=JobRow.attempts - 1,
@@ -181,7 +182,7 @@ class DbQueue:
 
     async def recover(self, *, now: datetime | None = None) -> Recovered:
         now = now or self.clock()
-        expired = (JobRow.status == RUNNING) & (JobRow.lease_expires_at < now)
+        expired = (JobRow.status == JobStatus.RUNNING) & (JobRow.lease_expires_at < now)
         async with self.database.session(write=False) as session:
             if await session.scalar(select(JobRow.job_id).where(expired).limit(1)) is None:
                 return Recovered()
@@ -196,11 +197,11 @@ class DbQueue:
                         f"its worker stopped (lease expired) on attempt {row.attempts} of "
                         f"{row.max_attempts}; not retried"
                     )
-                    values: dict[str, Any] = {"status": FAILED, "finished_at": now}
+                    values: dict[str, Any] = {"status": JobStatus.FAILED, "finished_at": now}
                     gave_up.append((job, reason))
                 else:
                     reason = f"its worker stopped (lease expired) on attempt {row.attempts}"
-                    values = {"status": QUEUED, "worker_id": None, "run_after": now}
+                    values = {"status": JobStatus.QUEUED, "worker_id": None, "run_after": now}
                     requeued += 1
                 await session.execute(
                     update(JobRow)
@@ -214,7 +215,9 @@ class DbQueue:
     async def purge(self, *, older_than: timedelta, now: datetime | None = None) -> int:
         """Delete done and failed jobs that finished more than `older_than` ago."""
         cutoff = (now or self.clock()) - older_than
-        finished = JobRow.status.in_([DONE, FAILED]) & (JobRow.finished_at < cutoff)
+        finished = JobRow.status.in_([JobStatus.DONE, JobStatus.FAILED]) & (
+            JobRow.finished_at < cutoff
+        )
         async with self.database.session(write=False) as session:
             if await session.scalar(select(JobRow.job_id).where(finished).limit(1)) is None:
                 return 0
@@ -231,7 +234,7 @@ class DbQueue:
 def _owned(job: Job) -> ColumnElement[bool]:
     return (
         (JobRow.job_id == job.job_id)
-        & (JobRow.status == RUNNING)
+        & (JobRow.status == JobStatus.RUNNING)
         & (JobRow.worker_id == job.worker_id)
     )
 
