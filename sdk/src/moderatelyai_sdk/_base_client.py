@@ -59,6 +59,14 @@ RETRYABLE_TRANSPORT_ERRORS: Tuple[Type[Exception], ...] = (
 )
 
 
+class _NotGiven:
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Any = _NotGiven()  # "keep the current value" where None means something
+
+
 class RequestOptions(TypedDict, total=False):
     """Options of one call, accepted as keyword arguments by every method of both clients.
 
@@ -80,7 +88,8 @@ class RequestOptions(TypedDict, total=False):
     extra_query: Mapping[str, object]
     """Query parameters added to the API requests."""
     extra_body: Mapping[str, Any]
-    """Fields merged into the JSON body of the API requests, as given (no camelCasing)."""
+    """Fields merged into the JSON body of the API requests that send one (POST, PATCH), as
+    given (no camelCasing)."""
     idempotency_key: str
     """The ``Idempotency-Key`` of a POST (one is made up for each POST otherwise)."""
 
@@ -296,7 +305,7 @@ def prepare_request(
             headers = {**headers, **options["extra_headers"]}
         if "extra_query" in options:
             params = {**params, **encode_query(options["extra_query"])}
-        if "extra_body" in options:
+        if "extra_body" in options and method in ("POST", "PATCH", "PUT"):
             if body is not None and not isinstance(body, Mapping):
                 raise TypeError("extra_body needs a request whose body is a JSON object")
             body = {**(body or {}), **options["extra_body"]}
