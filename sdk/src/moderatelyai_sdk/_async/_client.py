@@ -26,6 +26,7 @@ from typing_extensions import Self
 from .. import _io_async, _logs
 from .._base_client import (
     DEFAULT_MAX_RETRIES,
+    NOT_GIVEN,
     RETRYABLE_TRANSPORT_ERRORS,
     Query,
     RequestOptions,
@@ -65,14 +66,6 @@ __all__ = ["AsyncBaseClient", "AsyncModeratelyAI"]
 T = TypeVar("T")
 
 _logs.setup_from_environment()
-
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "NOT_GIVEN"
-
-
-NOT_GIVEN: Any = _Unset()  # "keep the current value" where None means something
 
 
 class AsyncBaseClient:
