@@ -1,4 +1,4 @@
-"""Agent wire types read both step spellings of the live tail (api.md 5.7), and the SDK's own
+"""Agent wire types read both step spellings of the live tail, and the SDK's own
 rules for summaries and finished executions."""
 
 import pytest

@@ -85,8 +85,8 @@ SEED = {
         "update": "(agent_id, *, name=None, description=None, **kwargs)",
         "delete": "(agent_id)",
     },
-    # The seed's five methods (both clients: api.md 7.6 P4), then additions: delete (P4), the
-    # live tail and memory states (api.md 5.7).
+    # The seed's five methods (both clients), then additions: delete, the live tail and memory
+    # states.
     (AgentExecutions, AsyncAgentExecutions): {
         "list": "(*, agent_id=None, status=None, page=1, page_size=10, order_by='created_at', "
         "order_direction='desc')",
@@ -101,7 +101,7 @@ SEED = {
         "order_direction='asc', version=None, latest=None)",
         "retrieve_memory_state": "(execution_id, version)",
     },
-    # Not in the seed: the wire's endpoints (api.md 5.6) with the SDK's usual defaults.
+    # Not in the seed: the wire's endpoints with the SDK's usual defaults.
     (AgentConfigurationVersions, AsyncAgentConfigurationVersions): {
         "list": "(*, agent_ids=None, agent_configuration_version_ids=None, version_numbers=None, "
         "is_current=None)",
@@ -144,7 +144,7 @@ SEED = {
         "update": "(dataset_id, *, name=None, description=None, should_process=None, **kwargs)",
         "delete": "(dataset_id)",
     },
-    # The models follow 0.2.7 (api.md 8.2-8.5), plus keyword-only additions: ``progress=None``
+    # The models follow 0.2.7, plus keyword-only additions: ``progress=None``
     # on the transfers, ``parsing_options=None`` on create_schema_from_sample.
     (DatasetModel, DatasetAsyncModel): {
         "upload_data": "(file, *, file_type=None, status='current', progress=None, **kwargs)",
@@ -219,7 +219,7 @@ SEED = {
         "update": "(pipeline_id, *, name=None, description=None, **kwargs)",
         "delete": "(pipeline_id)",
     },
-    # validate takes the configuration positionally or by keyword (api.md 7.6 P2).
+    # validate takes the configuration positionally or by keyword (0.2.7 code does both).
     (PipelineConfigurationVersions, AsyncPipelineConfigurationVersions): {
         "list": "(*, pipeline_ids=None, pipeline_configuration_version_ids=None, page=1, "
         "page_size=10, order_by=None, order_direction='asc')",
@@ -244,7 +244,7 @@ SEED = {
         "cancel": "(pipeline_execution_id, *, reason=None)",
         "get_output": "(pipeline_execution_id)",
     },
-    # The models follow api.md 8.6-8.8 with ``on_progress=`` in place of printing.
+    # The models follow 0.2.7 with ``on_progress=`` in place of printing.
     (PipelineModel, PipelineAsyncModel): {
         "execute": "(*, configuration_version_id=None, pipeline_input, "
         "pipeline_input_summary=None, block=False, timeout=None, poll_interval=2.0, "

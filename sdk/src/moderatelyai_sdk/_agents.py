@@ -1,6 +1,5 @@
 """Agent-execution rules that need no I/O, shared by both clients: the input summary the SDK
-generates, and what a finished execution means for ``wait_for_completion`` (api.md 5.7, 6.13;
-pipelines.md 5.3)."""
+generates, and what a finished execution means for ``wait_for_completion`` (docs/agents.md)."""
 
 import json
 import time

@@ -72,7 +72,7 @@ def graph(blocks: Dict[str, Any], edges: List[Any], name: str = "graph") -> Dict
     }
 
 
-# pipelines.md 4.2: user_input (input, string) -> echo_result (output "echoed_message").
+# The echo demo: user_input (input, string) -> echo_result (output "echoed_message").
 ECHO = graph(
     {
         "user_input": ("input", {"json_schema": {"type": "string"}}),
@@ -223,7 +223,7 @@ def test_validate_reports_and_schema(admin: Any) -> None:
     )
     with connect(admin) as client:
         versions = client.pipeline_configuration_versions
-        assert (versions.validate(ECHO))["valid"] is True  # positional (api.md P2)
+        assert (versions.validate(ECHO))["valid"] is True  # positional, as in 0.2.7 code
         report = versions.validate(configuration=broken)
         assert report["valid"] is False
         kinds = {(e["type"], e["errorType"]) for e in report["errors"]}

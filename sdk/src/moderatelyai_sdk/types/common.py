@@ -24,8 +24,8 @@ class ErrorDetail(TypedDict, total=False):
 
 
 class APIError(TypedDict, total=False):
-    """The ``error`` object of an error response (api.md 3.1); the raised exception is
-    ``moderatelyai_sdk.APIError``."""
+    """The ``error`` object of an error response (docs/reference/api.md, Conventions); the
+    raised exception is ``moderatelyai_sdk.APIError``."""
 
     code: str
     message: str
