@@ -34,6 +34,8 @@ TEMPLATES = REFERENCE / "templates"
 SETTINGS_PREFIX = "MODERATELY_"
 TEST_TYPE_PREFIX = "test_"  # block types the platform's tests register (tests/block_plugins.py)
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+# The published API's operations (`METHOD /path` lines); every other one must be an extension.
+PUBLISHED_OPERATIONS = TEMPLATES / "published-operations.txt"
 BOUND_WORDS = (
     ("minimum", ">= {}"),
     ("exclusiveMinimum", "> {}"),
@@ -218,6 +220,64 @@ def operations(document: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[
                 yield method, path, item[method]
 
 
+def published_operations() -> set[tuple[str, str]]:
+    """(METHOD, path) of every operation of the published API."""
+    found: set[tuple[str, str]] = set()
+    for line in PUBLISHED_OPERATIONS.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            method, path = line.split()
+            found.add((method.upper(), path))
+    return found
+
+
+def extension_operations(document: Mapping[str, Any]) -> dict[str, list[str]]:
+    """`METHOD /path` of the operations of each extension (api/extensions.py), by name; fails
+    when an operation is neither published nor marked, or is marked with an unknown name."""
+    from moderately.api.extensions import MARKER, NAMES
+
+    published = published_operations()
+    found: dict[str, list[str]] = {name: [] for name in NAMES}
+    for method, path, operation in operations(document):
+        name = operation.get(MARKER)
+        if name is None:
+            if (method.upper(), path) not in published:
+                raise SystemExit(f"{method.upper()} {path} is not published: mark its extension")
+            continue
+        if name not in found:
+            raise SystemExit(f"{method.upper()} {path} names an unknown extension {name!r}")
+        found[name].append(f"{method.upper()} {path}")
+    return found
+
+
+def extension_count(document: Mapping[str, Any]) -> int:
+    return sum(len(found) for found in extension_operations(document).values())
+
+
+def render_extensions(document: Mapping[str, Any]) -> str:
+    from moderately.api.extensions import EXTENSIONS
+
+    by_name = extension_operations(document)
+    rows = [
+        (
+            code(extension.name),
+            "<br>".join(f"[`{op}`](#{anchor(op)})" for op in by_name[extension.name]),
+            extension.purpose,
+            extension.without,
+        )
+        for extension in EXTENSIONS
+    ]
+    return "\n".join(
+        [
+            "## Extensions",
+            "",
+            template("extensions-preamble.md"),
+            "",
+            table(("extension", "operations", "what it adds", "the SDK without it"), rows),
+        ]
+    )
+
+
 def error_descriptions(document: Mapping[str, Any]) -> dict[str, str]:
     """The usual description of each error status (the one most operations give)."""
     seen: dict[str, Counter[str]] = {}
@@ -256,9 +316,16 @@ def render_operation(
     schemas: Mapping[str, Any],
     usual_errors: Mapping[str, str],
 ) -> str:
+    from moderately.api.extensions import MARKER
+
     out = [f"### `{method.upper()} {path}`", ""]
     summary = operation.get("summary", "")
     out.append(f"{summary} (operation id `{operation.get('operationId', '')}`).")
+    if MARKER in operation:
+        out.append(
+            f"Extension `{operation[MARKER]}` (see [Extensions](#extensions)): "
+            "not in the published API."
+        )
     if not operation.get("security"):
         out.append("No bearer token needed.")
     if operation.get("description"):
@@ -329,10 +396,13 @@ def render_api(document: Mapping[str, Any]) -> str:
         "docs/reference/templates/, not this file. -->",
         "",
         f"{info.get('title', '')} {info.get('version', '')}: "
-        f"{sum(len(ops) for ops in by_tag.values())} operations. The machine-readable document "
+        f"{sum(len(ops) for ops in by_tag.values())} operations ({extension_count(document)} of "
+        "them in [extensions](#extensions)). The machine-readable document "
         "is [`openapi.json`](openapi.json) (also served by every server at `/openapi.json`).",
         "",
         template("api-preamble.md"),
+        "",
+        render_extensions(document),
         "",
         "## Error statuses",
         "",

@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from moderately import __version__, logredact
-from moderately.api import ROUTERS
+from moderately.api import ROUTERS, extensions
 from moderately.api.body_limit import BodyLimitMiddleware
 from moderately.api.errors import install_error_handlers
 from moderately.api.idempotency import IdempotencyMiddleware
@@ -129,6 +129,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.rate_limiter = RateLimiter(database, settings.rate_limit_per_minute)
     install_error_handlers(app)
     for router in ROUTERS:
+        if not settings.api_extensions:  # only the published API: extension routes answer 404
+            router = extensions.published_only(router)
         app.include_router(router, prefix=settings.mount_prefix)
     # Added last = outermost: the wire rules apply before idempotency hashes the request.
     app.add_middleware(

@@ -29,7 +29,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Environment (MODERATELY_*) first, then the flags that were given."""
     overrides: dict[str, Any] = {}
     names = ("data_dir", "database_url", "host", "port", "mount_prefix", "storage_url")
-    for name in (*names, "workers", "job_backend"):
+    for name in (*names, "workers", "job_backend", "api_extensions"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -200,6 +200,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument("--mount-prefix", help="serve the API below this path, e.g. /api")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--no-extensions",
+        dest="api_extensions",
+        action="store_const",
+        const=False,
+        help="serve only the published API: no extension operations (MODERATELY_API_EXTENSIONS)",
+    )
     serve.add_argument(
         "--storage-url",
         help="where file bytes live: a directory (default <data-dir>/objects) or "

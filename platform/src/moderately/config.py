@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     mount_prefix: str = ""
     # Address written to credentials.env; defaults to http://host:port.
     public_url: str | None = None
+    # Serve the extensions of the published API (api/extensions.py). False: only the published
+    # operations are mounted and documented, and GET /health lists no extension.
+    api_extensions: bool = True
 
     # ---- request bounds (api/body_limit.py) ----
     # A request body larger than this is answered 413 before it is read: at once when its

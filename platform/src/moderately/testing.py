@@ -16,6 +16,9 @@ with run_seaweedfs(tmp_path / "s3") as endpoint, run_server(
     max_upload_bytes=1024,           # any other Settings field, by name
 ) as server:
     ...
+
+`api_extensions=False` serves only the published API: the extensions (api/extensions.py) answer
+404, are absent from /openapi.json, and /health lists none.
 """
 
 from __future__ import annotations
@@ -141,10 +144,12 @@ def run_server(
     storage_url: str | None = None,
     s3_access_key: str | None = None,
     s3_secret_key: str | None = None,
+    api_extensions: bool = True,
     **settings_overrides: Any,
 ) -> Iterator[RunningServer]:
     """Migrate, bootstrap, serve in a background thread until /health answers; stop on exit.
 
+    `api_extensions=False` serves only the published API (no extension operations).
     `settings_overrides` are further `Settings` fields (`max_upload_bytes`,
     `upload_url_ttl_seconds`, `download_url_ttl_seconds`, ...). Startup fails (here, not on
     the first request) when the object store cannot be reached.
@@ -162,6 +167,7 @@ def run_server(
                 "storage_url": storage_url,
                 "s3_access_key": s3_access_key,
                 "s3_secret_key": s3_secret_key,
+                "api_extensions": api_extensions,
             }
         )
         upgrade_to_head(settings)

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 
 from moderately.api.deps import JobsDep, PrincipalDep, SessionDep, paging
 from moderately.api.errors import error_responses
+from moderately.api.extensions import AGENT_EXECUTION_CONTROL, marked
 from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.agents import (
     AgentExecutionCreate,
@@ -91,6 +92,7 @@ async def retrieve_agent_execution(
     "/{agentExecutionId}",
     response_model=AgentExecutionPublic,
     responses=error_responses(400, 403, 404, 409),
+    openapi_extra=marked(AGENT_EXECUTION_CONTROL),
 )
 async def update_agent_execution(
     session: SessionDep,
@@ -126,6 +128,7 @@ router.add_api_route(
     name="cancel_agent_execution",
     response_model=AgentExecutionPublic,
     responses=error_responses(400, 403, 404, 409),
+    openapi_extra=marked(AGENT_EXECUTION_CONTROL),
     description=_CANCEL_DOC,
 )
 router.add_api_route(
@@ -135,6 +138,7 @@ router.add_api_route(
     name="cancel_agent_execution_patch",
     response_model=AgentExecutionPublic,
     responses=error_responses(400, 403, 404, 409),
+    openapi_extra=marked(AGENT_EXECUTION_CONTROL),
     description=_CANCEL_DOC + " (the method 0.2.7's async client uses)",
 )
 
@@ -143,6 +147,7 @@ router.add_api_route(
     "/{agentExecutionId}",
     response_model=DeleteResult,
     responses=error_responses(400, 403, 404),
+    openapi_extra=marked(AGENT_EXECUTION_CONTROL),
 )
 async def delete_agent_execution(
     session: SessionDep, principal: PrincipalDep, execution_id: ExecutionId

@@ -10,6 +10,7 @@ from moderately.api.deps import (
     paging,
 )
 from moderately.api.errors import error_responses
+from moderately.api.extensions import DATASET_SCHEMA_INFERENCE, marked
 from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.db.session import Database
 from moderately.schemas.base import Paginated
@@ -37,6 +38,7 @@ SchemaVersionId = Annotated[str, Path(alias="datasetSchemaVersionId")]
     "/infer",
     response_model=SchemaInferPublic,
     responses=error_responses(400, 403, 404),
+    openapi_extra=marked(DATASET_SCHEMA_INFERENCE),
 )
 async def infer_schema(
     request: Request,
@@ -46,7 +48,7 @@ async def infer_schema(
     jobs: JobsDep,
     body: SchemaInferRequest,
 ) -> Any:
-    """Extension: columns (types from the values) and parsing options of an uploaded file or a
+    """Columns (types from the values) and parsing options of an uploaded file or a
     data version, read with the server's engine (in a worker process; 503 when none answers in
     time); send them on as a schema version."""
     inferred = await dataset_schemas.infer_schema(

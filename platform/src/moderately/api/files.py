@@ -10,6 +10,7 @@ from moderately.api.deps import (
     paging,
 )
 from moderately.api.errors import error_responses
+from moderately.api.extensions import FILE_UPDATE, marked
 from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import Paginated
 from moderately.schemas.entities import (
@@ -84,7 +85,12 @@ async def retrieve_file(session: SessionDep, principal: PrincipalDep, file_id: F
     return await files.get_file(session, principal=principal, file_id=file_id)
 
 
-@router.patch("/{fileId}", response_model=FilePublic, responses=error_responses(400, 403, 404))
+@router.patch(
+    "/{fileId}",
+    response_model=FilePublic,
+    responses=error_responses(400, 403, 404),
+    openapi_extra=marked(FILE_UPDATE),
+)
 async def update_file(
     session: SessionDep, principal: PrincipalDep, file_id: FileId, body: FileUpdate
 ) -> Any:

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from moderately.api.deps import PrincipalDep, SessionDep, StoreDep, paging
 from moderately.api.errors import error_responses
+from moderately.api.extensions import TEAM_DELETE, marked
 from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import DeleteResult, Paginated
 from moderately.schemas.entities import TeamCreate, TeamPublic, TeamSort, TeamUpdate
@@ -48,7 +49,12 @@ async def update_team(
     return await teams.update_team(session, principal=principal, team_id=team_id, changes=changes)
 
 
-@router.delete("/{teamId}", response_model=DeleteResult, responses=error_responses(400, 403, 404))
+@router.delete(
+    "/{teamId}",
+    response_model=DeleteResult,
+    responses=error_responses(400, 403, 404),
+    openapi_extra=marked(TEAM_DELETE),
+)
 async def delete_team(
     session: SessionDep, principal: PrincipalDep, storage: StoreDep, team_id: TeamId
 ) -> Any:

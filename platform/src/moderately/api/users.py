@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from moderately.api.deps import PrincipalDep, SessionDep, paging
 from moderately.api.errors import error_responses
+from moderately.api.extensions import USER_TEAMS, marked
 from moderately.api.json_bounds import BoundedJSONRoute
 from moderately.schemas.base import Paginated
 from moderately.schemas.entities import TeamPublic, TeamSort, UserPublic, UserSort, UserUpdate
@@ -43,6 +44,7 @@ async def update_user(
     "/{userId}/teams",
     response_model=Paginated[TeamPublic],
     responses=error_responses(400, 403, 404),
+    openapi_extra=marked(USER_TEAMS),
 )
 async def list_user_teams(
     session: SessionDep,

@@ -36,6 +36,10 @@ class Direction(StrEnum):
 class HealthPublic(ResponseModel):
     status: str
     version: str
+    extensions: list[str] = Field(
+        description="The extensions of the published API this server serves (none when the "
+        "operator turned them off)"
+    )
 
 
 class WhoAmIPublic(ResponseModel):
