@@ -145,6 +145,23 @@ def check_options(options: Mapping[str, Any]) -> None:
 # Extensions of the published API this server offers, by the name ``GET /health`` lists them
 # under ``extensions`` (docs/reference/api.md, Extensions).
 EXTENSION_SCHEMA_INFERENCE = "dataset-schema-inference"  # POST /dataset-schema-versions/infer
+EXTENSION_FILE_UPDATE = "file-update"  # PATCH /files/{fileId}
+EXTENSION_USER_TEAMS = "user-teams"  # GET /users/{userId}/teams
+EXTENSION_TEAM_DELETE = "team-delete"  # DELETE /teams/{teamId}
+EXTENSION_AGENT_EXECUTION_CONTROL = "agent-execution-control"  # cancel, pause, resume, delete
+
+
+def missing_extension(error: NotFoundError, extension: str, operation: str) -> NotFoundError:
+    """The 404 of an operation that only an extension offers, on a server without it: says so
+    (the server's own answer reads like an unknown id)."""
+    return NotFoundError(
+        f"This server does not offer {operation}: it belongs to the {extension!r} extension of "
+        "the moderately server, which this server does not list in GET /health "
+        f"({error.message})",
+        response_data=error.response_data,
+        request_id=error.request_id,
+        response=error.response,
+    )
 
 
 @dataclass

@@ -36,6 +36,7 @@ from .._base_client import (
     call_timeout,
     connection_error,
     error_from_response,
+    missing_extension,
     parse_body,
     prepare_request,
     resolve_settings,
@@ -43,7 +44,7 @@ from .._base_client import (
     retry_delay,
     should_retry,
 )
-from .._exceptions import APIError
+from .._exceptions import APIError, NotFoundError
 from .._files import storage_error, transfer_should_retry
 from .._models import ModelT, validate_list, validate_model
 from ._pagination import AsyncPage
@@ -275,6 +276,13 @@ class AsyncBaseClient:
             known = frozenset(name for name in names if isinstance(name, str))
             self._server_extensions[self.base_url] = known
         return known
+
+    async def _explain_404(self, error: NotFoundError, extension: str, operation: str) -> APIError:
+        """``error`` as it is when the server offers ``extension``, else an error saying that
+        ``operation`` is an extension this server lacks."""
+        if extension in await self._extensions():
+            return error
+        return missing_extension(error, extension, operation)
 
     def _cast(
         self, cast_to: Type[ModelT], data: Any, response: Optional[httpx.Response] = None

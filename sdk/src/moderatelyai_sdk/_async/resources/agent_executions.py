@@ -8,6 +8,9 @@ from typing_extensions import Unpack
 from ... import _io_async
 from ..._agents import check_finished, input_summary, next_poll_delay
 from ..._base_client import (
+    EXTENSION_AGENT_EXECUTION_CONTROL as CONTROL,
+)
+from ..._base_client import (
     PollingOptions,
     RequestOptions,
     camel_keys,
@@ -17,7 +20,7 @@ from ..._base_client import (
     path_param,
     split_options,
 )
-from ..._exceptions import ConflictError
+from ..._exceptions import ConflictError, NotFoundError
 from ...types.agent_execution import AgentExecution, AgentLiveTail, AgentMemoryState, AgentStep
 from .._pagination import AsyncPage
 from .._resource import AsyncBaseResource
@@ -160,27 +163,38 @@ class AsyncAgentExecutions(AsyncBaseResource):
         agent takes no further step.
 
         Raises:
-            NotFoundError: If the execution doesn't exist.
+            NotFoundError: If the execution doesn't exist, or the server does not offer the
+                ``agent-execution-control`` extension (the message says which).
             ExecutionNotCancellableError: If it has already finished (completed, failed or
                 cancelled): the server's 409, a ``ConflictError`` (and a ``ValidationError``).
 
-        Wire: ``POST /agent-executions/{agentExecutionId}/cancel``
+        Wire: ``POST /agent-executions/{agentExecutionId}/cancel`` (an extension of the
+        published API: docs/reference/api.md, Extensions)
         """
         path = f"{_execution_path(execution_id)}/cancel"
         try:
             return await self._post(path, AgentExecution, body={}, options=options)
         except ConflictError as exc:
             raise not_cancellable(exc, execution_id) from None
+        except NotFoundError as exc:
+            operation = "POST /agent-executions/{agentExecutionId}/cancel"
+            raise await self._client._explain_404(exc, CONTROL, operation) from None
 
     async def delete(self, execution_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete an execution with its memory states (a running one is cancelled first).
 
         Raises:
-            NotFoundError: If the execution doesn't exist.
+            NotFoundError: If the execution doesn't exist, or the server does not offer the
+                ``agent-execution-control`` extension (the message says which).
 
-        Wire: ``DELETE /agent-executions/{agentExecutionId}``
+        Wire: ``DELETE /agent-executions/{agentExecutionId}`` (an extension of the published
+        API: docs/reference/api.md, Extensions)
         """
-        await self._delete(_execution_path(execution_id), options=options)
+        try:
+            await self._delete(_execution_path(execution_id), options=options)
+        except NotFoundError as exc:
+            operation = "DELETE /agent-executions/{agentExecutionId}"
+            raise await self._client._explain_404(exc, CONTROL, operation) from None
 
     async def wait_for_completion(
         self,

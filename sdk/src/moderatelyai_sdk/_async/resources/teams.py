@@ -5,7 +5,15 @@ from typing import Any, Optional
 from typing_extensions import Unpack
 
 from ... import _io_async
-from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
+from ..._base_client import (
+    EXTENSION_TEAM_DELETE,
+    RequestOptions,
+    list_query,
+    make_body,
+    path_param,
+    split_options,
+)
+from ..._exceptions import NotFoundError
 from ...types.team import Team
 from .._pagination import AsyncPage
 from .._resource import AsyncBaseResource
@@ -116,11 +124,17 @@ class AsyncTeams(AsyncBaseResource):
             team_id: The ID of the team to delete.
 
         Raises:
-            NotFoundError: If the team doesn't exist.
+            NotFoundError: If the team doesn't exist, or the server does not offer the
+                ``team-delete`` extension (the message says which).
 
-        Wire: ``DELETE /teams/{teamId}``
+        Wire: ``DELETE /teams/{teamId}`` (an extension of the published API:
+        docs/reference/api.md, Extensions)
         """
-        await self._delete(_team_path(team_id), options=options)
+        try:
+            await self._delete(_team_path(team_id), options=options)
+        except NotFoundError as exc:
+            operation = "DELETE /teams/{teamId}"
+            raise await self._client._explain_404(exc, EXTENSION_TEAM_DELETE, operation) from None
 
 
 def _team_path(team_id: str) -> str:

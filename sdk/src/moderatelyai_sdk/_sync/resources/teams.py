@@ -6,7 +6,15 @@ from typing import Any, Optional
 from typing_extensions import Unpack
 
 from ... import _io_sync
-from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
+from ..._base_client import (
+    EXTENSION_TEAM_DELETE,
+    RequestOptions,
+    list_query,
+    make_body,
+    path_param,
+    split_options,
+)
+from ..._exceptions import NotFoundError
 from ...types.team import Team
 from .._pagination import Page
 from .._resource import BaseResource
@@ -117,11 +125,17 @@ class Teams(BaseResource):
             team_id: The ID of the team to delete.
 
         Raises:
-            NotFoundError: If the team doesn't exist.
+            NotFoundError: If the team doesn't exist, or the server does not offer the
+                ``team-delete`` extension (the message says which).
 
-        Wire: ``DELETE /teams/{teamId}``
+        Wire: ``DELETE /teams/{teamId}`` (an extension of the published API:
+        docs/reference/api.md, Extensions)
         """
-        self._delete(_team_path(team_id), options=options)
+        try:
+            self._delete(_team_path(team_id), options=options)
+        except NotFoundError as exc:
+            operation = "DELETE /teams/{teamId}"
+            raise self._client._explain_404(exc, EXTENSION_TEAM_DELETE, operation) from None
 
 
 def _team_path(team_id: str) -> str:
