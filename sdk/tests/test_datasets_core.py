@@ -18,6 +18,7 @@ from moderatelyai_sdk import (
 from moderatelyai_sdk._datasets import (
     check_processing,
     data_file_type,
+    infer_sample_schema,
     poll_delay,
     wire_columns,
     wire_parsing_options,
@@ -205,3 +206,74 @@ def test_models_read_the_wire() -> None:
         assert builder.columns == [{"pos": 1, "name": "id", "type": "integer", "nullable": False}]
         assert builder.parsing_options == {"skipRows": [1]} and builder.status == "draft"
         assert builder.as_current().status == "current" and builder.as_draft().status == "draft"
+
+
+# --- a schema inferred from a sample in the client ------------------------------------------------
+
+
+def columns_of(inferred: Dict[str, Any]) -> Any:
+    return [(c["name"], c["type"], c["nullable"]) for c in inferred["columns"]]
+
+
+def test_sample_types_follow_the_servers_rules() -> None:
+    sample = (
+        b"id,price,ok,flag,day,at,code,big,note,,id\n"
+        b"1,3.5,yes,1,2024-02-29,2024-01-02T10:00:00Z,007,99999999999999999999,,a,x\n"
+        b"-2,1e3,NO,0,2023-12-31,2024-01-02 10:00,012,1,x,b,y\n"
+    )
+    inferred = infer_sample_schema(sample, complete=True)
+    assert columns_of(inferred) == [
+        ("id", "integer", False),
+        ("price", "float", False),
+        ("ok", "boolean", False),
+        ("flag", "integer", False),  # 1/0 alone is a number
+        ("day", "date", False),
+        ("at", "datetime", False),
+        ("code", "string", False),  # leading zeros: a code
+        ("big", "string", False),  # beyond 64 bits: an id, not a number
+        ("note", "string", True),
+        ("column_10", "string", False),  # a blank name
+        ("id_2", "string", False),  # a repeated name
+    ]
+    assert [c["pos"] for c in inferred["columns"]] == list(range(1, 12))
+    assert inferred["parsingOptions"] == {"encoding": "utf-8", "delimiter": ",", "headerRow": 1}
+
+
+def test_sample_delimiter_header_row_and_skipped_lines() -> None:
+    tsv = b"Exported 2024-05-01\nsku\tqty\n\nA-1\t3\nB-2\t\n"
+    inferred = infer_sample_schema(tsv, complete=True, header_row=2)
+    assert columns_of(inferred) == [("sku", "string", False), ("qty", "integer", True)]
+    assert inferred["parsingOptions"]["delimiter"] == "\t"
+    skipped = infer_sample_schema(
+        b"junk\na;b\nunits;kg\n1;2\n", complete=True, parsing_options={"skip_rows": [0, 2]}
+    )
+    assert columns_of(skipped) == [("a", "integer", False), ("b", "integer", False)]
+    assert skipped["parsingOptions"]["delimiter"] == ";"
+    assert skipped["parsingOptions"]["skipRows"] == [0, 2]
+    given = infer_sample_schema(b"a|b\n1|x\n", complete=True, parsing_options={"delimiter": "pipe"})
+    assert given["parsingOptions"]["delimiter"] == "|" and len(given["columns"]) == 2
+
+
+def test_sample_quotes_encodings_and_cut_heads() -> None:
+    quoted = b'\xef\xbb\xbfid,name\r\n1,"Ada\nLovelace"\r\n2,"Hopper, Grace"\r\n'
+    assert columns_of(infer_sample_schema(quoted, complete=True)) == [
+        ("id", "integer", False),
+        ("name", "string", False),
+    ]
+    latin = infer_sample_schema(b"name\nJos\xe9\n", complete=True)
+    assert latin["parsingOptions"]["encoding"] == "latin-1"
+    # A head cut in the middle of a record: the partial record does not count.
+    cut = infer_sample_schema(b"id,name\n1,a\n2,b\n3.", complete=False)
+    assert columns_of(cut)[0] == ("id", "integer", False)
+    # Only the first sample_size records are read.
+    limited = infer_sample_schema(b"n\n1\n2\nx\n", complete=True, sample_size=2)
+    assert columns_of(limited) == [("n", "integer", False)]
+
+
+def test_samples_without_records_or_header() -> None:
+    header_only = infer_sample_schema(b"a,b\n", complete=True)
+    assert columns_of(header_only) == [("a", "string", True), ("b", "string", True)]
+    assert infer_sample_schema(b"", complete=True)["columns"] == []
+    assert infer_sample_schema(b"\n\n", complete=True)["columns"] == []
+    with pytest.raises(ValueError, match="not utf-16"):
+        infer_sample_schema(b"\xff", complete=True, parsing_options={"encoding": "utf-16"})

@@ -10,12 +10,18 @@ import pytest
 from moderatelyai_sdk import APIError, ModeratelyAI, NotFoundError, PermissionDeniedError
 from moderatelyai_sdk._files import (
     MissingFileError,
+    cleanup_options,
     detect_mime_type,
+    download_target,
+    follow_up_options,
+    known_size,
+    lookup_options,
     normalize_hash,
     sniff_mime_type,
     storage_error,
     upload_name,
     upload_status,
+    upload_target,
 )
 
 HEX = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -154,7 +160,44 @@ def test_the_sync_client_refuses_an_async_reader() -> None:
 
 
 def test_a_text_stream_is_encoded_as_utf8() -> None:
-    from moderatelyai_sdk._sync._transfer import _digest_file
+    from moderatelyai_sdk._sync._streams import _digest_file
 
     digest = _digest_file(io.StringIO("h\u00e9llo"))
     assert (digest.size, digest.head) == (6, "h\u00e9llo".encode())
+
+
+def test_options_of_a_transfers_requests() -> None:
+    given = {
+        "timeout": 5.0,
+        "max_retries": 2,
+        "extra_headers": {"X-A": "1"},
+        "extra_query": {"q": 1},
+        "extra_body": {"b": 1},
+        "idempotency_key": "k",
+    }
+    lookup = {
+        "timeout": 5.0,
+        "max_retries": 2,
+        "extra_headers": {"X-A": "1"},
+        "extra_query": {"q": 1},
+    }
+    assert lookup_options(given) == lookup  # type: ignore[arg-type]
+    assert follow_up_options(given) == {**lookup, "extra_body": {"b": 1}}  # type: ignore[arg-type]
+    assert cleanup_options(given) == {**lookup, "max_retries": 0}  # type: ignore[arg-type]
+    assert cleanup_options({}) == {"max_retries": 0}
+
+
+def test_reading_the_servers_transfer_answers() -> None:
+    created = {"file": {"fileId": "f_1"}, "uploadUrl": "http://s/u", "uploadHeaders": {"x": 1}}
+    assert upload_target(created, "file", "fileId", "POST /files/upload-url") == (
+        {"fileId": "f_1"},
+        "f_1",
+        "http://s/u",
+        {"x": "1"},
+    )
+    with pytest.raises(APIError, match="Unexpected answer to POST /x: no file or uploadUrl"):
+        upload_target({"file": {}}, "file", "fileId", "POST /x")
+    assert download_target({"downloadUrl": "http://s/d"}, "GET /d")[1] == "http://s/d"
+    with pytest.raises(APIError, match="no downloadUrl"):
+        download_target(None, "GET /d")
+    assert [known_size(v) for v in (3, None, True, "3")] == [3, -1, -1, -1]

@@ -30,6 +30,7 @@ from moderatelyai_sdk.resources.agent_configuration_versions import AgentConfigu
 from moderatelyai_sdk.resources.agent_executions import AgentExecutions
 from moderatelyai_sdk.resources.agents import Agents
 from moderatelyai_sdk.resources.audit_logs import AuditLogs
+from moderatelyai_sdk.resources.dataset_data_versions import DatasetDataVersions
 from moderatelyai_sdk.resources.dataset_schema_versions import DatasetSchemaVersions
 from moderatelyai_sdk.resources.datasets import Datasets
 from moderatelyai_sdk.resources.files import Files
@@ -46,6 +47,7 @@ from moderatelyai_sdk.resources_async.agent_configuration_versions import (
 from moderatelyai_sdk.resources_async.agent_executions import AsyncAgentExecutions
 from moderatelyai_sdk.resources_async.agents import AsyncAgents
 from moderatelyai_sdk.resources_async.audit_logs import AsyncAuditLogs
+from moderatelyai_sdk.resources_async.dataset_data_versions import AsyncDatasetDataVersions
 from moderatelyai_sdk.resources_async.dataset_schema_versions import AsyncDatasetSchemaVersions
 from moderatelyai_sdk.resources_async.datasets import AsyncDatasets
 from moderatelyai_sdk.resources_async.files import AsyncFiles
@@ -71,6 +73,7 @@ PAIRS = [
     (AgentConfigurationVersions, AsyncAgentConfigurationVersions),
     (DatasetSchemaVersions, AsyncDatasetSchemaVersions),
     (AuditLogs, AsyncAuditLogs),
+    (DatasetDataVersions, AsyncDatasetDataVersions),
     (UserModel, UserAsyncModel),
     (FileModel, FileAsyncModel),
     (DatasetModel, DatasetAsyncModel),
@@ -82,7 +85,7 @@ PAIRS = [
     (PipelineExecutionModel, PipelineExecutionAsyncModel),
     (Page, AsyncPage),
 ]
-RESOURCES = PAIRS[1:13]
+RESOURCES = PAIRS[1:14]
 # Protocol methods that are renamed, not copied, on the async side.
 DUNDER_TWINS = {"__enter__": "__aenter__", "__exit__": "__aexit__", "__init__": "__init__"}
 
@@ -102,6 +105,11 @@ def shape(function: Callable[..., Any]) -> List[Tuple[str, Any, Any]]:
 
 
 def is_async(function: Callable[..., Any]) -> bool:
+    # A paginated list (``_io_async.paginated``) returns an awaitable, async-iterable paginator
+    # made from the coroutine function it wraps.
+    wrapped = getattr(function, "__wrapped__", None)
+    if wrapped is not None and is_async(wrapped):
+        return True
     return inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function)
 
 

@@ -1,12 +1,17 @@
-"""Dataset decisions that need no I/O, shared by both clients (api.md 6.4-6.7, 7.3 B7-B11).
+"""Dataset decisions that need no I/O, shared by both clients.
 
-The file type of an upload, the wire form of schema columns and parsing options, the query of the
-version listings, and what a dataset's ``processingStatus`` means for someone waiting on it.
+The file type of an upload, the wire form of schema columns and parsing options, a schema inferred
+from a sample on the client (for servers without schema inference), and what a dataset's
+``processingStatus`` means for someone waiting on it. The wire forms are those of
+``docs/reference/api.md`` (``ColumnSpec``, ``ParsingOptionsIn``, ``DataVersionCreate``).
 """
 
+import codecs
+import csv
 import datetime
+import re
 from pathlib import PurePath
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ._base_client import camel
 from ._exceptions import ProcessingError
@@ -15,8 +20,10 @@ from ._files import _looks_like_text
 __all__ = [
     "CONTENT_TYPES",
     "DEFAULT_DATA_NAME",
+    "SAMPLE_BYTES",
     "check_processing",
     "data_file_type",
+    "infer_sample_schema",
     "poll_delay",
     "wire_column",
     "wire_columns",
@@ -31,7 +38,7 @@ CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 # Delimited text is "csv" on the wire whatever its delimiter: the schema's parsing options say
-# how to read it (api.md 6.4; TSV and others through ``delimiter``).
+# how to read it (TSV and others through ``delimiter``).
 _SUFFIX_TYPES = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -76,7 +83,7 @@ def data_file_type(file_type: Optional[str], name: str, head: bytes) -> str:
     )
 
 
-# --- schema columns (api.md 6.6, B9-B11) -----------------------------------------------------
+# --- schema columns ----------------------------------------------------------------------------
 
 # The 0.2.7 mapping: Python-ish names to the wire vocabulary; other names pass through.
 _TYPE_NAMES = {
@@ -169,7 +176,187 @@ def wire_parsing_options(options: Any) -> Optional[Dict[str, Any]]:
     return {camel(key): value for key, value in _as_mapping(options).items() if value is not None}
 
 
-# --- processing (api.md 6.7) -----------------------------------------------------------------
+# --- a schema inferred from a sample, on the client ----------------------------------------------
+
+#: Bytes of a sample read for a schema inferred on the client: the header and the first records.
+SAMPLE_BYTES = 1024 * 1024
+_SNIFF_DELIMITERS = (",", "\t", ";", "|")
+_SNIFF_LINES = 20
+_DELIMITER_ALIASES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\n|\r|$)")
+# The spellings the server accepts for each type (platform/src/moderately/tabular/coltypes.py).
+_INT = re.compile(r"[+-]?[0-9]+")
+_FLOAT = re.compile(
+    r"[+-]?(([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|nan|inf|infinity)", re.IGNORECASE
+)
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_DATETIME = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?)?"
+)
+_LEADING_ZERO = re.compile(r"[+-]?0[0-9]")
+_BOOL_WORDS = frozenset({"true", "false", "t", "f", "yes", "no", "y", "n"})
+_BOOL_DIGITS = frozenset({"1", "0"})
+_INT64 = 2**63
+
+
+def infer_sample_schema(
+    head: bytes,
+    *,
+    complete: bool,
+    header_row: int = 1,
+    sample_size: int = 100,
+    parsing_options: Any = None,
+) -> Dict[str, Any]:
+    """Columns and parsing options of a delimited-text sample, inferred here (what a server
+    without ``POST /dataset-schema-versions/infer`` needs; as 0.2.7 did, the names come from the
+    header line).
+
+    ``head`` is the start of the sample (``complete``: all of it). The given parsing options are
+    kept; a missing delimiter is sniffed (``,``, tab, ``;``, ``|``) and a missing encoding is
+    UTF-8 (else Latin-1). Types come from the values of the first ``sample_size`` records, by
+    the server's own rules: a value with a leading zero makes a ``string`` (codes keep their
+    zeros), then ``integer`` (64-bit), ``float``, ``boolean`` (some value a word: ``yes``,
+    ``true``, ...), ``date`` (``YYYY-MM-DD``), ``datetime`` (ISO 8601), else ``string``;
+    ``nullable`` where the sample has a blank. A sample without records gives nullable strings.
+
+    Returns:
+        ``{"columns": [...], "parsingOptions": {...}}`` in wire form; ``columns`` is empty when
+        the sample has no header line.
+    """
+    options = wire_parsing_options(parsing_options) or {}
+    if header_row != 1:
+        options["headerRow"] = header_row
+    header_line = options.get("headerRow") or 1
+    text, encoding = _decode(head, options.get("encoding"), complete)
+    options["encoding"] = encoding
+    lines = _LINE.findall(text)
+    if lines and not lines[-1]:
+        lines.pop()  # the empty match at the end
+    if not complete and lines:
+        lines.pop()  # the last line may be cut short
+    lines = _skipped(lines, options.get("skipRows"))[header_line - 1 :]
+    given = options.get("delimiter")
+    delimiter = _DELIMITER_ALIASES.get(str(given).lower(), given) if given else _sniff(lines)
+    options["delimiter"] = delimiter
+    options["headerRow"] = header_line
+    records = _records(lines, delimiter, sample_size + 1)
+    if not records:
+        return {"columns": [], "parsingOptions": options}
+    names = _names(records[0])
+    rows = records[1:]
+    if not complete and len(rows) > sample_size:
+        rows = rows[:sample_size]
+    elif not complete and rows:
+        rows.pop()  # a quoted value may run past the end of the head
+    columns = []
+    for index, name in enumerate(names):
+        values = [row[index].strip() if index < len(row) else "" for row in rows]
+        present = [value for value in values if value]
+        columns.append(
+            {
+                "pos": index + 1,
+                "name": name,
+                "type": _column_type(present),
+                "nullable": not rows or len(present) < len(values),
+            }
+        )
+    return {"columns": columns, "parsingOptions": options}
+
+
+def _decode(head: bytes, encoding: Optional[str], complete: bool) -> Tuple[str, str]:
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8) :]
+    for name in (encoding,) if encoding else ("utf-8", "latin-1"):
+        try:
+            decoder = codecs.getincrementaldecoder(name)()
+        except LookupError:
+            raise ValueError(f"Unknown encoding {name!r}") from None
+        try:
+            return decoder.decode(head, final=complete), name
+        except UnicodeDecodeError:
+            if encoding:
+                raise ValueError(f"The sample is not {encoding} text") from None
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def _skipped(lines: List[str], skip_rows: Any) -> List[str]:
+    if isinstance(skip_rows, int) and not isinstance(skip_rows, bool):
+        return lines[skip_rows:]
+    if isinstance(skip_rows, (list, tuple)):
+        dropped = {index for index in skip_rows if isinstance(index, int)}
+        return [line for index, line in enumerate(lines) if index not in dropped]
+    return lines
+
+
+def _records(lines: List[str], delimiter: str, limit: int) -> List[List[str]]:
+    records: List[List[str]] = []
+    for record in csv.reader(lines, delimiter=delimiter, strict=False):
+        if any(field.strip() for field in record):  # blank lines are no records
+            records.append(record)
+            if len(records) >= limit:
+                break
+    return records
+
+
+def _sniff(lines: List[str]) -> str:
+    """The candidate delimiter that splits the first lines into the most equal rows of more
+    than one field (the header's count); ``,`` when none does."""
+    head = lines[:_SNIFF_LINES]
+    best, best_score = ",", (0, 0)
+    for candidate in _SNIFF_DELIMITERS:
+        counts = [len(record) for record in csv.reader(head, delimiter=candidate) if record]
+        if not counts or counts[0] < 2:
+            continue
+        score = (sum(count == counts[0] for count in counts), counts[0])
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
+def _names(header: List[str]) -> List[str]:
+    """The header's names, stripped; blank ones are ``column_<pos>``, repeats ``name_2``, ..."""
+    names: List[str] = []
+    seen = set()
+    for pos, raw in enumerate(header, start=1):
+        base = raw.strip() or f"column_{pos}"
+        name, suffix = base, 2
+        while name in seen:
+            name, suffix = f"{base}_{suffix}", suffix + 1
+        seen.add(name)
+        names.append(name)
+    return names
+
+
+def _column_type(values: List[str]) -> str:
+    """The first type every non-blank value of a column has (see ``infer_sample_schema``)."""
+    if not values or any(_LEADING_ZERO.match(value) for value in values):
+        return "string"
+    if all(_INT.fullmatch(value) for value in values):
+        return "integer" if all(-_INT64 <= int(value) < _INT64 for value in values) else "string"
+    if all(_FLOAT.fullmatch(value) for value in values):
+        return "float"
+    lowered = {value.lower() for value in values}
+    if lowered <= _BOOL_WORDS | _BOOL_DIGITS and lowered & _BOOL_WORDS:
+        return "boolean"
+    if all(_valid_date(_DATE.fullmatch(value)) for value in values):
+        return "date"
+    if all(_valid_date(_DATETIME.fullmatch(value)) for value in values):
+        return "datetime"
+    return "string"
+
+
+def _valid_date(match: Optional["re.Match[str]"]) -> bool:
+    if match is None:
+        return False
+    try:
+        datetime.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return False
+    return True
+
+
+# --- processing ------------------------------------------------------------------------------
 
 
 def check_processing(

@@ -1,29 +1,36 @@
-"""File decisions that need no I/O, shared by both clients' transfers and files resources.
+"""File decisions that need no I/O, shared by both clients' transfers and resources.
 
-Upload names and MIME types (api.md 6.1), the status vocabulary of ``files.list`` (api.md 2.5),
-hash comparison (api.md 7.4 R5), the retry rule and the error messages of presigned transfers.
+Upload names and MIME types, the status vocabulary of ``files.list``, hash comparison, reading the
+server's answers about upload and download URLs, the options of the follow-up requests of a
+transfer, the retry rule and the error messages of presigned transfers.
 """
 
 import mimetypes
 import os
 import re
 from pathlib import PurePath
-from typing import Any, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import httpx
 
-from ._base_client import error_from_response
+from ._base_client import RequestOptions, error_from_response
 from ._exceptions import APIError
 
 __all__ = [
     "CHUNK_SIZE",
     "DEFAULT_UPLOAD_NAME",
     "MissingFileError",
+    "cleanup_options",
     "detect_mime_type",
+    "download_target",
+    "follow_up_options",
+    "known_size",
+    "lookup_options",
     "normalize_hash",
     "storage_error",
     "upload_name",
     "upload_status",
+    "upload_target",
 ]
 
 #: Bytes per read, PUT chunk and disk write of a transfer. Large enough that per-chunk costs
@@ -45,7 +52,7 @@ class MissingFileError(FileNotFoundError, ValueError):
 
 # --- listing --------------------------------------------------------------------------------
 
-# The seed documents two vocabularies for the status filter; the wire knows three values.
+# Two vocabularies for the status filter (0.2.7's words and the wire's); the wire knows three.
 _STATUS_ALIASES = {
     "completed": "completed",
     "ready": "completed",
@@ -58,7 +65,7 @@ _STATUS_ALIASES = {
 
 
 def upload_status(status: Optional[str]) -> Optional[str]:
-    """The wire ``uploadStatus`` for a seed status word (unknown words pass through)."""
+    """The wire ``uploadStatus`` for a status word (unknown words pass through)."""
     if status is None:
         return None
     return _STATUS_ALIASES.get(status.lower(), status)
@@ -167,6 +174,67 @@ def detect_mime_type(name: str, head: bytes) -> str:
     if guessed and guessed != OCTET_STREAM:
         return guessed
     return sniff_mime_type(head[:SNIFF_SIZE]) or OCTET_STREAM
+
+
+# --- the server's answers about transfers ------------------------------------------------------
+
+
+def upload_target(
+    created: Any, entity_key: str, id_key: str, action: str
+) -> Tuple[Dict[str, Any], str, str, Dict[str, str]]:
+    """The entity, its id, the URL and the signed extra headers of an answer that hands out an
+    upload URL (``POST /files/upload-url``, ``POST /dataset-data-versions``)."""
+    entity = created.get(entity_key) if isinstance(created, dict) else None
+    url = created.get("uploadUrl") if isinstance(created, dict) else None
+    if not isinstance(entity, dict) or not isinstance(url, str) or not entity.get(id_key):
+        raise APIError(f"Unexpected answer to {action}: no {entity_key} or uploadUrl")
+    extra = created.get("uploadHeaders")
+    # Headers the URL's signature covers (e.g. an S3 checksum) must be sent as they are.
+    signed = {str(k): str(v) for k, v in extra.items()} if isinstance(extra, dict) else {}
+    return entity, str(entity[id_key]), url, signed
+
+
+def download_target(answer: Any, action: str) -> Tuple[Dict[str, Any], str]:
+    """The answer (a dict) and its ``downloadUrl``, from an answer that hands out a download URL."""
+    answer = answer if isinstance(answer, dict) else {}
+    url = answer.get("downloadUrl")
+    if not isinstance(url, str) or not url:
+        raise APIError(f"Unexpected answer to {action}: no downloadUrl")
+    return answer, url
+
+
+def known_size(value: Any) -> int:
+    """A size in bytes from an answer, or -1 when it gives none."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
+# --- request options of a transfer's several requests -------------------------------------------
+
+
+def lookup_options(options: RequestOptions) -> RequestOptions:
+    """The options of a GET a transfer makes on the way (a download URL, a hash): all but
+    ``extra_body`` and ``idempotency_key``, which belong to the requests with a body."""
+    kept: RequestOptions = {}
+    for key in ("timeout", "max_retries", "extra_headers", "extra_query"):
+        if key in options:
+            kept[key] = options[key]
+    return kept
+
+
+def follow_up_options(options: RequestOptions) -> RequestOptions:
+    """The options of a POST after the first one of a transfer (``.../complete``): all but the
+    ``idempotency_key``, which names the first POST only (a key reused for another request is
+    refused)."""
+    kept: RequestOptions = {**lookup_options(options)}
+    if "extra_body" in options:
+        kept["extra_body"] = options["extra_body"]
+    return kept
+
+
+def cleanup_options(options: RequestOptions) -> RequestOptions:
+    """The options of a best-effort DELETE after a failure: as a lookup's, one attempt."""
+    cleanup: RequestOptions = {**lookup_options(options), "max_retries": 0}
+    return cleanup
 
 
 # --- presigned transfers --------------------------------------------------------------------

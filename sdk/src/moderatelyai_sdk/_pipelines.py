@@ -1,5 +1,6 @@
 """Pipeline rules that need no I/O, shared by both clients: statuses, progress text, failure
-details, and decoding a stored output (api.md 6.9-6.12, pipelines.md 3.3-3.8)."""
+details, and decoding a stored output (``GET /pipeline-executions/{id}/output`` answers inline
+``data`` or, for a large output, a URL to gzip-compressed JSON; docs/reference/api.md)."""
 
 import gzip
 import json

@@ -5,7 +5,7 @@ import hashlib
 import io
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 import httpx
 import pytest
@@ -24,6 +24,7 @@ from moderatelyai_sdk import (
     SchemaColumn,
     ValidationError,
 )
+from moderatelyai_sdk._base_client import EXTENSION_SCHEMA_INFERENCE
 
 pytestmark = pytest.mark.anyio
 
@@ -262,6 +263,111 @@ async def test_upload_retries_and_refusals_keep_the_current_version(
     await http.aclose()
 
 
+async def test_data_versions_sub_resource(fresh: Any, tmp_path: Path) -> None:
+    transport = Recorder()
+    http = httpx.AsyncClient(transport=transport)
+    async with connect(fresh, http_client=http) as client:
+        dataset = await client.datasets.create(name="versions")
+        versions = client.datasets.data_versions
+        assert type(versions).__name__ == "AsyncDatasetDataVersions"
+        first = await versions.upload(
+            dataset.dataset_id, PLAIN, file_type="csv", filename="a.csv", timeout=30
+        )
+        assert isinstance(first, DatasetDataVersionAsyncModel)
+        assert (first.version_no, first.status, first.row_count, first.file_name) == (
+            1,
+            "current",
+            2,
+            "a.csv",
+        )
+        # The low-level steps, as upload makes them: create, PUT the bytes, complete.
+        created = await versions.create(
+            dataset_id=dataset.dataset_id,
+            file_name="b.csv",
+            file_type="csv",
+            status="draft",
+            file_size_bytes=len(QUOTED),
+            file_hash=sha256(QUOTED),
+        )
+        pending = created["dataVersion"]
+        assert pending["uploadStatus"] == "pending" and created["uploadUrl"]
+        headers = {"Content-Type": "text/csv", **(created.get("uploadHeaders") or {})}
+        async with httpx.AsyncClient() as raw:
+            put = await raw.put(created["uploadUrl"], content=QUOTED, headers=headers)
+        assert put.status_code == 200, put.text
+        second = await versions.complete(
+            pending["datasetDataVersionId"], file_size_bytes=len(QUOTED), file_hash=sha256(QUOTED)
+        )
+        assert (second.version_no, second.status, second.row_count) == (2, "draft", 3)
+
+        page = await versions.list(dataset_ids=[dataset.dataset_id], order_by="versionNo")
+        assert isinstance(page, AsyncPage) and [v.version_no for v in page.data] == [2, 1]
+        walked = versions.list(
+            dataset_ids=[dataset.dataset_id],
+            page_size=1,
+            order_by="versionNo",
+            order_direction="asc",
+        )
+        assert [v.version_no async for v in walked] == [1, 2]
+        drafts = await versions.list(dataset_ids=[dataset.dataset_id], status="draft")
+        assert [v.dataset_data_version_id for v in drafts.data] == [second.dataset_data_version_id]
+        again = await versions.retrieve(second.dataset_data_version_id)
+        assert again.to_dict() == second.to_dict()
+        assert await versions.download(second.dataset_data_version_id) == QUOTED
+        target = tmp_path / "first.csv"
+        assert await versions.download(first.dataset_data_version_id, path=target) is None
+        assert target.read_bytes() == PLAIN
+
+        # Request options reach every API request of a transfer, never the storage URL.
+        transport.requests.clear()
+        await versions.upload(dataset.dataset_id, PLAIN, extra_headers={"X-Trace": "t-1"})
+        await versions.download(first.dataset_data_version_id, extra_headers={"X-Trace": "t-2"})
+        api = [r for r in transport.requests if "authorization" in r.headers]
+        storage = [r for r in transport.requests if "authorization" not in r.headers]
+        assert [r.headers["x-trace"] for r in api] == ["t-1", "t-1", "t-2"]
+        assert len(storage) == 2 and not [r for r in storage if "x-trace" in r.headers]
+
+        raw_answer = await client.with_raw_response.datasets.data_versions.retrieve(
+            first.dataset_data_version_id
+        )
+        assert raw_answer.status_code == 200 and raw_answer.request_id
+        assert (await raw_answer.parse()).version_no == 1
+        with pytest.raises(NotFoundError):
+            await versions.retrieve("nope")
+    await http.aclose()
+
+
+async def test_schema_versions_sub_resource(fresh: Any) -> None:
+    async with connect(fresh) as client:
+        dataset = await client.datasets.create(name="schema versions")
+        schemas = client.datasets.schema_versions
+        assert type(schemas) is type(client.dataset_schema_versions)
+        version = await dataset.upload_data(QUOTED, file_type="csv")
+        inferred = await schemas.create_from_sample(dataset.dataset_id, QUOTED, status="current")
+        assert [(c.name, c.type) for c in inferred.columns] == [
+            ("id", "integer"),
+            ("name", "string"),
+            ("amount", "float"),
+        ]
+        assert inferred.parsing_options is not None and inferred.parsing_options.delimiter == ","
+        draft = await schemas.create(
+            dataset_id=dataset.dataset_id, columns=[{"name": "id", "type": "int"}], timeout=30
+        )
+        listed = await schemas.list(dataset_ids=[dataset.dataset_id], order_by="versionNo")
+        assert [s.version_no for s in listed] == [2, 1]
+        assert (await schemas.retrieve(draft.dataset_schema_version_id)).status == "draft"
+        updated = await schemas.update(draft.dataset_schema_version_id, status="current")
+        assert updated.status == "current"
+        assert (await schemas.retrieve(inferred.dataset_schema_version_id)).status == "archived"
+        if EXTENSION_SCHEMA_INFERENCE in await client._extensions():
+            answer = await schemas.infer(data_version_id=version.dataset_data_version_id)
+            assert [c["type"] for c in answer["columns"]] == ["integer", "string", "float"]
+            assert answer["rowsSampled"] == 3 and answer["sampledAll"] is True
+        else:
+            with pytest.raises(NotFoundError):
+                await schemas.infer(data_version_id=version.dataset_data_version_id)
+
+
 # --- schema versions ---------------------------------------------------------------------------
 
 
@@ -359,10 +465,28 @@ async def test_create_schema_builder_activate_archive(fresh: Any) -> None:
             )
 
 
-async def test_schema_from_sample_uses_the_servers_inference(fresh: Any, tmp_path: Path) -> None:
+def extensions_listed(*names: str) -> Callable[[], Any]:
+    """A stand-in for ``client._extensions``: the server lists ``names``."""
+
+    async def listed() -> FrozenSet[str]:
+        return frozenset(names)
+
+    return listed
+
+
+@pytest.mark.parametrize("inference", ["server", "client"])
+async def test_schema_from_sample(
+    fresh: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inference: str
+) -> None:
+    """The server's inference when it lists the extension, else the same columns inferred in
+    the client (as on a server that offers only the published API); same schema either way."""
     sample = tmp_path / "sample.csv"
     sample.write_bytes(TYPED)
-    async with connect(fresh) as client:
+    transport = Recorder()
+    http = httpx.AsyncClient(transport=transport)
+    async with connect(fresh, http_client=http) as client:
+        names = [EXTENSION_SCHEMA_INFERENCE] if inference == "server" else []
+        monkeypatch.setattr(client, "_extensions", extensions_listed(*names))
         dataset = await client.datasets.create(name="typed")
         schema = await dataset.create_schema_from_sample(
             sample_file=sample, status="current", header_row=1
@@ -395,10 +519,36 @@ async def test_schema_from_sample_uses_the_servers_inference(fresh: Any, tmp_pat
             semicolons, parsing_options={"delimiter": ";"}, sample_size=10
         )
         assert [c.type for c in forced.columns] == ["integer", "string"]
-        # The samples went up as temporary files, removed afterwards.
+        paths = [r.url.path for r in transport.requests]
+        if inference == "server":
+            assert (
+                paths.count("/dataset-schema-versions/infer") == 4
+            )  # 1 + 2 (the delimiter sniffed first) + 1
+            assert paths.count("/files/upload-url") == 3
+        else:
+            assert "/dataset-schema-versions/infer" not in paths
+            assert not [p for p in paths if p.startswith("/files")]
+        # Samples that went up as temporary files were removed afterwards.
         assert (await client.files.list())["items"] == []
         with pytest.raises(ValueError):
             await dataset.create_schema_from_sample(b"")
+    await http.aclose()
+
+
+async def test_schema_from_sample_asks_the_server_once_what_it_offers(fresh: Any) -> None:
+    transport = Recorder()
+    http = httpx.AsyncClient(transport=transport)
+    async with connect(fresh, http_client=http) as client:
+        dataset = await client.datasets.create(name="asks once")
+        offered = await client._extensions()
+        await dataset.create_schema_from_sample(PLAIN)
+        copy = client.with_options(timeout=30)
+        await copy.datasets.schema_versions.create_from_sample(dataset.dataset_id, PLAIN)
+        paths = [r.url.path for r in transport.requests]
+        assert paths.count("/health") == 1  # copies share what the server said
+        served = "/dataset-schema-versions/infer" in paths
+        assert served == (EXTENSION_SCHEMA_INFERENCE in offered)
+    await http.aclose()
 
 
 # --- processing ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import hashlib
 import io
 import sys
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 import httpx
 import pytest
@@ -25,6 +25,7 @@ from moderatelyai_sdk import (
     SchemaColumn,
     ValidationError,
 )
+from moderatelyai_sdk._base_client import EXTENSION_SCHEMA_INFERENCE
 
 # Five line breaks, three records: one value holds a quoted line break, one a quoted comma.
 QUOTED = b'id,name,amount\n1,"Ada\nLovelace",3.5\n2,"Hopper, Grace",4\n3,Edsger,5\n'
@@ -257,6 +258,111 @@ def test_upload_retries_and_refusals_keep_the_current_version(
     http.close()
 
 
+def test_data_versions_sub_resource(fresh: Any, tmp_path: Path) -> None:
+    transport = Recorder()
+    http = httpx.Client(transport=transport)
+    with connect(fresh, http_client=http) as client:
+        dataset = client.datasets.create(name="versions")
+        versions = client.datasets.data_versions
+        assert type(versions).__name__ == "DatasetDataVersions"
+        first = versions.upload(
+            dataset.dataset_id, PLAIN, file_type="csv", filename="a.csv", timeout=30
+        )
+        assert isinstance(first, DatasetDataVersionModel)
+        assert (first.version_no, first.status, first.row_count, first.file_name) == (
+            1,
+            "current",
+            2,
+            "a.csv",
+        )
+        # The low-level steps, as upload makes them: create, PUT the bytes, complete.
+        created = versions.create(
+            dataset_id=dataset.dataset_id,
+            file_name="b.csv",
+            file_type="csv",
+            status="draft",
+            file_size_bytes=len(QUOTED),
+            file_hash=sha256(QUOTED),
+        )
+        pending = created["dataVersion"]
+        assert pending["uploadStatus"] == "pending" and created["uploadUrl"]
+        headers = {"Content-Type": "text/csv", **(created.get("uploadHeaders") or {})}
+        with httpx.Client() as raw:
+            put = raw.put(created["uploadUrl"], content=QUOTED, headers=headers)
+        assert put.status_code == 200, put.text
+        second = versions.complete(
+            pending["datasetDataVersionId"], file_size_bytes=len(QUOTED), file_hash=sha256(QUOTED)
+        )
+        assert (second.version_no, second.status, second.row_count) == (2, "draft", 3)
+
+        page = versions.list(dataset_ids=[dataset.dataset_id], order_by="versionNo")
+        assert isinstance(page, Page) and [v.version_no for v in page.data] == [2, 1]
+        walked = versions.list(
+            dataset_ids=[dataset.dataset_id],
+            page_size=1,
+            order_by="versionNo",
+            order_direction="asc",
+        )
+        assert [v.version_no for v in walked] == [1, 2]
+        drafts = versions.list(dataset_ids=[dataset.dataset_id], status="draft")
+        assert [v.dataset_data_version_id for v in drafts.data] == [second.dataset_data_version_id]
+        again = versions.retrieve(second.dataset_data_version_id)
+        assert again.to_dict() == second.to_dict()
+        assert versions.download(second.dataset_data_version_id) == QUOTED
+        target = tmp_path / "first.csv"
+        assert versions.download(first.dataset_data_version_id, path=target) is None
+        assert target.read_bytes() == PLAIN
+
+        # Request options reach every API request of a transfer, never the storage URL.
+        transport.requests.clear()
+        versions.upload(dataset.dataset_id, PLAIN, extra_headers={"X-Trace": "t-1"})
+        versions.download(first.dataset_data_version_id, extra_headers={"X-Trace": "t-2"})
+        api = [r for r in transport.requests if "authorization" in r.headers]
+        storage = [r for r in transport.requests if "authorization" not in r.headers]
+        assert [r.headers["x-trace"] for r in api] == ["t-1", "t-1", "t-2"]
+        assert len(storage) == 2 and not [r for r in storage if "x-trace" in r.headers]
+
+        raw_answer = client.with_raw_response.datasets.data_versions.retrieve(
+            first.dataset_data_version_id
+        )
+        assert raw_answer.status_code == 200 and raw_answer.request_id
+        assert (raw_answer.parse()).version_no == 1
+        with pytest.raises(NotFoundError):
+            versions.retrieve("nope")
+    http.close()
+
+
+def test_schema_versions_sub_resource(fresh: Any) -> None:
+    with connect(fresh) as client:
+        dataset = client.datasets.create(name="schema versions")
+        schemas = client.datasets.schema_versions
+        assert type(schemas) is type(client.dataset_schema_versions)
+        version = dataset.upload_data(QUOTED, file_type="csv")
+        inferred = schemas.create_from_sample(dataset.dataset_id, QUOTED, status="current")
+        assert [(c.name, c.type) for c in inferred.columns] == [
+            ("id", "integer"),
+            ("name", "string"),
+            ("amount", "float"),
+        ]
+        assert inferred.parsing_options is not None and inferred.parsing_options.delimiter == ","
+        draft = schemas.create(
+            dataset_id=dataset.dataset_id, columns=[{"name": "id", "type": "int"}], timeout=30
+        )
+        listed = schemas.list(dataset_ids=[dataset.dataset_id], order_by="versionNo")
+        assert [s.version_no for s in listed] == [2, 1]
+        assert (schemas.retrieve(draft.dataset_schema_version_id)).status == "draft"
+        updated = schemas.update(draft.dataset_schema_version_id, status="current")
+        assert updated.status == "current"
+        assert (schemas.retrieve(inferred.dataset_schema_version_id)).status == "archived"
+        if EXTENSION_SCHEMA_INFERENCE in client._extensions():
+            answer = schemas.infer(data_version_id=version.dataset_data_version_id)
+            assert [c["type"] for c in answer["columns"]] == ["integer", "string", "float"]
+            assert answer["rowsSampled"] == 3 and answer["sampledAll"] is True
+        else:
+            with pytest.raises(NotFoundError):
+                schemas.infer(data_version_id=version.dataset_data_version_id)
+
+
 # --- schema versions ---------------------------------------------------------------------------
 
 
@@ -350,10 +456,28 @@ def test_create_schema_builder_activate_archive(fresh: Any) -> None:
             )
 
 
-def test_schema_from_sample_uses_the_servers_inference(fresh: Any, tmp_path: Path) -> None:
+def extensions_listed(*names: str) -> Callable[[], Any]:
+    """A stand-in for ``client._extensions``: the server lists ``names``."""
+
+    def listed() -> FrozenSet[str]:
+        return frozenset(names)
+
+    return listed
+
+
+@pytest.mark.parametrize("inference", ["server", "client"])
+def test_schema_from_sample(
+    fresh: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inference: str
+) -> None:
+    """The server's inference when it lists the extension, else the same columns inferred in
+    the client (as on a server that offers only the published API); same schema either way."""
     sample = tmp_path / "sample.csv"
     sample.write_bytes(TYPED)
-    with connect(fresh) as client:
+    transport = Recorder()
+    http = httpx.Client(transport=transport)
+    with connect(fresh, http_client=http) as client:
+        names = [EXTENSION_SCHEMA_INFERENCE] if inference == "server" else []
+        monkeypatch.setattr(client, "_extensions", extensions_listed(*names))
         dataset = client.datasets.create(name="typed")
         schema = dataset.create_schema_from_sample(
             sample_file=sample, status="current", header_row=1
@@ -386,10 +510,36 @@ def test_schema_from_sample_uses_the_servers_inference(fresh: Any, tmp_path: Pat
             semicolons, parsing_options={"delimiter": ";"}, sample_size=10
         )
         assert [c.type for c in forced.columns] == ["integer", "string"]
-        # The samples went up as temporary files, removed afterwards.
+        paths = [r.url.path for r in transport.requests]
+        if inference == "server":
+            assert (
+                paths.count("/dataset-schema-versions/infer") == 4
+            )  # 1 + 2 (the delimiter sniffed first) + 1
+            assert paths.count("/files/upload-url") == 3
+        else:
+            assert "/dataset-schema-versions/infer" not in paths
+            assert not [p for p in paths if p.startswith("/files")]
+        # Samples that went up as temporary files were removed afterwards.
         assert (client.files.list())["items"] == []
         with pytest.raises(ValueError):
             dataset.create_schema_from_sample(b"")
+    http.close()
+
+
+def test_schema_from_sample_asks_the_server_once_what_it_offers(fresh: Any) -> None:
+    transport = Recorder()
+    http = httpx.Client(transport=transport)
+    with connect(fresh, http_client=http) as client:
+        dataset = client.datasets.create(name="asks once")
+        offered = client._extensions()
+        dataset.create_schema_from_sample(PLAIN)
+        copy = client.with_options(timeout=30)
+        copy.datasets.schema_versions.create_from_sample(dataset.dataset_id, PLAIN)
+        paths = [r.url.path for r in transport.requests]
+        assert paths.count("/health") == 1  # copies share what the server said
+        served = "/dataset-schema-versions/infer" in paths
+        assert served == (EXTENSION_SCHEMA_INFERENCE in offered)
+    http.close()
 
 
 # --- processing ---------------------------------------------------------------------------------

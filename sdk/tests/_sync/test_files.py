@@ -300,16 +300,65 @@ def test_wrong_hash_at_complete_fails_the_file(fresh: Any) -> None:
             put = raw.put(created["uploadUrl"], content=data, headers=headers)
         assert put.status_code == 200, put.text
         with pytest.raises(ValidationError) as caught:
-            client._request(  # the complete step, on its own
-                "POST",
-                f"/files/{file_id}/complete",
-                body={"fileSize": len(data), "fileHash": sha256(b"other bytes")},
+            client.files.complete(  # the complete step, on its own
+                file_id, file_size=len(data), file_hash=sha256(b"other bytes")
             )
         assert caught.value.status_code == 400 and caught.value.message != "HTTP 400"
         failed = client.files.retrieve(file_id)
         assert failed.status == "failed" and failed.has_error() and not failed.is_ready()
         with pytest.raises(ValidationError):
             failed.download()
+
+
+def test_upload_steps_by_hand(fresh: Any) -> None:
+    with connect(fresh) as client:
+        created = client.files.get_upload_url(
+            filename="hand.csv", file_size=len(CSV), mime_type="text/csv", file_hash=sha256(CSV)
+        )
+        headers = {"Content-Type": created["file"]["mimeType"], **created.get("uploadHeaders", {})}
+        with httpx.Client() as raw:
+            put = raw.put(created["uploadUrl"], content=CSV, headers=headers)
+        assert put.status_code == 200, put.text
+        done = client.files.complete(
+            created["file"]["fileId"], file_size=len(CSV), file_hash=sha256(CSV)
+        )
+        assert isinstance(done, FileModel) and done.is_ready()
+        assert done.file_hash == sha256(CSV) and done.download() == CSV
+
+
+def test_request_options_reach_every_api_request_of_a_transfer(fresh: Any, tmp_path: Path) -> None:
+    transport = Faults()
+    http = httpx.Client(transport=transport)
+    with connect(fresh, http_client=http) as client:
+        file = client.files.upload(
+            CSV,
+            name="o.csv",
+            timeout=20,
+            max_retries=1,
+            extra_headers={"X-Trace": "up"},
+            idempotency_key="upload-o-csv",
+        )
+        api = [r for r in transport.requests if not is_storage(r)]
+        assert [r.url.path for r in api] == ["/files/upload-url", f"/files/{file.file_id}/complete"]
+        assert [r.headers["x-trace"] for r in api] == ["up", "up"]
+        # The key names the first POST; the complete gets one of its own.
+        keys = [r.headers["idempotency-key"] for r in api]
+        assert keys[0] == "upload-o-csv" and keys[1] != keys[0]
+        (put,) = transport.storage("PUT")
+        assert "x-trace" not in put.headers and put.extensions["timeout"]["read"] == 20
+        transport.requests.clear()
+        target = tmp_path / "o.csv"
+        client.files.download(file.file_id, path=target, extra_headers={"X-Trace": "down"})
+        (lookup,) = [r for r in transport.requests if not is_storage(r)]
+        assert lookup.headers["x-trace"] == "down" and lookup.content == b""
+        (get,) = transport.storage("GET")
+        assert "x-trace" not in get.headers
+        assert target.read_bytes() == CSV
+        page = client.files.list(extra_query={"mimeTypes": "text/csv"}, timeout=10)
+        assert [f.file_id for f in page.data] == [file.file_id]
+        assert [f.file_id for f in client.files.list(page_size=1)] == [file.file_id]
+        client.files.delete(file.file_id, max_retries=0)
+    http.close()
 
 
 def test_interrupted_upload_leaves_nothing(fresh: Any, sleeps: List[float]) -> None:

@@ -1,17 +1,32 @@
 """Pages of list results, and iteration across pages."""
 
-from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, Optional, Type
+from typing import Any, AsyncIterator, Dict, List, Optional, Type
 
 import httpx
+from typing_extensions import Protocol
 
 from .._base_client import RequestOptions
 from .._models import ModelT
 from .._pages import PageBase
 
-if TYPE_CHECKING:
-    from ._client import AsyncBaseClient
+__all__ = ["AsyncPage", "PageClient"]
 
-__all__ = ["AsyncPage"]
+
+class PageClient(Protocol):
+    """What a page needs of the client that fetched it (a protocol, so that this module imports
+    no client module: the client imports the pages)."""
+
+    def _cast_list(
+        self, cast_to: Type[ModelT], items: Any, request_id: Optional[str] = None
+    ) -> List[ModelT]: ...
+
+    async def _get_page(
+        self,
+        path: str,
+        cast_to: Type[ModelT],
+        query: Dict[str, object],
+        options: Optional[RequestOptions] = None,
+    ) -> "AsyncPage[ModelT]": ...
 
 
 class AsyncPage(PageBase[ModelT]):
@@ -27,7 +42,7 @@ class AsyncPage(PageBase[ModelT]):
 
     def __init__(
         self,
-        client: "AsyncBaseClient",
+        client: PageClient,
         path: str,
         cast_to: Type[ModelT],
         query: Dict[str, object],
@@ -68,4 +83,3 @@ class AsyncPage(PageBase[ModelT]):
 
     def __aiter__(self) -> AsyncIterator[ModelT]:  # type: ignore[override,unused-ignore]
         return self.auto_paging_iter()
-

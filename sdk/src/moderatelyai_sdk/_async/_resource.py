@@ -1,15 +1,68 @@
 """Base class of the resources: the client plus one-line request shortcuts."""
 
-from typing import TYPE_CHECKING, Any, Dict, Optional, Type
+from typing import Any, Awaitable, Callable, Dict, FrozenSet, Optional, Tuple, Type, TypeVar
+
+import httpx
+from typing_extensions import Protocol
 
 from .._base_client import Query, RequestOptions
+from .._exceptions import APIError, NotFoundError
 from .._models import ModelT
-from ._pagination import AsyncPage
+from ._pagination import AsyncPage, PageClient
 
-if TYPE_CHECKING:
-    from ._client import AsyncBaseClient
+__all__ = ["AsyncBaseResource", "AsyncResourceClient"]
 
-__all__ = ["AsyncBaseResource"]
+T = TypeVar("T")
+
+
+class AsyncResourceClient(PageClient, Protocol):
+    """What resources need of their client: the request path, casting answers into models and
+    the team. A protocol, so that no resource imports the client module (the client imports
+    every resource; ``AsyncBaseClient`` is the implementation)."""
+
+    team_id: str
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Optional[Query] = None,
+        body: Any = None,
+        options: Optional[RequestOptions] = None,
+    ) -> Tuple[Any, httpx.Response]: ...
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Optional[Query] = None,
+        body: Any = None,
+        options: Optional[RequestOptions] = None,
+    ) -> Any: ...
+
+    async def _transfer(
+        self,
+        action: str,
+        method: str,
+        url: str,
+        *,
+        options: Optional[RequestOptions] = None,
+        headers: Optional[Dict[str, str]] = None,
+        content: Optional[Callable[[], Any]] = None,
+        receive: Optional[Callable[[httpx.Response], Awaitable[T]]] = None,
+    ) -> Optional[T]: ...
+
+    async def _extensions(self) -> FrozenSet[str]: ...
+
+    async def _explain_404(
+        self, error: NotFoundError, extension: str, operation: str
+    ) -> APIError: ...
+
+    def _cast(
+        self, cast_to: Type[ModelT], data: Any, response: Optional[httpx.Response] = None
+    ) -> ModelT: ...
 
 
 class AsyncBaseResource:
@@ -20,7 +73,7 @@ class AsyncBaseResource:
     ``moderatelyai_sdk.RequestOptions``) as keyword arguments; they are never sent as fields.
     """
 
-    def __init__(self, client: "AsyncBaseClient") -> None:
+    def __init__(self, client: AsyncResourceClient) -> None:
         self._client = client
 
     def __repr__(self) -> str:

@@ -4,6 +4,7 @@ from .agent_configuration_versions import AgentConfigurationVersions
 from .agent_executions import AgentExecutions
 from .agents import Agents
 from .audit_logs import AuditLogs
+from .dataset_data_versions import DatasetDataVersions
 from .dataset_schema_versions import DatasetSchemaVersions
 from .datasets import Datasets
 from .files import Files
@@ -19,6 +20,7 @@ __all__ = [
     "AgentConfigurationVersions",
     "AgentExecutions",
     "Datasets",
+    "DatasetDataVersions",
     "DatasetSchemaVersions",
     "Files",
     "Teams",

@@ -4,6 +4,7 @@ from .agent_configuration_versions import AsyncAgentConfigurationVersions
 from .agent_executions import AsyncAgentExecutions
 from .agents import AsyncAgents
 from .audit_logs import AsyncAuditLogs
+from .dataset_data_versions import AsyncDatasetDataVersions
 from .dataset_schema_versions import AsyncDatasetSchemaVersions
 from .datasets import AsyncDatasets
 from .files import AsyncFiles
@@ -19,6 +20,7 @@ __all__ = [
     "AsyncAgentConfigurationVersions",
     "AsyncAgentExecutions",
     "AsyncDatasets",
+    "AsyncDatasetDataVersions",
     "AsyncDatasetSchemaVersions",
     "AsyncFiles",
     "AsyncTeams",

@@ -1,17 +1,14 @@
 """``FileAsyncModel``: a stored file plus helpers that call the API through its client."""
 
-import os
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Optional, Union, cast
+from typing import Any, Optional, cast
+
+from typing_extensions import Protocol
 
 from ...types.file import File
-from .._transfer import ProgressCallback
+from .._streams import PathType, ProgressCallback
 
-if TYPE_CHECKING:
-    from .._client import AsyncModeratelyAI
-    from ..resources.files import AsyncFiles
-
-__all__ = ["FileAsyncModel"]
+__all__ = ["FileAsyncModel", "FilesAPI"]
 
 _DOCUMENT_TYPES = frozenset(
     {
@@ -36,10 +33,8 @@ class FileAsyncModel(File):
     """
 
     @property
-    def _files(self) -> "AsyncFiles":
-        if self._client is None:
-            raise RuntimeError("This file was not returned by a client, so it cannot call the API")
-        return cast("AsyncModeratelyAI", self._client).files
+    def _files(self) -> "FilesAPI":
+        return _files(self._client)
 
     @property
     def _mime(self) -> str:
@@ -80,7 +75,7 @@ class FileAsyncModel(File):
     async def download(
         self,
         *,
-        path: Union[str, "os.PathLike[str]", None] = None,
+        path: Optional[PathType] = None,
         progress: Optional[ProgressCallback] = None,
     ) -> Optional[bytes]:
         """Download the content, checked against this file's SHA-256.
@@ -97,7 +92,7 @@ class FileAsyncModel(File):
 
         Wire: ``GET /files/{fileId}/download``, then ``GET <downloadUrl>``
         """
-        return await self._files._download(
+        return await self._files.download(
             self.file_id, path=path, progress=progress, file_hash=self.file_hash
         )
 
@@ -115,3 +110,32 @@ class FileAsyncModel(File):
         """
         self._replace_with(await self._files.retrieve(self.file_id))
         return self
+
+
+class FilesAPI(Protocol):
+    """The calls ``FileAsyncModel`` makes: those of ``client.files`` (typed here, not imported,
+    so that this module imports no resource: the resources import the models)."""
+
+    async def retrieve(self, file_id: str) -> FileAsyncModel: ...
+
+    async def download(
+        self,
+        file_id: str,
+        *,
+        path: Optional[PathType] = None,
+        progress: Optional[ProgressCallback] = None,
+        file_hash: Optional[str] = None,
+    ) -> Optional[bytes]: ...
+
+    async def delete(self, file_id: str) -> None: ...
+
+
+class _FilesClient(Protocol):
+    @property
+    def files(self) -> FilesAPI: ...
+
+
+def _files(client: Any) -> FilesAPI:
+    if client is None:
+        raise RuntimeError("This file was not returned by a client, so it cannot call the API")
+    return cast(_FilesClient, client).files

@@ -1,10 +1,12 @@
 """Pipeline models: a pipeline, its configuration versions and its executions."""
 
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, cast
+from typing import Any, Awaitable, Callable, Dict, List, Optional, cast
+
+from typing_extensions import Protocol, Unpack
 
 from ... import _io_async
-from ..._base_client import list_query, path_param
+from ..._base_client import RequestOptions, path_param
 from ..._exceptions import (
     PipelineExecutionCancelledError,
     PipelineExecutionFailedError,
@@ -19,14 +21,13 @@ from ..._pipelines import (
     progress_percentage,
 )
 from ...types.pipeline import Pipeline, PipelineConfigurationVersion, PipelineExecution
-
-if TYPE_CHECKING:
-    from .._client import AsyncModeratelyAI
+from .._pagination import AsyncPage
 
 __all__ = [
     "PipelineAsyncModel",
     "PipelineConfigurationVersionAsyncModel",
     "PipelineExecutionAsyncModel",
+    "PipelinesClient",
 ]
 
 DEFAULT_POLL_INTERVAL = 2.0
@@ -37,10 +38,10 @@ DEFAULT_INPUT_SUMMARY = "Execution started from the SDK"
 ProgressHandler = Callable[["PipelineExecutionAsyncModel"], object]
 
 
-def _api(client: Any) -> "AsyncModeratelyAI":
+def _api(client: Any) -> "PipelinesClient":
     if client is None:
         raise RuntimeError("This object was not returned by a client, so it cannot call the API")
-    return cast("AsyncModeratelyAI", client)
+    return cast(PipelinesClient, client)
 
 
 def _print_progress(execution: "PipelineExecutionAsyncModel") -> None:
@@ -65,19 +66,20 @@ async def _list_executions(
     statuses: Optional[List[str]],
     page: int,
     page_size: int,
-    **filters: object,
+    pipeline_ids: Optional[List[str]] = None,
+    pipeline_configuration_version_ids: Optional[List[str]] = None,
 ) -> List["PipelineExecutionAsyncModel"]:
-    # Newest first, said explicitly (api.md 2.4): the server's default is oldest first.
-    query = list_query(
+    # Newest first, said explicitly: the server's default is oldest first.
+    found = await _api(client).pipeline_executions.list(
+        pipeline_ids=pipeline_ids,
+        pipeline_configuration_version_ids=pipeline_configuration_version_ids,
+        status=status,
+        statuses=statuses,
         page=page,
         page_size=page_size,
         order_by="createdAt",
         order_direction="desc",
-        status=status,
-        statuses=statuses,
-        **filters,
     )
-    found = await _api(client)._get_page("/pipeline-executions", PipelineExecutionAsyncModel, query)
     return found.data
 
 
@@ -435,7 +437,7 @@ class PipelineConfigurationVersionAsyncModel(PipelineConfigurationVersion):
             statuses=statuses,
             page=page,
             page_size=page_size,
-            pipelineConfigurationVersionIds=self.configuration_version_id,
+            pipeline_configuration_version_ids=[self.configuration_version_id],
         )
 
     async def get_latest_execution(self) -> Optional[PipelineExecutionAsyncModel]:
@@ -523,16 +525,15 @@ class PipelineAsyncModel(Pipeline):
         Wire: ``GET /pipeline-configuration-versions?pipelineIds=<id>&orderBy=version
         &orderDirection=desc``
         """
-        query = list_query(
+        # The list has no status parameter of its own; the wire filter goes as a query option.
+        options: RequestOptions = {"extra_query": {"status": status}} if status else {}
+        found = await _api(self._client).pipeline_configuration_versions.list(
+            pipeline_ids=[path_param(self.pipeline_id, "pipeline_id")],
             page=page,
             page_size=page_size,
             order_by="version",
             order_direction="desc",
-            pipelineIds=path_param(self.pipeline_id, "pipeline_id"),
-            status=status,
-        )
-        found = await _api(self._client)._get_page(
-            "/pipeline-configuration-versions", PipelineConfigurationVersionAsyncModel, query
+            **options,
         )
         return found.data
 
@@ -627,7 +628,7 @@ class PipelineAsyncModel(Pipeline):
             statuses=statuses,
             page=page,
             page_size=page_size,
-            pipelineIds=path_param(self.pipeline_id, "pipeline_id"),
+            pipeline_ids=[path_param(self.pipeline_id, "pipeline_id")],
         )
 
     async def get_latest_execution(self) -> Optional[PipelineExecutionAsyncModel]:
@@ -638,3 +639,108 @@ class PipelineAsyncModel(Pipeline):
         """
         found = await self.list_executions(page_size=1)
         return found[0] if found else None
+
+
+# --- what the models call: the client's pipeline resources, typed here rather than imported (the
+# resources import these models; a protocol keeps the import graph acyclic) --------------------
+
+_ExecutionPage = AsyncPage[PipelineExecutionAsyncModel]
+_VersionPage = AsyncPage[PipelineConfigurationVersionAsyncModel]
+
+
+class _Executions(Protocol):
+    def list(
+        self,
+        *,
+        pipeline_ids: Optional[List[str]] = None,
+        pipeline_configuration_version_ids: Optional[List[str]] = None,
+        status: Optional[str] = None,
+        statuses: Optional[List[str]] = None,
+        page: int = 1,
+        page_size: int = 10,
+        order_by: Optional[str] = None,
+        order_direction: str = "asc",
+    ) -> Awaitable[_ExecutionPage]: ...
+
+    async def retrieve(self, pipeline_execution_id: str) -> PipelineExecutionAsyncModel: ...
+
+    async def create(
+        self,
+        *,
+        pipeline_configuration_version_id: str,
+        pipeline_input: Dict[str, Any],
+        pipeline_input_summary: str,
+        **kwargs: Any,
+    ) -> PipelineExecutionAsyncModel: ...
+
+    async def cancel(
+        self, pipeline_execution_id: str, *, reason: Optional[str] = None
+    ) -> PipelineExecutionAsyncModel: ...
+
+    async def get_output(self, pipeline_execution_id: str) -> Any: ...
+
+
+class _ConfigurationVersions(Protocol):
+    def list(
+        self,
+        *,
+        pipeline_ids: Optional[List[str]] = None,
+        page: int = 1,
+        page_size: int = 10,
+        order_by: Optional[str] = None,
+        order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
+    ) -> Awaitable[_VersionPage]: ...
+
+    async def retrieve(
+        self, pipeline_configuration_version_id: str
+    ) -> PipelineConfigurationVersionAsyncModel: ...
+
+    async def create(
+        self, *, pipeline_id: str, configuration: Dict[str, Any], **kwargs: Any
+    ) -> PipelineConfigurationVersionAsyncModel: ...
+
+    async def update(
+        self,
+        pipeline_configuration_version_id: str,
+        *,
+        configuration: Optional[Dict[str, Any]] = None,
+        **kwargs: Any,
+    ) -> PipelineConfigurationVersionAsyncModel: ...
+
+    async def delete(self, pipeline_configuration_version_id: str) -> None: ...
+
+    async def clone(
+        self, pipeline_configuration_version_id: str
+    ) -> PipelineConfigurationVersionAsyncModel: ...
+
+    async def validate(self, configuration: Dict[str, Any]) -> Dict[str, Any]: ...
+
+
+class _Pipelines(Protocol):
+    async def retrieve(self, pipeline_id: str) -> PipelineAsyncModel: ...
+
+    async def update(
+        self,
+        pipeline_id: str,
+        *,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        **kwargs: Any,
+    ) -> PipelineAsyncModel: ...
+
+    async def delete(self, pipeline_id: str) -> None: ...
+
+
+class PipelinesClient(Protocol):
+    """A client, as far as the pipeline models use it: ``pipelines``,
+    ``pipeline_configuration_versions`` and ``pipeline_executions``."""
+
+    @property
+    def pipelines(self) -> _Pipelines: ...
+
+    @property
+    def pipeline_configuration_versions(self) -> _ConfigurationVersions: ...
+
+    @property
+    def pipeline_executions(self) -> _Executions: ...

@@ -1,19 +1,17 @@
 """``UserAsyncModel``: a user plus helpers that call the API through its client."""
 
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, List, Optional, cast
+from typing import Any, List, Optional, cast
 
-from ..._base_client import make_body
+from typing_extensions import Protocol
+
 from ..._exceptions import NotFoundError
 from ..._models import parse_timestamp
 from ...types.team import Team
 from ...types.user import User
+from .._pagination import AsyncPage
 
-if TYPE_CHECKING:
-    from .._client import AsyncModeratelyAI
-    from ..resources.users import AsyncUsers
-
-__all__ = ["UserAsyncModel"]
+__all__ = ["UserAsyncModel", "UsersAPI"]
 
 
 class UserAsyncModel(User):
@@ -21,10 +19,10 @@ class UserAsyncModel(User):
     ``created_at``, ``updated_at``; wire keys work too (``user["fullName"]``)."""
 
     @property
-    def _users(self) -> "AsyncUsers":
+    def _users(self) -> "UsersAPI":
         if self._client is None:
             raise RuntimeError("This user was not returned by a client, so it cannot call the API")
-        return cast("AsyncModeratelyAI", self._client).users
+        return cast(_UsersClient, self._client).users
 
     def display_name(self) -> str:
         """The nickname if set, else the full name."""
@@ -59,8 +57,11 @@ class UserAsyncModel(User):
 
         Wire: ``PATCH /users/{userId}``
         """
-        body = make_body({"fullName": full_name, "nickname": nickname}, kwargs)
-        self._replace_with(await self._users._update(self.user_id, body))
+        given = {"nickname": nickname} if nickname is not None else {}
+        # users.update leaves out the fields given as None, full_name too: only the given
+        # fields are sent.
+        fresh = await self._users.update(self.user_id, full_name=full_name, **given, **kwargs)
+        self._replace_with(fresh)
         return self
 
     async def get_teams(self) -> List[Team]:
@@ -84,3 +85,22 @@ class UserAsyncModel(User):
         """
         self._replace_with(await self._users.retrieve(self.user_id))
         return self
+
+
+class UsersAPI(Protocol):
+    """The calls of ``client.users`` ``UserAsyncModel`` makes (typed here, not imported, so
+    that this module imports no resource: the resources import the models)."""
+
+    async def retrieve(self, user_id: str) -> UserAsyncModel: ...
+
+    async def update(
+        self, user_id: str, *, full_name: Optional[str], **kwargs: Any
+    ) -> UserAsyncModel: ...
+
+    # Not public on the users resource (yet): GET /users/{userId}/teams.
+    async def _list_teams(self, user_id: str) -> AsyncPage[Team]: ...
+
+
+class _UsersClient(Protocol):
+    @property
+    def users(self) -> UsersAPI: ...

@@ -4,41 +4,37 @@
 import os
 import tempfile
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Union, cast
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union, cast
+
+from typing_extensions import Protocol
 
 from ... import _io_sync
 from ..._dataframes import read_pandas, read_polars, require
-from ..._datasets import (
-    check_processing,
-    poll_delay,
-    wire_column,
-    wire_columns,
-    wire_parsing_options,
-)
+from ..._datasets import check_processing, poll_delay, wire_column
 from ..._exceptions import TimeoutError
 from ...types.dataset import Dataset, DatasetDataVersion, DatasetSchemaVersion, SchemaColumn
-from .._transfer import ProgressCallback
-
-if TYPE_CHECKING:
-    from .._client import BaseClient, ModeratelyAI
-    from ..resources.datasets import Datasets
+from .._pagination import Page
+from .._streams import PathType, ProgressCallback
 
 __all__ = [
     "SchemaBuilder",
+    "DataVersionsAPI",
     "DatasetModel",
     "DatasetDataVersionModel",
     "DatasetSchemaVersionModel",
+    "DatasetsAPI",
+    "DatasetsClient",
+    "SchemaVersionsAPI",
 ]
 
-PathType = Union[str, "os.PathLike[str]"]
 DEFAULT_PROCESSING_TIMEOUT = 300.0
 DEFAULT_POLL_INTERVAL = 2.0
 
 
-def _datasets(client: Any) -> "Datasets":
+def _datasets(client: Any) -> "DatasetsAPI":
     if client is None:
         raise RuntimeError("This object was not returned by a client, so it cannot call the API")
-    return cast("ModeratelyAI", client).datasets
+    return cast(DatasetsClient, client).datasets
 
 
 class DatasetDataVersionModel(DatasetDataVersion):
@@ -67,12 +63,8 @@ class DatasetDataVersionModel(DatasetDataVersion):
 
         Wire: ``GET /dataset-data-versions/{dataVersionId}/download``, then ``GET <downloadUrl>``
         """
-        return _datasets(self._client)._download_data(
-            self.dataset_data_version_id,
-            path=path,
-            progress=progress,
-            file_hash=self.file_hash,
-            file_size=self.file_size_bytes,
+        return _datasets(self._client).data_versions.download(
+            self.dataset_data_version_id, path=path, progress=progress, file_hash=self.file_hash
         )
 
     def refresh(self) -> "DatasetDataVersionModel":
@@ -80,7 +72,8 @@ class DatasetDataVersionModel(DatasetDataVersion):
 
         Wire: ``GET /dataset-data-versions/{datasetDataVersionId}``
         """
-        fresh = _datasets(self._client)._get_data_version(self.dataset_data_version_id)
+        versions = _datasets(self._client).data_versions
+        fresh = versions.retrieve(self.dataset_data_version_id)
         self._replace_with(fresh)
         return self
 
@@ -131,14 +124,12 @@ class DatasetSchemaVersionModel(DatasetSchemaVersion):
 
         Wire: ``PATCH /dataset-schema-versions/{datasetSchemaVersionId}``
         """
-        fields = {
-            "status": status,
-            "columns": wire_columns(columns) if columns is not None else None,
-            "parsingOptions": wire_parsing_options(parsing_options),
-        }
-        body = {key: value for key, value in fields.items() if value is not None}
-        datasets = _datasets(self._client)
-        fresh = datasets._update_schema_version(self.dataset_schema_version_id, body)
+        fresh = _datasets(self._client).schema_versions.update(
+            self.dataset_schema_version_id,
+            status=status,
+            columns=columns,
+            parsing_options=parsing_options,
+        )
         self._replace_with(fresh)
         return self
 
@@ -195,7 +186,8 @@ class DatasetSchemaVersionModel(DatasetSchemaVersion):
 
         Wire: ``GET /dataset-schema-versions/{datasetSchemaVersionId}``
         """
-        fresh = _datasets(self._client)._get_schema_version(self.dataset_schema_version_id)
+        versions = _datasets(self._client).schema_versions
+        fresh = versions.retrieve(self.dataset_schema_version_id)
         self._replace_with(fresh)
         return self
 
@@ -219,7 +211,7 @@ class SchemaBuilder:
         )
     """
 
-    def __init__(self, dataset_id: str, client: "BaseClient") -> None:
+    def __init__(self, dataset_id: str, client: "DatasetsClient") -> None:
         self.dataset_id = dataset_id
         self.columns: List[Dict[str, Any]] = []
         self.parsing_options: Dict[str, Any] = {}
@@ -288,14 +280,12 @@ class SchemaBuilder:
         """
         if not self.columns:
             raise ValueError("Add at least one column before create()")
-        body: Dict[str, Any] = {
-            "datasetId": self.dataset_id,
-            "columns": list(self.columns),
-            "status": self.status,
-        }
-        if self.parsing_options:
-            body["parsingOptions"] = dict(self.parsing_options)
-        return _datasets(self._client)._create_schema_version(body)
+        return _datasets(self._client).schema_versions.create(
+            dataset_id=self.dataset_id,
+            columns=list(self.columns),
+            status=self.status,
+            parsing_options=dict(self.parsing_options) or None,
+        )
 
 
 class DatasetModel(Dataset):
@@ -309,7 +299,7 @@ class DatasetModel(Dataset):
     """
 
     @property
-    def _datasets(self) -> "Datasets":
+    def _datasets(self) -> "DatasetsAPI":
         return _datasets(self._client)
 
     # --- data versions ------------------------------------------------------------------------
@@ -353,13 +343,8 @@ class DatasetModel(Dataset):
         Wire: ``POST /dataset-data-versions``, ``PUT <uploadUrl>``,
         ``POST /dataset-data-versions/{dataVersionId}/complete``
         """
-        version = self._datasets._upload_data(
-            self.dataset_id,
-            file,
-            file_type=file_type,
-            status=status,
-            progress=progress,
-            extra=kwargs,
+        version = self._datasets.data_versions.upload(
+            self.dataset_id, file, file_type=file_type, status=status, progress=progress, **kwargs
         )
         if version.status == "current":
             self.refresh()
@@ -398,7 +383,7 @@ class DatasetModel(Dataset):
                 f"Dataset {self.dataset_id} has no current data version: upload data first, "
                 "or pass version_id="
             )
-        return self._datasets._download_data(target, path=path, progress=progress)
+        return self._datasets.data_versions.download(target, path=path, progress=progress)
 
     def list_data_versions(
         self, *, page: int = 1, page_size: int = 10, status: Optional[str] = None
@@ -412,9 +397,15 @@ class DatasetModel(Dataset):
 
         Wire: ``GET /dataset-data-versions?datasetIds=<id>&orderBy=versionNo&orderDirection=desc``
         """
-        return self._datasets._list_data_versions(
-            self.dataset_id, page=page, page_size=page_size, status=status
+        found = self._datasets.data_versions.list(
+            dataset_ids=[self.dataset_id],
+            status=status,
+            page=page,
+            page_size=page_size,
+            order_by="versionNo",
+            order_direction="desc",
         )
+        return found.data
 
     def get_data_version(self, version_id: str) -> DatasetDataVersionModel:
         """One data version by ID.
@@ -424,7 +415,7 @@ class DatasetModel(Dataset):
 
         Wire: ``GET /dataset-data-versions/{datasetDataVersionId}``
         """
-        return self._datasets._get_data_version(version_id)
+        return self._datasets.data_versions.retrieve(version_id)
 
     # --- schema versions ----------------------------------------------------------------------
 
@@ -454,15 +445,13 @@ class DatasetModel(Dataset):
 
         Wire: ``POST /dataset-schema-versions``
         """
-        body: Dict[str, Any] = {
-            "datasetId": self.dataset_id,
-            "columns": wire_columns(columns),
-            "status": status,
-        }
-        options = wire_parsing_options(parsing_options)
-        if options:
-            body["parsingOptions"] = options
-        return self._new_schema(body)
+        schema = self._datasets.schema_versions.create(
+            dataset_id=self.dataset_id,
+            columns=columns,
+            status=status,
+            parsing_options=parsing_options,
+        )
+        return self._refreshed_if_current(schema)
 
     def create_schema_from_sample(
         self,
@@ -473,12 +462,14 @@ class DatasetModel(Dataset):
         sample_size: int = 100,
         parsing_options: Optional[Dict[str, Any]] = None,
     ) -> DatasetSchemaVersionModel:
-        """Create a schema version inferred by the server from a sample of the data.
+        """Create a schema version with the columns of a sample of the data (see
+        ``client.datasets.schema_versions.create_from_sample``).
 
-        Types come from the values (``integer``, ``float``, ``boolean``, ``date``,
-        ``datetime``, else ``string``; codes with leading zeros stay strings), columns are
-        nullable where the sample has blanks, and the delimiter and encoding are sniffed. The
-        sample is uploaded as a temporary file and deleted afterwards.
+        Names come from the header, types from the values (``integer``, ``float``,
+        ``boolean``, ``date``, ``datetime``, else ``string``; codes with leading zeros stay
+        strings), columns are nullable where the sample has blanks, and the delimiter is
+        sniffed. A server that infers schemas reads the sample itself (uploaded as a temporary
+        file, deleted afterwards); otherwise the first records are read here.
 
         Args:
             sample_file: A path, bytes or a binary file object (CSV, TSV or other delimited
@@ -493,36 +484,29 @@ class DatasetModel(Dataset):
             ValueError: If the path does not exist, or the sample has no header.
             ValidationError: If the server cannot read the sample.
 
-        Wire: ``POST /files/upload-url``, ``PUT <uploadUrl>``, ``POST /files/{fileId}/complete``,
-        ``POST /dataset-schema-versions/infer``, ``DELETE /files/{fileId}``,
+        Wire: ``GET /health`` (once per client), with server inference ``POST
+        /files/upload-url``, ``PUT <uploadUrl>``, ``POST /files/{fileId}/complete``,
+        ``POST /dataset-schema-versions/infer``, ``DELETE /files/{fileId}``; then
         ``POST /dataset-schema-versions``
         """
-        inferred = self._datasets._infer_schema(
+        schema = self._datasets.schema_versions.create_from_sample(
+            self.dataset_id,
             sample_file,
+            status=status,
             header_row=header_row,
             sample_size=sample_size,
             parsing_options=parsing_options,
         )
-        if not inferred["columns"]:
-            raise ValueError("The sample has no header row to take column names from")
-        body: Dict[str, Any] = {
-            "datasetId": self.dataset_id,
-            "columns": inferred["columns"],
-            "status": status,
-        }
-        if isinstance(inferred.get("parsingOptions"), dict):
-            body["parsingOptions"] = inferred["parsingOptions"]
-        return self._new_schema(body)
+        return self._refreshed_if_current(schema)
 
     def schema_builder(self) -> SchemaBuilder:
         """A builder for a schema version of this dataset (``add_column``, ``with_parsing``,
         ``as_current``, ``create``)."""
         return SchemaBuilder(self.dataset_id, self._client)
 
-    def _new_schema(self, body: Dict[str, Any]) -> DatasetSchemaVersionModel:
-        schema = self._datasets._create_schema_version(body)
+    def _refreshed_if_current(self, schema: DatasetSchemaVersionModel) -> DatasetSchemaVersionModel:
         if schema.status == "current":
-            self.refresh()
+            self.refresh()  # the dataset now points at it
         return schema
 
     def list_schema_versions(
@@ -537,8 +521,13 @@ class DatasetModel(Dataset):
 
         Wire: ``GET /dataset-schema-versions?datasetIds=<id>&orderBy=createdAt&orderDirection=desc``
         """
-        return self._datasets._list_schema_versions(
-            self.dataset_id, status=status, page=page, page_size=page_size
+        return self._datasets.schema_versions.list(
+            dataset_ids=[self.dataset_id],
+            status=status,
+            page=page,
+            page_size=page_size,
+            order_by="createdAt",
+            order_direction="desc",
         )
 
     def get_current_schema(self) -> Optional[DatasetSchemaVersionModel]:
@@ -557,7 +546,7 @@ class DatasetModel(Dataset):
 
         Wire: ``GET /dataset-schema-versions/{datasetSchemaVersionId}``
         """
-        return self._datasets._get_schema_version(schema_version_id)
+        return self._datasets.schema_versions.retrieve(schema_version_id)
 
     # --- the dataset itself ------------------------------------------------------------------
 
@@ -728,3 +717,123 @@ class DatasetModel(Dataset):
                 )
             _io_sync.sleep(min(poll_delay(attempt, poll_interval), remaining))
             attempt += 1
+
+
+# --- what the models call: the client's dataset resources, typed here rather than imported (the
+# resources import these models; a protocol keeps the import graph acyclic) --------------------
+
+_DataVersionPage = Page[DatasetDataVersionModel]
+
+
+class DataVersionsAPI(Protocol):
+    """The calls of ``client.datasets.data_versions`` the models make."""
+
+    def list(
+        self,
+        *,
+        dataset_ids: Optional[List[str]] = None,
+        status: Optional[str] = None,
+        page: int = 1,
+        page_size: int = 10,
+        order_by: str = "createdAt",
+        order_direction: str = "desc",
+    ) -> _DataVersionPage: ...
+
+    def retrieve(self, data_version_id: str) -> DatasetDataVersionModel: ...
+
+    def upload(
+        self,
+        dataset_id: str,
+        file: Any,
+        *,
+        file_type: Optional[str] = None,
+        status: str = "current",
+        progress: Optional[ProgressCallback] = None,
+        **kwargs: Any,
+    ) -> DatasetDataVersionModel: ...
+
+    def download(
+        self,
+        data_version_id: str,
+        *,
+        path: Optional[PathType] = None,
+        progress: Optional[ProgressCallback] = None,
+        file_hash: Optional[str] = None,
+    ) -> Optional[bytes]: ...
+
+
+class SchemaVersionsAPI(Protocol):
+    """The calls of ``client.datasets.schema_versions`` the models make."""
+
+    def list(
+        self,
+        *,
+        dataset_ids: Optional[List[str]] = None,
+        status: Optional[str] = None,
+        page: int = 1,
+        page_size: int = 10,
+        order_by: str = "createdAt",
+        order_direction: str = "desc",
+    ) -> List[DatasetSchemaVersionModel]: ...
+
+    def retrieve(self, schema_version_id: str) -> DatasetSchemaVersionModel: ...
+
+    def create(
+        self,
+        *,
+        dataset_id: str,
+        columns: Sequence[Any],
+        status: str = "draft",
+        parsing_options: Optional[Dict[str, Any]] = None,
+    ) -> DatasetSchemaVersionModel: ...
+
+    def update(
+        self,
+        schema_version_id: str,
+        *,
+        status: Optional[str] = None,
+        columns: Optional[Sequence[Any]] = None,
+        parsing_options: Optional[Dict[str, Any]] = None,
+    ) -> DatasetSchemaVersionModel: ...
+
+    def create_from_sample(
+        self,
+        dataset_id: str,
+        sample: Any,
+        *,
+        status: str = "draft",
+        header_row: int = 1,
+        sample_size: int = 100,
+        parsing_options: Optional[Dict[str, Any]] = None,
+    ) -> DatasetSchemaVersionModel: ...
+
+
+class DatasetsAPI(Protocol):
+    """The calls of ``client.datasets`` the models make."""
+
+    @property
+    def data_versions(self) -> DataVersionsAPI: ...
+
+    @property
+    def schema_versions(self) -> SchemaVersionsAPI: ...
+
+    def retrieve(self, dataset_id: str) -> DatasetModel: ...
+
+    def update(
+        self,
+        dataset_id: str,
+        *,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        should_process: Optional[bool] = None,
+        **kwargs: Any,
+    ) -> DatasetModel: ...
+
+    def delete(self, dataset_id: str) -> None: ...
+
+
+class DatasetsClient(Protocol):
+    """A client, as far as the dataset models and ``SchemaBuilder`` use it."""
+
+    @property
+    def datasets(self) -> DatasetsAPI: ...

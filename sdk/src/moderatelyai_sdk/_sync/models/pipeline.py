@@ -2,10 +2,12 @@
 """Pipeline models: a pipeline, its configuration versions and its executions."""
 
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, cast
+from typing import Any, Callable, Dict, List, Optional, cast
+
+from typing_extensions import Protocol, Unpack
 
 from ... import _io_sync
-from ..._base_client import list_query, path_param
+from ..._base_client import RequestOptions, path_param
 from ..._exceptions import (
     PipelineExecutionCancelledError,
     PipelineExecutionFailedError,
@@ -20,14 +22,13 @@ from ..._pipelines import (
     progress_percentage,
 )
 from ...types.pipeline import Pipeline, PipelineConfigurationVersion, PipelineExecution
-
-if TYPE_CHECKING:
-    from .._client import ModeratelyAI
+from .._pagination import Page
 
 __all__ = [
     "PipelineModel",
     "PipelineConfigurationVersionModel",
     "PipelineExecutionModel",
+    "PipelinesClient",
 ]
 
 DEFAULT_POLL_INTERVAL = 2.0
@@ -38,10 +39,10 @@ DEFAULT_INPUT_SUMMARY = "Execution started from the SDK"
 ProgressHandler = Callable[["PipelineExecutionModel"], object]
 
 
-def _api(client: Any) -> "ModeratelyAI":
+def _api(client: Any) -> "PipelinesClient":
     if client is None:
         raise RuntimeError("This object was not returned by a client, so it cannot call the API")
-    return cast("ModeratelyAI", client)
+    return cast(PipelinesClient, client)
 
 
 def _print_progress(execution: "PipelineExecutionModel") -> None:
@@ -66,19 +67,20 @@ def _list_executions(
     statuses: Optional[List[str]],
     page: int,
     page_size: int,
-    **filters: object,
+    pipeline_ids: Optional[List[str]] = None,
+    pipeline_configuration_version_ids: Optional[List[str]] = None,
 ) -> List["PipelineExecutionModel"]:
-    # Newest first, said explicitly (api.md 2.4): the server's default is oldest first.
-    query = list_query(
+    # Newest first, said explicitly: the server's default is oldest first.
+    found = _api(client).pipeline_executions.list(
+        pipeline_ids=pipeline_ids,
+        pipeline_configuration_version_ids=pipeline_configuration_version_ids,
+        status=status,
+        statuses=statuses,
         page=page,
         page_size=page_size,
         order_by="createdAt",
         order_direction="desc",
-        status=status,
-        statuses=statuses,
-        **filters,
     )
-    found = _api(client)._get_page("/pipeline-executions", PipelineExecutionModel, query)
     return found.data
 
 
@@ -434,7 +436,7 @@ class PipelineConfigurationVersionModel(PipelineConfigurationVersion):
             statuses=statuses,
             page=page,
             page_size=page_size,
-            pipelineConfigurationVersionIds=self.configuration_version_id,
+            pipeline_configuration_version_ids=[self.configuration_version_id],
         )
 
     def get_latest_execution(self) -> Optional[PipelineExecutionModel]:
@@ -522,16 +524,15 @@ class PipelineModel(Pipeline):
         Wire: ``GET /pipeline-configuration-versions?pipelineIds=<id>&orderBy=version
         &orderDirection=desc``
         """
-        query = list_query(
+        # The list has no status parameter of its own; the wire filter goes as a query option.
+        options: RequestOptions = {"extra_query": {"status": status}} if status else {}
+        found = _api(self._client).pipeline_configuration_versions.list(
+            pipeline_ids=[path_param(self.pipeline_id, "pipeline_id")],
             page=page,
             page_size=page_size,
             order_by="version",
             order_direction="desc",
-            pipelineIds=path_param(self.pipeline_id, "pipeline_id"),
-            status=status,
-        )
-        found = _api(self._client)._get_page(
-            "/pipeline-configuration-versions", PipelineConfigurationVersionModel, query
+            **options,
         )
         return found.data
 
@@ -626,7 +627,7 @@ class PipelineModel(Pipeline):
             statuses=statuses,
             page=page,
             page_size=page_size,
-            pipelineIds=path_param(self.pipeline_id, "pipeline_id"),
+            pipeline_ids=[path_param(self.pipeline_id, "pipeline_id")],
         )
 
     def get_latest_execution(self) -> Optional[PipelineExecutionModel]:
@@ -637,3 +638,108 @@ class PipelineModel(Pipeline):
         """
         found = self.list_executions(page_size=1)
         return found[0] if found else None
+
+
+# --- what the models call: the client's pipeline resources, typed here rather than imported (the
+# resources import these models; a protocol keeps the import graph acyclic) --------------------
+
+_ExecutionPage = Page[PipelineExecutionModel]
+_VersionPage = Page[PipelineConfigurationVersionModel]
+
+
+class _Executions(Protocol):
+    def list(
+        self,
+        *,
+        pipeline_ids: Optional[List[str]] = None,
+        pipeline_configuration_version_ids: Optional[List[str]] = None,
+        status: Optional[str] = None,
+        statuses: Optional[List[str]] = None,
+        page: int = 1,
+        page_size: int = 10,
+        order_by: Optional[str] = None,
+        order_direction: str = "asc",
+    ) -> _ExecutionPage: ...
+
+    def retrieve(self, pipeline_execution_id: str) -> PipelineExecutionModel: ...
+
+    def create(
+        self,
+        *,
+        pipeline_configuration_version_id: str,
+        pipeline_input: Dict[str, Any],
+        pipeline_input_summary: str,
+        **kwargs: Any,
+    ) -> PipelineExecutionModel: ...
+
+    def cancel(
+        self, pipeline_execution_id: str, *, reason: Optional[str] = None
+    ) -> PipelineExecutionModel: ...
+
+    def get_output(self, pipeline_execution_id: str) -> Any: ...
+
+
+class _ConfigurationVersions(Protocol):
+    def list(
+        self,
+        *,
+        pipeline_ids: Optional[List[str]] = None,
+        page: int = 1,
+        page_size: int = 10,
+        order_by: Optional[str] = None,
+        order_direction: str = "asc",
+        **options: Unpack[RequestOptions],
+    ) -> _VersionPage: ...
+
+    def retrieve(
+        self, pipeline_configuration_version_id: str
+    ) -> PipelineConfigurationVersionModel: ...
+
+    def create(
+        self, *, pipeline_id: str, configuration: Dict[str, Any], **kwargs: Any
+    ) -> PipelineConfigurationVersionModel: ...
+
+    def update(
+        self,
+        pipeline_configuration_version_id: str,
+        *,
+        configuration: Optional[Dict[str, Any]] = None,
+        **kwargs: Any,
+    ) -> PipelineConfigurationVersionModel: ...
+
+    def delete(self, pipeline_configuration_version_id: str) -> None: ...
+
+    def clone(
+        self, pipeline_configuration_version_id: str
+    ) -> PipelineConfigurationVersionModel: ...
+
+    def validate(self, configuration: Dict[str, Any]) -> Dict[str, Any]: ...
+
+
+class _Pipelines(Protocol):
+    def retrieve(self, pipeline_id: str) -> PipelineModel: ...
+
+    def update(
+        self,
+        pipeline_id: str,
+        *,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        **kwargs: Any,
+    ) -> PipelineModel: ...
+
+    def delete(self, pipeline_id: str) -> None: ...
+
+
+class PipelinesClient(Protocol):
+    """A client, as far as the pipeline models use it: ``pipelines``,
+    ``pipeline_configuration_versions`` and ``pipeline_executions``."""
+
+    @property
+    def pipelines(self) -> _Pipelines: ...
+
+    @property
+    def pipeline_configuration_versions(self) -> _ConfigurationVersions: ...
+
+    @property
+    def pipeline_executions(self) -> _Executions: ...

@@ -2,19 +2,17 @@
 """``UserModel``: a user plus helpers that call the API through its client."""
 
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, List, Optional, cast
+from typing import Any, List, Optional, cast
 
-from ..._base_client import make_body
+from typing_extensions import Protocol
+
 from ..._exceptions import NotFoundError
 from ..._models import parse_timestamp
 from ...types.team import Team
 from ...types.user import User
+from .._pagination import Page
 
-if TYPE_CHECKING:
-    from .._client import ModeratelyAI
-    from ..resources.users import Users
-
-__all__ = ["UserModel"]
+__all__ = ["UserModel", "UsersAPI"]
 
 
 class UserModel(User):
@@ -22,10 +20,10 @@ class UserModel(User):
     ``created_at``, ``updated_at``; wire keys work too (``user["fullName"]``)."""
 
     @property
-    def _users(self) -> "Users":
+    def _users(self) -> "UsersAPI":
         if self._client is None:
             raise RuntimeError("This user was not returned by a client, so it cannot call the API")
-        return cast("ModeratelyAI", self._client).users
+        return cast(_UsersClient, self._client).users
 
     def display_name(self) -> str:
         """The nickname if set, else the full name."""
@@ -60,8 +58,11 @@ class UserModel(User):
 
         Wire: ``PATCH /users/{userId}``
         """
-        body = make_body({"fullName": full_name, "nickname": nickname}, kwargs)
-        self._replace_with(self._users._update(self.user_id, body))
+        given = {"nickname": nickname} if nickname is not None else {}
+        # users.update leaves out the fields given as None, full_name too: only the given
+        # fields are sent.
+        fresh = self._users.update(self.user_id, full_name=full_name, **given, **kwargs)
+        self._replace_with(fresh)
         return self
 
     def get_teams(self) -> List[Team]:
@@ -85,3 +86,20 @@ class UserModel(User):
         """
         self._replace_with(self._users.retrieve(self.user_id))
         return self
+
+
+class UsersAPI(Protocol):
+    """The calls of ``client.users`` ``UserModel`` makes (typed here, not imported, so
+    that this module imports no resource: the resources import the models)."""
+
+    def retrieve(self, user_id: str) -> UserModel: ...
+
+    def update(self, user_id: str, *, full_name: Optional[str], **kwargs: Any) -> UserModel: ...
+
+    # Not public on the users resource (yet): GET /users/{userId}/teams.
+    def _list_teams(self, user_id: str) -> Page[Team]: ...
+
+
+class _UsersClient(Protocol):
+    @property
+    def users(self) -> UsersAPI: ...
