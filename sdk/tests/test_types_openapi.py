@@ -36,6 +36,7 @@ SCHEMAS: Dict[str, str] = {
     "PipelineConfigurationVersion": "VersionPublic",
     "PipelineExecution": "ExecutionPublic",
     "Team": "TeamPublic",
+    "TeamUser": "TeamUserPublic",
     "User": "UserPublic",
     # TypedDicts (camelCase keys)
     "PaginationInfo": "PaginationPublic",

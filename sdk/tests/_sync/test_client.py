@@ -378,6 +378,8 @@ def test_models_read_like_the_wire_dict() -> None:
 
 def test_user_model_helpers() -> None:
     def route(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/health":
+            return httpx.Response(200, json={"status": "ok", "extensions": ["user-teams"]})
         if request.url.path == "/users/user_1/teams":
             team = {"teamId": "team_1", "name": "Core"}
             pagination = {"page": 1, "pageSize": 100, "hasNextPage": False}
@@ -403,15 +405,31 @@ def test_user_model_helpers() -> None:
         assert user.nickname == "Ada"
 
 
-def test_get_teams_without_the_endpoint_is_empty() -> None:
+def test_get_teams_without_the_extension_reads_the_memberships() -> None:
+    memberships = [
+        {"teamUserId": f"tu_{n}", "teamId": f"team_{n}", "userId": "user_1"} for n in (1, 2)
+    ]
+
     def route(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("/teams"):
-            return httpx.Response(404, json={"detail": "Not Found"})
+        path = request.url.path
+        if path == "/health":
+            return httpx.Response(200, json={"status": "ok", "version": "x"})
+        if path == "/team-users":
+            assert request.url.params["userIds"] == "user_1"
+            pagination = {"page": 1, "hasNextPage": False}
+            return httpx.Response(200, json={"items": memberships, "pagination": pagination})
+        if path == "/teams/team_1":
+            return httpx.Response(200, json={"teamId": "team_1", "name": "Core"})
+        if path == "/teams/team_2":  # a team this token cannot act in
+            return httpx.Response(403, json={"error": {"message": "other team"}})
         return httpx.Response(200, json=USER)
 
-    with client_for(Recorder(route)) as client:
+    recorder = Recorder(route)
+    with client_for(recorder) as client:
         user = client.users.retrieve("user_1")
-        assert user.get_teams() == []
+        teams = user.get_teams()
+    assert [team.name for team in teams] == ["Core"]
+    assert "/users/user_1/teams" not in [r.url.path for r in recorder.requests]
 
 
 def test_user_list_items_are_rich_models() -> None:

@@ -45,24 +45,25 @@ DATASET_SCHEMA_INFERENCE = Extension(
 FILE_UPDATE = Extension(
     name="file-update",
     purpose="Rename a file, link it to a dataset or replace its metadata.",
-    without="`files.update` raises `NotFoundError` (the published API cannot change a file; "
-    "upload a new one).",
+    without="`files.update` raises a `NotFoundError` that names the missing extension (the "
+    "published API cannot change a file; upload a new one).",
 )
 USER_TEAMS = Extension(
     name="user-teams",
     purpose="The teams of a user that the caller shares with them.",
-    without="`User.get_teams()` answers an empty list.",
+    without="`users.list_teams` and `User.get_teams()` read the user's memberships "
+    "(`GET /team-users?userIds=`) and then each team (`GET /teams/{teamId}`).",
 )
 TEAM_DELETE = Extension(
     name="team-delete",
     purpose="Delete a team and everything it owns (team admins only).",
-    without="`teams.delete` raises `NotFoundError`.",
+    without="`teams.delete` raises a `NotFoundError` that names the missing extension.",
 )
 AGENT_EXECUTION_CONTROL = Extension(
     name="agent-execution-control",
     purpose="Pause, resume, cancel and delete agent executions.",
-    without="`agent_executions.cancel` and `agent_executions.delete` raise `NotFoundError`; "
-    "an execution runs until it finishes (or its timeout).",
+    without="`agent_executions.cancel` and `agent_executions.delete` raise a `NotFoundError` "
+    "that names the missing extension; an execution runs until it finishes (or its timeout).",
 )
 
 EXTENSIONS: tuple[Extension, ...] = (

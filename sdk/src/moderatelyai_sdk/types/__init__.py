@@ -34,7 +34,7 @@ from .dataset import (
 from .file import File
 from .pagination import PaginationInfo
 from .pipeline import Pipeline, PipelineConfigurationVersion, PipelineExecution
-from .team import Team
+from .team import Team, TeamUser
 from .user import User
 
 __all__ = [
@@ -65,5 +65,6 @@ __all__ = [
     "PipelineExecution",
     "SchemaColumn",
     "Team",
+    "TeamUser",
     "User",
 ]

@@ -5,11 +5,9 @@ from typing import Any, List, Optional, cast
 
 from typing_extensions import Protocol
 
-from ..._exceptions import NotFoundError
 from ..._models import parse_timestamp
 from ...types.team import Team
 from ...types.user import User
-from .._pagination import AsyncPage
 
 __all__ = ["UserAsyncModel", "UsersAPI"]
 
@@ -65,18 +63,12 @@ class UserAsyncModel(User):
         return self
 
     async def get_teams(self) -> List[Team]:
-        """Every team this user belongs to (all pages).
+        """Every team this user belongs to that you can see (``client.users.list_teams``).
 
-        Returns an empty list when the server has no such endpoint (it is not in the OpenAPI
-        document; 0.2.7 also answered ``[]`` there).
-
-        Wire: ``GET /users/{userId}/teams``
+        Wire: ``GET /users/{userId}/teams`` (extension), else ``GET /team-users?userIds=`` and
+        ``GET /teams/{teamId}``
         """
-        try:
-            page = await self._users._list_teams(self.user_id)
-        except NotFoundError:
-            return []
-        return [team async for team in page.auto_paging_iter()]
+        return await self._users.list_teams(self.user_id)
 
     async def refresh(self) -> "UserAsyncModel":
         """Reload this user from the API; returns this same object.
@@ -97,8 +89,7 @@ class UsersAPI(Protocol):
         self, user_id: str, *, full_name: Optional[str], **kwargs: Any
     ) -> UserAsyncModel: ...
 
-    # Not public on the users resource (yet): GET /users/{userId}/teams.
-    async def _list_teams(self, user_id: str) -> AsyncPage[Team]: ...
+    async def list_teams(self, user_id: str) -> List[Team]: ...
 
 
 class _UsersClient(Protocol):

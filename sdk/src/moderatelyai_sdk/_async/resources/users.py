@@ -1,12 +1,20 @@
 """Users resource."""
 
-from typing import Any, Dict, Optional
+from typing import Any, List, Optional
 
 from typing_extensions import Unpack
 
 from ... import _io_async
-from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
-from ...types.team import Team
+from ..._base_client import (
+    EXTENSION_USER_TEAMS,
+    RequestOptions,
+    list_query,
+    make_body,
+    path_param,
+    split_options,
+)
+from ..._exceptions import NotFoundError, PermissionDeniedError
+from ...types.team import Team, TeamUser
 from .._pagination import AsyncPage
 from .._resource import AsyncBaseResource
 from ..models.user import UserAsyncModel
@@ -71,12 +79,14 @@ class AsyncUsers(AsyncBaseResource):
         path = f"/users/{path_param(user_id, 'user_id')}"
         return await self._get(path, UserAsyncModel, options=options)
 
-    async def update(self, user_id: str, *, full_name: str, **kwargs: Any) -> UserAsyncModel:
-        """Update an existing user.
+    async def update(
+        self, user_id: str, *, full_name: Optional[str], **kwargs: Any
+    ) -> UserAsyncModel:
+        """Update an existing user; only the given fields change.
 
         Args:
             user_id: The ID of the user to update.
-            full_name: The user's new full name.
+            full_name: The user's new full name (``None``: unchanged).
             **kwargs: Other fields to update (e.g. ``nickname``), sent with camelCase keys; the
                 request options (``timeout``, ``extra_headers``, ...) are taken out first.
 
@@ -88,18 +98,34 @@ class AsyncUsers(AsyncBaseResource):
         """
         options, kwargs = split_options(kwargs)
         body = make_body({"fullName": full_name}, kwargs)
-        return await self._update(user_id, body, options=options)
-
-    async def _update(
-        self, user_id: str, body: Dict[str, Any], *, options: Optional[RequestOptions] = None
-    ) -> UserAsyncModel:
-        # Shared with UserAsyncModel.update_profile, which may send only some fields.
         path = f"/users/{path_param(user_id, 'user_id')}"
         return await self._patch(path, UserAsyncModel, body=body, options=options)
 
-    async def _list_teams(
-        self, user_id: str, *, options: Optional[RequestOptions] = None
-    ) -> AsyncPage[Team]:
+    async def list_teams(self, user_id: str, **options: Unpack[RequestOptions]) -> List[Team]:
+        """Every team of a user that you can see (all pages).
+
+        On a server that offers the ``user-teams`` extension this is one list; otherwise the
+        published API answers it: the user's memberships, then each of their teams (a team you
+        cannot see is left out).
+
+        Args:
+            user_id: The ID of the user.
+
+        Wire: ``GET /users/{userId}/teams`` (extension), else ``GET /team-users?userIds=`` and
+        ``GET /teams/{teamId}``
+        """
+        user_path = f"/users/{path_param(user_id, 'user_id')}"
         query = list_query(page=1, page_size=100, order_by=None, order_direction=None)
-        path = f"/users/{path_param(user_id, 'user_id')}/teams"
-        return await self._get_page(path, Team, query=query, options=options)
+        if EXTENSION_USER_TEAMS in await self._client._extensions():
+            page = await self._get_page(f"{user_path}/teams", Team, query=query, options=options)
+            return [team async for team in page.auto_paging_iter()]
+        query["userIds"] = user_id
+        memberships = await self._get_page("/team-users", TeamUser, query=query, options=options)
+        teams: List[Team] = []
+        async for membership in memberships.auto_paging_iter():
+            team_path = f"/teams/{path_param(membership.team_id, 'team_id')}"
+            try:
+                teams.append(await self._get(team_path, Team, options=options))
+            except (NotFoundError, PermissionDeniedError):
+                continue  # a team the caller does not share
+        return teams

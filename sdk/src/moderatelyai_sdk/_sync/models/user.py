@@ -6,11 +6,9 @@ from typing import Any, List, Optional, cast
 
 from typing_extensions import Protocol
 
-from ..._exceptions import NotFoundError
 from ..._models import parse_timestamp
 from ...types.team import Team
 from ...types.user import User
-from .._pagination import Page
 
 __all__ = ["UserModel", "UsersAPI"]
 
@@ -66,18 +64,12 @@ class UserModel(User):
         return self
 
     def get_teams(self) -> List[Team]:
-        """Every team this user belongs to (all pages).
+        """Every team this user belongs to that you can see (``client.users.list_teams``).
 
-        Returns an empty list when the server has no such endpoint (it is not in the OpenAPI
-        document; 0.2.7 also answered ``[]`` there).
-
-        Wire: ``GET /users/{userId}/teams``
+        Wire: ``GET /users/{userId}/teams`` (extension), else ``GET /team-users?userIds=`` and
+        ``GET /teams/{teamId}``
         """
-        try:
-            page = self._users._list_teams(self.user_id)
-        except NotFoundError:
-            return []
-        return [team for team in page.auto_paging_iter()]
+        return self._users.list_teams(self.user_id)
 
     def refresh(self) -> "UserModel":
         """Reload this user from the API; returns this same object.
@@ -96,8 +88,7 @@ class UsersAPI(Protocol):
 
     def update(self, user_id: str, *, full_name: Optional[str], **kwargs: Any) -> UserModel: ...
 
-    # Not public on the users resource (yet): GET /users/{userId}/teams.
-    def _list_teams(self, user_id: str) -> Page[Team]: ...
+    def list_teams(self, user_id: str) -> List[Team]: ...
 
 
 class _UsersClient(Protocol):

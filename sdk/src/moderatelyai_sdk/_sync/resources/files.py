@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Union
 from typing_extensions import Unpack
 
 from ... import _io_sync
-from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
+from ..._base_client import (
+    EXTENSION_FILE_UPDATE,
+    RequestOptions,
+    list_query,
+    make_body,
+    path_param,
+    split_options,
+)
+from ..._exceptions import NotFoundError
 from ..._files import (
     cleanup_options,
     detect_mime_type,
@@ -300,15 +308,22 @@ class Files(BaseResource):
                 with camelCase keys.
 
         Raises:
-            NotFoundError: If the file doesn't exist.
+            NotFoundError: If the file doesn't exist, or the server does not offer the
+                ``file-update`` extension (the message says which).
             ValidationError: If the request data is invalid.
 
-        Wire: ``PATCH /files/{fileId}``
+        Wire: ``PATCH /files/{fileId}`` (an extension of the published API:
+        docs/reference/api.md, Extensions)
         """
         options, kwargs = split_options(kwargs)
         fields = {"fileName": name, "datasetId": dataset_id, "metadata": metadata}
         body = make_body(fields, kwargs)
-        return self._patch(_file_path(file_id), FileModel, body=body, options=options)
+        path = _file_path(file_id)
+        try:
+            return self._patch(path, FileModel, body=body, options=options)
+        except NotFoundError as exc:
+            operation = "PATCH /files/{fileId}"
+            raise self._client._explain_404(exc, EXTENSION_FILE_UPDATE, operation) from None
 
     def delete(self, file_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a file permanently, stored bytes included.
