@@ -2,7 +2,9 @@
 
 Both sides send through one ``httpx.MockTransport`` that answers a canned wire response, so the
 network and the server are out of the picture: what remains is what the SDK adds (building the
-request, the retry loop, parsing into models, pages). Sync and async; target <= 30 us added.
+request, the retry loop, parsing into models, pages). Sync and async; target <= 30 us added. The
+"+ options" rows give a call request options (a timeout and a header; raw httpx sends the same),
+and logging is off as it is by default.
 
     python benchmarks/sdk_overhead.py [--calls N] [--repeats R]
 """
@@ -27,6 +29,7 @@ HEADERS = {
     "Content-Type": "application/json",
     "User-Agent": "moderatelyai-python/bench",
 }
+TRACE = {"X-Trace-Id": "bench"}
 STAMP = "2025-08-22T20:14:27.504Z"
 AGENT = {
     "agentId": "agent_123",
@@ -85,9 +88,14 @@ def sync_cases(calls: int, repeats: int) -> list[tuple[str, float, float]]:
 
         return run
 
-    def raw_get(path: str, params: dict[str, str]) -> Callable[[], Any]:
+    def raw_get(
+        path: str, params: dict[str, str], extra: dict[str, str] | None = None
+    ) -> Callable[[], Any]:
+        headers = {**HEADERS, **(extra or {})}
+        timeout = 5 if extra else httpx.USE_CLIENT_DEFAULT
+
         def call() -> Any:
-            response = raw.get(BASE + path, params=params, headers=HEADERS)
+            response = raw.get(BASE + path, params=params, headers=headers, timeout=timeout)
             response.raise_for_status()
             return response.json()
 
@@ -99,6 +107,17 @@ def sync_cases(calls: int, repeats: int) -> list[tuple[str, float, float]]:
             "sync  agents.retrieve(id)",
             best_us(timed(raw_get("/agents/agent_123", {"teamIds": "team_1"})), calls, repeats),
             best_us(timed(lambda: sdk.agents.retrieve("agent_123")), calls, repeats),
+        ),
+        (
+            "sync  retrieve + options",
+            best_us(
+                timed(raw_get("/agents/agent_123", {"teamIds": "team_1"}, TRACE)), calls, repeats
+            ),
+            best_us(
+                timed(lambda: sdk.agents.retrieve("agent_123", timeout=5, extra_headers=TRACE)),
+                calls,
+                repeats,
+            ),
         ),
         (
             "sync  users.list()",
@@ -130,9 +149,14 @@ async def async_cases(calls: int, repeats: int) -> list[tuple[str, float, float]
         await run(min(calls, 300))
         return min([await run(calls) for _ in range(repeats)]) / calls * 1e6
 
-    def raw_get(path: str, params: dict[str, str]) -> Callable[[], Awaitable[Any]]:
+    def raw_get(
+        path: str, params: dict[str, str], extra: dict[str, str] | None = None
+    ) -> Callable[[], Awaitable[Any]]:
+        headers = {**HEADERS, **(extra or {})}
+        timeout = 5 if extra else httpx.USE_CLIENT_DEFAULT
+
         async def call() -> Any:
-            response = await raw.get(BASE + path, params=params, headers=HEADERS)
+            response = await raw.get(BASE + path, params=params, headers=headers, timeout=timeout)
             response.raise_for_status()
             return response.json()
 
@@ -146,6 +170,11 @@ async def async_cases(calls: int, repeats: int) -> list[tuple[str, float, float]
             await best(lambda: sdk.agents.retrieve("agent_123")),
         ),
         (
+            "async retrieve + options",
+            await best(raw_get("/agents/agent_123", {"teamIds": "team_1"}, TRACE)),
+            await best(lambda: sdk.agents.retrieve("agent_123", timeout=5, extra_headers=TRACE)),
+        ),
+        (
             "async users.list()",
             await best(raw_get("/users", {"teamIds": "team_1", **paging})),
             await best(sdk.users.list),
@@ -153,6 +182,44 @@ async def async_cases(calls: int, repeats: int) -> list[tuple[str, float, float]
     ]
     await raw.aclose()
     await sdk._http.aclose()
+    return rows
+
+
+def seam_costs(repeats: int) -> list[tuple[str, float]]:
+    """What the request options and the logging hooks cost a call that uses none of them: each
+    step the request path runs for them, timed alone (best of ``repeats`` runs of 200,000)."""
+    import logging
+    import timeit
+
+    from moderatelyai_sdk import _base_client, _logs
+    from moderatelyai_sdk._async import _response
+
+    settings = _base_client.resolve_settings(
+        api_key="key", team_id="team_1", base_url=BASE, default_headers=None, default_query=None
+    )
+    timeout = _base_client.DEFAULT_TIMEOUT
+    retry = _base_client.RetryConfig()
+    response = httpx.Response(200, headers={"x-request-id": "r"})
+    steps = {
+        "options: the call's timeout and retries": lambda: (
+            _base_client.call_timeout({}, timeout),
+            _base_client.call_retry({}, retry),
+        ),
+        "options: split from **kwargs (none there)": lambda: _base_client.split_options({}),
+        "logging off: isEnabledFor(DEBUG)": lambda: _logs.logger.isEnabledFor(logging.DEBUG),
+        "raw responses off: note_response": lambda: _response.note_response(response),
+    }
+    baseline = min(
+        timeit.repeat(
+            lambda: _base_client.prepare_request(settings, "GET", "/agents/a"),
+            number=200_000,
+            repeat=repeats,
+        )
+    )
+    rows = [("prepare_request, for scale (reference)", baseline / 200_000 * 1e6)]
+    for name, step in steps.items():
+        best = min(timeit.repeat(step, number=200_000, repeat=repeats))
+        rows.append((name, best / 200_000 * 1e6))
     return rows
 
 
@@ -171,6 +238,15 @@ def main() -> int:
         print(f"{name:27} {raw_us:8.1f}us {sdk_us:8.1f}us {added:+8.1f}us {sdk_us / raw_us:5.2f}x")
     verdict = "within" if worst <= TARGET_US else "ABOVE"
     print(f"worst added: {worst:.1f} us per call ({verdict} the {TARGET_US:.0f} us target)")
+    print()
+    costs = seam_costs(args.repeats)
+    added = 0.0
+    for name, us in costs:
+        print(f"{name:50} {us:6.3f} us")
+        if "reference" not in name:
+            added += us
+    verdict = "within" if added <= 2.0 else "ABOVE"
+    print(f"options and logging, none used: {added:.2f} us per call ({verdict} the 2 us target)")
     return 0
 
 
