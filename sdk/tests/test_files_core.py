@@ -8,14 +8,12 @@ import httpx
 import pytest
 
 from moderatelyai_sdk import APIError, ModeratelyAI, NotFoundError, PermissionDeniedError
+from moderatelyai_sdk._base_client import cleanup_options, follow_up_options, lookup_options
 from moderatelyai_sdk._files import (
     MissingFileError,
-    cleanup_options,
     detect_mime_type,
     download_target,
-    follow_up_options,
     known_size,
-    lookup_options,
     normalize_hash,
     sniff_mime_type,
     storage_error,

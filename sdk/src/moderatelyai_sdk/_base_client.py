@@ -119,6 +119,22 @@ def lookup_options(options: RequestOptions) -> RequestOptions:
     return kept
 
 
+def follow_up_options(options: RequestOptions) -> RequestOptions:
+    """The options of a POST after a method's first one (an upload's ``.../complete``): all but
+    the ``idempotency_key``, which names the first POST only (a key reused for another request
+    is refused)."""
+    kept = RequestOptions(**options)
+    kept.pop("idempotency_key", None)
+    return kept
+
+
+def cleanup_options(options: RequestOptions) -> RequestOptions:
+    """The options of a best-effort DELETE after a failure: as a lookup's, one attempt."""
+    kept = lookup_options(options)
+    kept["max_retries"] = 0
+    return kept
+
+
 def split_options(kwargs: Dict[str, Any]) -> Tuple[RequestOptions, Dict[str, Any]]:
     """Separate the request options from a method's ``**kwargs`` of API fields."""
     if not kwargs or OPTION_NAMES.isdisjoint(kwargs):

@@ -13,19 +13,16 @@ from typing import Any, Dict, Optional, Tuple
 
 import httpx
 
-from ._base_client import RequestOptions, error_from_response
+from ._base_client import error_from_response
 from ._exceptions import APIError
 
 __all__ = [
     "CHUNK_SIZE",
     "DEFAULT_UPLOAD_NAME",
     "MissingFileError",
-    "cleanup_options",
     "detect_mime_type",
     "download_target",
-    "follow_up_options",
     "known_size",
-    "lookup_options",
     "normalize_hash",
     "storage_error",
     "upload_name",
@@ -206,35 +203,6 @@ def download_target(answer: Any, action: str) -> Tuple[Dict[str, Any], str]:
 def known_size(value: Any) -> int:
     """A size in bytes from an answer, or -1 when it gives none."""
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
-
-
-# --- request options of a transfer's several requests -------------------------------------------
-
-
-def lookup_options(options: RequestOptions) -> RequestOptions:
-    """The options of a GET a transfer makes on the way (a download URL, a hash): all but
-    ``extra_body`` and ``idempotency_key``, which belong to the requests with a body."""
-    kept: RequestOptions = {}
-    for key in ("timeout", "max_retries", "extra_headers", "extra_query"):
-        if key in options:
-            kept[key] = options[key]
-    return kept
-
-
-def follow_up_options(options: RequestOptions) -> RequestOptions:
-    """The options of a POST after the first one of a transfer (``.../complete``): all but the
-    ``idempotency_key``, which names the first POST only (a key reused for another request is
-    refused)."""
-    kept: RequestOptions = {**lookup_options(options)}
-    if "extra_body" in options:
-        kept["extra_body"] = options["extra_body"]
-    return kept
-
-
-def cleanup_options(options: RequestOptions) -> RequestOptions:
-    """The options of a best-effort DELETE after a failure: as a lookup's, one attempt."""
-    cleanup: RequestOptions = {**lookup_options(options), "max_retries": 0}
-    return cleanup
 
 
 # --- presigned transfers --------------------------------------------------------------------

@@ -5,10 +5,12 @@ from typing import Any, Awaitable, Callable, Dict, FrozenSet, Optional, Tuple, T
 import httpx
 from typing_extensions import Protocol
 
-from .._base_client import Query, RequestOptions
+from .._base_client import Query, RequestOptions, lookup_options
 from .._exceptions import APIError, NotFoundError
+from .._files import download_target, known_size, normalize_hash
 from .._models import ModelT
 from ._pagination import AsyncPage, PageClient
+from ._streams import DownloadSink, PathType, ProgressCallback
 
 __all__ = ["AsyncBaseResource", "AsyncResourceClient"]
 
@@ -108,8 +110,7 @@ class AsyncBaseResource:
         body: Any,
         options: Optional[RequestOptions] = None,
     ) -> ModelT:
-        answer, response = await self._client._call("POST", path, body=body, options=options)
-        return self._client._cast(cast_to, answer, response)
+        return await self._write("POST", path, cast_to, body, options)
 
     async def _patch(
         self,
@@ -119,8 +120,50 @@ class AsyncBaseResource:
         body: Any,
         options: Optional[RequestOptions] = None,
     ) -> ModelT:
-        answer, response = await self._client._call("PATCH", path, body=body, options=options)
+        return await self._write("PATCH", path, cast_to, body, options)
+
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        cast_to: Type[ModelT],
+        body: Any,
+        options: Optional[RequestOptions],
+    ) -> ModelT:
+        answer, response = await self._client._call(method, path, body=body, options=options)
         return self._client._cast(cast_to, answer, response)
 
     async def _delete(self, path: str, *, options: Optional[RequestOptions] = None) -> None:
         await self._client._call("DELETE", path, options=options)
+
+    async def _download_stored(
+        self,
+        api_path: str,
+        size_field: str,
+        what: str,
+        *,
+        path: Optional[PathType],
+        progress: Optional[ProgressCallback],
+        file_hash: Optional[str],
+        options: RequestOptions,
+    ) -> Optional[bytes]:
+        """The bytes stored behind ``api_path`` (a file, a data version): its download URL from
+        ``GET {api_path}/download``, its SHA-256 from that answer (else ``file_hash``, else
+        ``GET {api_path}``), then the presigned GET streamed into memory or into ``path`` and
+        checked against the size and hash."""
+        lookup = lookup_options(options)
+        found = await self._client._request("GET", f"{api_path}/download", options=lookup)
+        answer, url = download_target(found, f"GET {api_path}/download")
+        expected_hash = normalize_hash(answer.get("fileHash") or file_hash)
+        size: Any = answer.get(size_field)
+        if expected_hash is None:
+            described = await self._client._request("GET", api_path, options=lookup)
+            if isinstance(described, dict):
+                expected_hash = normalize_hash(described.get("fileHash"))
+                size = described.get(size_field)
+        async with DownloadSink(
+            path, what=what, sha256=expected_hash, size=known_size(size)
+        ) as sink:
+            receive = sink.receiver(progress)
+            await self._client._transfer("download", "GET", url, options=options, receive=receive)
+            return await sink.finish()

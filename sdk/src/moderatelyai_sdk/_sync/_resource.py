@@ -6,10 +6,12 @@ from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple, Type, TypeVa
 import httpx
 from typing_extensions import Protocol
 
-from .._base_client import Query, RequestOptions
+from .._base_client import Query, RequestOptions, lookup_options
 from .._exceptions import APIError, NotFoundError
+from .._files import download_target, known_size, normalize_hash
 from .._models import ModelT
 from ._pagination import Page, PageClient
+from ._streams import DownloadSink, PathType, ProgressCallback
 
 __all__ = ["BaseResource", "ResourceClient"]
 
@@ -107,8 +109,7 @@ class BaseResource:
         body: Any,
         options: Optional[RequestOptions] = None,
     ) -> ModelT:
-        answer, response = self._client._call("POST", path, body=body, options=options)
-        return self._client._cast(cast_to, answer, response)
+        return self._write("POST", path, cast_to, body, options)
 
     def _patch(
         self,
@@ -118,8 +119,48 @@ class BaseResource:
         body: Any,
         options: Optional[RequestOptions] = None,
     ) -> ModelT:
-        answer, response = self._client._call("PATCH", path, body=body, options=options)
+        return self._write("PATCH", path, cast_to, body, options)
+
+    def _write(
+        self,
+        method: str,
+        path: str,
+        cast_to: Type[ModelT],
+        body: Any,
+        options: Optional[RequestOptions],
+    ) -> ModelT:
+        answer, response = self._client._call(method, path, body=body, options=options)
         return self._client._cast(cast_to, answer, response)
 
     def _delete(self, path: str, *, options: Optional[RequestOptions] = None) -> None:
         self._client._call("DELETE", path, options=options)
+
+    def _download_stored(
+        self,
+        api_path: str,
+        size_field: str,
+        what: str,
+        *,
+        path: Optional[PathType],
+        progress: Optional[ProgressCallback],
+        file_hash: Optional[str],
+        options: RequestOptions,
+    ) -> Optional[bytes]:
+        """The bytes stored behind ``api_path`` (a file, a data version): its download URL from
+        ``GET {api_path}/download``, its SHA-256 from that answer (else ``file_hash``, else
+        ``GET {api_path}``), then the presigned GET streamed into memory or into ``path`` and
+        checked against the size and hash."""
+        lookup = lookup_options(options)
+        found = self._client._request("GET", f"{api_path}/download", options=lookup)
+        answer, url = download_target(found, f"GET {api_path}/download")
+        expected_hash = normalize_hash(answer.get("fileHash") or file_hash)
+        size: Any = answer.get(size_field)
+        if expected_hash is None:
+            described = self._client._request("GET", api_path, options=lookup)
+            if isinstance(described, dict):
+                expected_hash = normalize_hash(described.get("fileHash"))
+                size = described.get(size_field)
+        with DownloadSink(path, what=what, sha256=expected_hash, size=known_size(size)) as sink:
+            receive = sink.receiver(progress)
+            self._client._transfer("download", "GET", url, options=options, receive=receive)
+            return sink.finish()

@@ -7,20 +7,19 @@ from typing import Any, Dict, List, Optional
 from typing_extensions import Unpack
 
 from ... import _io_sync
-from ..._base_client import RequestOptions, list_query, make_body, path_param, split_options
-from ..._datasets import CONTENT_TYPES, DEFAULT_DATA_NAME, data_file_type
-from ..._files import (
-    OCTET_STREAM,
-    download_target,
+from ..._base_client import (
+    RequestOptions,
     follow_up_options,
-    known_size,
-    lookup_options,
-    normalize_hash,
-    upload_target,
+    list_query,
+    make_body,
+    path_param,
+    split_options,
 )
+from ..._datasets import CONTENT_TYPES, DEFAULT_DATA_NAME, data_file_type
+from ..._files import OCTET_STREAM, upload_target
 from .._pagination import Page
 from .._resource import BaseResource
-from .._streams import DownloadSink, PathType, ProgressCallback, UploadSource
+from .._streams import PathType, ProgressCallback, UploadSource
 from ..models.dataset import DatasetDataVersionModel
 
 __all__ = ["DatasetDataVersions"]
@@ -306,22 +305,15 @@ class DatasetDataVersions(BaseResource):
         ``GET <downloadUrl>`` (and ``GET /dataset-data-versions/{datasetDataVersionId}`` first
         when the answer carries no ``fileHash``)
         """
-        api_path = _version_path(data_version_id)
-        lookup = lookup_options(options)
-        found = self._client._request("GET", f"{api_path}/download", options=lookup)
-        answer, url = download_target(found, f"GET {api_path}/download")
-        expected_hash = normalize_hash(answer.get("fileHash") or file_hash)
-        size: Any = answer.get("fileSizeBytes")
-        if expected_hash is None:
-            described = self._client._request("GET", api_path, options=lookup)
-            if isinstance(described, dict):
-                expected_hash = normalize_hash(described.get("fileHash"))
-                size = described.get("fileSizeBytes")
-        what = f"data version {data_version_id}"
-        with DownloadSink(path, what=what, sha256=expected_hash, size=known_size(size)) as sink:
-            receive = sink.receiver(progress)
-            self._client._transfer("download", "GET", url, options=options, receive=receive)
-            return sink.finish()
+        return self._download_stored(
+            _version_path(data_version_id),
+            "fileSizeBytes",
+            f"data version {data_version_id}",
+            path=path,
+            progress=progress,
+            file_hash=file_hash,
+            options=options,
+        )
 
 
 def _version_path(data_version_id: str) -> str:

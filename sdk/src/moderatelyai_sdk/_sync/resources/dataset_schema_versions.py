@@ -13,14 +13,15 @@ from ... import _io_sync
 from ..._base_client import (
     EXTENSION_SCHEMA_INFERENCE,
     RequestOptions,
+    cleanup_options,
     list_query,
+    lookup_options,
     make_body,
     path_param,
     split_options,
 )
 from ..._datasets import SAMPLE_BYTES, infer_sample_schema, wire_columns, wire_parsing_options
 from ..._exceptions import APIError
-from ..._files import cleanup_options, lookup_options
 from .._resource import BaseResource
 from .._streams import read_head
 from ..models.dataset import DatasetSchemaVersionModel

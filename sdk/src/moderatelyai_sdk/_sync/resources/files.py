@@ -10,26 +10,18 @@ from ... import _io_sync
 from ..._base_client import (
     EXTENSION_FILE_UPDATE,
     RequestOptions,
+    cleanup_options,
+    follow_up_options,
     list_query,
     make_body,
     path_param,
     split_options,
 )
 from ..._exceptions import NotFoundError
-from ..._files import (
-    cleanup_options,
-    detect_mime_type,
-    download_target,
-    follow_up_options,
-    known_size,
-    lookup_options,
-    normalize_hash,
-    upload_status,
-    upload_target,
-)
+from ..._files import detect_mime_type, upload_status, upload_target
 from .._pagination import Page
 from .._resource import BaseResource
-from .._streams import DownloadSink, PathType, ProgressCallback, UploadSource
+from .._streams import PathType, ProgressCallback, UploadSource
 from ..models.file import FileModel, FilesAPI
 
 __all__ = ["Files"]
@@ -271,22 +263,15 @@ class Files(BaseResource):
         Wire: ``GET /files/{fileId}/download``, then ``GET <downloadUrl>`` (and
         ``GET /files/{fileId}`` first when the answer carries no ``fileHash``)
         """
-        api_path = _file_path(file_id)
-        lookup = lookup_options(options)
-        found = self._client._request("GET", f"{api_path}/download", options=lookup)
-        answer, url = download_target(found, f"GET {api_path}/download")
-        expected_hash = normalize_hash(answer.get("fileHash") or file_hash)
-        size: Any = answer.get("fileSize")
-        if expected_hash is None:
-            described = self._client._request("GET", api_path, options=lookup)
-            if isinstance(described, dict):
-                expected_hash = normalize_hash(described.get("fileHash"))
-                size = described.get("fileSize")
-        what = f"file {file_id}"
-        with DownloadSink(path, what=what, sha256=expected_hash, size=known_size(size)) as sink:
-            receive = sink.receiver(progress)
-            self._client._transfer("download", "GET", url, options=options, receive=receive)
-            return sink.finish()
+        return self._download_stored(
+            _file_path(file_id),
+            "fileSize",
+            f"file {file_id}",
+            path=path,
+            progress=progress,
+            file_hash=file_hash,
+            options=options,
+        )
 
     def update(
         self,
