@@ -65,8 +65,9 @@ class AsyncAgentConfigurationVersions(AsyncBaseResource):
             "versionNumbers": version_numbers,
             "isCurrent": is_current,
         }
-        items = await self._client._request("GET", _PATH, query=query, options=options)
-        return self._client._cast_list(AgentConfigurationVersion, items)
+        items, response = await self._client._call("GET", _PATH, query=query, options=options)
+        request_id = response.headers.get("x-request-id")
+        return self._client._cast_list(AgentConfigurationVersion, items, request_id)
 
     async def retrieve(
         self, agent_configuration_version_id: str, **options: Unpack[RequestOptions]

@@ -66,8 +66,9 @@ class AgentConfigurationVersions(BaseResource):
             "versionNumbers": version_numbers,
             "isCurrent": is_current,
         }
-        items = self._client._request("GET", _PATH, query=query, options=options)
-        return self._client._cast_list(AgentConfigurationVersion, items)
+        items, response = self._client._call("GET", _PATH, query=query, options=options)
+        request_id = response.headers.get("x-request-id")
+        return self._client._cast_list(AgentConfigurationVersion, items, request_id)
 
     def retrieve(
         self, agent_configuration_version_id: str, **options: Unpack[RequestOptions]
