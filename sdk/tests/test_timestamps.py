@@ -212,6 +212,13 @@ WIRE: Dict[Type[BaseModel], Dict[str, Any]] = {
         "pausedAt": None,
     },
     types.Team: {"teamId": "team_1", "name": "t", "createdAt": T0, "updatedAt": T1},
+    types.TeamUser: {
+        "teamUserId": "tu_1",
+        "teamId": "team_1",
+        "userId": "user_1",
+        "createdAt": T0,
+        "updatedAt": T1,
+    },
     types.User: {"userId": "user_1", "fullName": "U", "createdAt": T0, "updatedAt": T1},
 }
 
