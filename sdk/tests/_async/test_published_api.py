@@ -22,6 +22,8 @@ from moderatelyai_sdk import (
     PipelineExecutionAsyncModel,
 )
 
+from ..configurations import ECHO
+
 pytestmark = pytest.mark.anyio
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -34,27 +36,6 @@ ANSWER_SCHEMA = {
     "required": ["answer"],
 }
 CSV = b"id,name,amount\n1,Ada,3.5\n2,Grace,4\n3,Hedy,-1.25\n"
-ECHO = {
-    "id": "echo_demo",
-    "name": "echo_demo",
-    "version": "1.0.0",
-    "blocks": {
-        "user_input": {
-            "id": "user_input",
-            "type": "input",
-            "config": {"json_schema": {"type": "string"}},
-        },
-        "echo_result": {"id": "echo_result", "type": "output", "config": {"name": "echoed"}},
-    },
-    "connections": [
-        {
-            "source_block_id": "user_input",
-            "source_port": "data",
-            "target_block_id": "echo_result",
-            "target_port": "data",
-        }
-    ],
-}
 
 Operation = Tuple[str, str]  # (METHOD, path) as sent
 
@@ -384,8 +365,8 @@ async def test_pipelines(member: Any) -> None:
             pipeline_input={"user_input": "hello"}, block=True, **FAST
         )
         assert isinstance(execution, PipelineExecutionAsyncModel)
-        assert execution.is_completed and execution.pipeline_output == {"echoed": "hello"}
-        assert await execution.get_output() == {"echoed": "hello"}
+        assert execution.is_completed and execution.pipeline_output == {"echoed_message": "hello"}
+        assert await execution.get_output() == {"echoed_message": "hello"}
         page = await client.pipeline_executions.list(pipeline_ids=[pipeline.pipeline_id])
         assert [e.execution_id for e in page.data] == [execution.execution_id]
         same = await client.pipeline_executions.retrieve(execution.execution_id)

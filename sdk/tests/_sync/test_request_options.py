@@ -23,6 +23,8 @@ from moderatelyai_sdk import (
 )
 from moderatelyai_sdk import exceptions as public_exceptions
 
+from ..configurations import ECHO
+
 # The options as keys of their own in a body, in either spelling: never sent.
 OPTION_KEYS = {
     "timeout",
@@ -36,27 +38,6 @@ OPTION_KEYS = {
     "extraBody",
     "idempotency_key",
     "idempotencyKey",
-}
-ECHO: Dict[str, Any] = {
-    "id": "echo",
-    "name": "Echo",
-    "version": "1.0.0",
-    "blocks": {
-        "user_input": {
-            "id": "user_input",
-            "type": "input",
-            "config": {"json_schema": {"type": "string"}},
-        },
-        "echo_result": {"id": "echo_result", "type": "output", "config": {"name": "echoed"}},
-    },
-    "connections": [
-        {
-            "source_block_id": "user_input",
-            "source_port": "data",
-            "target_block_id": "echo_result",
-            "target_port": "data",
-        }
-    ],
 }
 
 
@@ -299,7 +280,7 @@ def test_pipeline_resources_take_the_options(fresh: Any) -> None:
         output = executions.get_output(
             execution.execution_id, extra_headers={"X-Trace": "output"}, timeout=13
         )
-        assert output == {"echoed": "hi"}
+        assert output == {"echoed_message": "hi"}
         assert rec.requests[-1].url.path.endswith("/output")
         assert rec.requests[-1].headers["x-trace"] == "output"
         assert timeout_of(rec.requests[-1])["read"] == 13
