@@ -426,6 +426,8 @@ async def test_without_the_extensions_the_sdk_does_what_the_reference_says(membe
         with pytest.raises(NotFoundError, match=r"does not offer PATCH /files/.*'file-update'"):
             await client.files.update(uploaded.file_id, name="renamed.txt")
         assert (await client.files.retrieve(uploaded.file_id)).name == "kept.txt"
+        with pytest.raises(NotFoundError, match="'dataset-schema-inference' extension"):
+            await client.datasets.schema_versions.infer(file_id=uploaded.file_id)
         await client.files.delete(uploaded.file_id)
 
         me = await client.users.retrieve(member.user_id)

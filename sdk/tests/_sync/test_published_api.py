@@ -421,6 +421,8 @@ def test_without_the_extensions_the_sdk_does_what_the_reference_says(member: Any
         with pytest.raises(NotFoundError, match=r"does not offer PATCH /files/.*'file-update'"):
             client.files.update(uploaded.file_id, name="renamed.txt")
         assert (client.files.retrieve(uploaded.file_id)).name == "kept.txt"
+        with pytest.raises(NotFoundError, match="'dataset-schema-inference' extension"):
+            client.datasets.schema_versions.infer(file_id=uploaded.file_id)
         client.files.delete(uploaded.file_id)
 
         me = client.users.retrieve(member.user_id)

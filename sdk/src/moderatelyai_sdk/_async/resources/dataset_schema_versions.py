@@ -20,7 +20,7 @@ from ..._base_client import (
     split_options,
 )
 from ..._datasets import SAMPLE_BYTES, infer_sample_schema, wire_columns, wire_parsing_options
-from ..._exceptions import APIError
+from ..._exceptions import APIError, NotFoundError
 from .._resource import AsyncBaseResource
 from .._streams import read_head
 from ..models.dataset import DatasetSchemaVersionAsyncModel
@@ -211,7 +211,8 @@ class AsyncDatasetSchemaVersions(AsyncBaseResource):
 
         Raises:
             ValidationError: If the file cannot be read as delimited text.
-            NotFoundError: If the file or version doesn't exist, or the server has no inference.
+            NotFoundError: If the file or version doesn't exist, or the server does not offer
+                the ``dataset-schema-inference`` extension (the message says which).
 
         Wire: ``POST /dataset-schema-versions/infer``
         """
@@ -223,7 +224,15 @@ class AsyncDatasetSchemaVersions(AsyncBaseResource):
             "sampleRows": sample_rows,
         }
         body = make_body(fields, kwargs)
-        inferred = await self._client._request("POST", f"{_PATH}/infer", body=body, options=options)
+        try:
+            inferred = await self._client._request(
+                "POST", f"{_PATH}/infer", body=body, options=options
+            )
+        except NotFoundError as exc:
+            operation = f"POST {_PATH}/infer"
+            raise await self._client._explain_404(
+                exc, EXTENSION_SCHEMA_INFERENCE, operation
+            ) from None
         if not isinstance(inferred, dict) or not isinstance(inferred.get("columns"), list):
             raise APIError(f"Unexpected answer to POST {_PATH}/infer: no columns")
         return inferred

@@ -21,7 +21,7 @@ from ..._base_client import (
     split_options,
 )
 from ..._datasets import SAMPLE_BYTES, infer_sample_schema, wire_columns, wire_parsing_options
-from ..._exceptions import APIError
+from ..._exceptions import APIError, NotFoundError
 from .._resource import BaseResource
 from .._streams import read_head
 from ..models.dataset import DatasetSchemaVersionModel
@@ -212,7 +212,8 @@ class DatasetSchemaVersions(BaseResource):
 
         Raises:
             ValidationError: If the file cannot be read as delimited text.
-            NotFoundError: If the file or version doesn't exist, or the server has no inference.
+            NotFoundError: If the file or version doesn't exist, or the server does not offer
+                the ``dataset-schema-inference`` extension (the message says which).
 
         Wire: ``POST /dataset-schema-versions/infer``
         """
@@ -224,7 +225,11 @@ class DatasetSchemaVersions(BaseResource):
             "sampleRows": sample_rows,
         }
         body = make_body(fields, kwargs)
-        inferred = self._client._request("POST", f"{_PATH}/infer", body=body, options=options)
+        try:
+            inferred = self._client._request("POST", f"{_PATH}/infer", body=body, options=options)
+        except NotFoundError as exc:
+            operation = f"POST {_PATH}/infer"
+            raise self._client._explain_404(exc, EXTENSION_SCHEMA_INFERENCE, operation) from None
         if not isinstance(inferred, dict) or not isinstance(inferred.get("columns"), list):
             raise APIError(f"Unexpected answer to POST {_PATH}/infer: no columns")
         return inferred
