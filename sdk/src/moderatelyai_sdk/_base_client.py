@@ -167,6 +167,14 @@ EXTENSION_TEAM_DELETE = "team-delete"  # DELETE /teams/{teamId}
 EXTENSION_AGENT_EXECUTION_CONTROL = "agent-execution-control"  # cancel, pause, resume, delete
 
 
+def request_id_of(response: Optional[httpx.Response]) -> Optional[str]:
+    """The server's ``X-Request-Id`` of a response (``None`` without one)."""
+    if response is None:
+        return None
+    request_id: Optional[str] = response.headers.get("x-request-id")
+    return request_id
+
+
 def missing_extension(error: NotFoundError, extension: str, operation: str) -> NotFoundError:
     """The 404 of an operation that only an extension offers, on a server without it: says so
     (the server's own answer reads like an unknown id)."""

@@ -5,7 +5,7 @@ from typing import Any, AsyncIterator, Dict, List, Optional, Type
 import httpx
 from typing_extensions import Protocol
 
-from .._base_client import RequestOptions
+from .._base_client import RequestOptions, request_id_of
 from .._models import ModelT
 from .._pages import PageBase
 
@@ -52,7 +52,7 @@ class AsyncPage(PageBase[ModelT]):
     ) -> None:
         body = body if isinstance(body, dict) else {}
         super().__init__(body)
-        request_id = response.headers.get("x-request-id") if response is not None else None
+        request_id = request_id_of(response)
         self["items"] = client._cast_list(cast_to, body.get("items") or [], request_id)
         self.setdefault("pagination", {})
         self._client = client

@@ -5,8 +5,8 @@ from typing import Any, Awaitable, Callable, Dict, FrozenSet, Optional, Tuple, T
 import httpx
 from typing_extensions import Protocol
 
-from .._base_client import Query, RequestOptions, lookup_options
-from .._exceptions import APIError, NotFoundError
+from .._base_client import Query, RequestOptions, lookup_options, missing_extension
+from .._exceptions import NotFoundError
 from .._files import download_target, known_size, normalize_hash
 from .._models import ModelT
 from ._pagination import AsyncPage, PageClient
@@ -57,10 +57,6 @@ class AsyncResourceClient(PageClient, Protocol):
     ) -> Optional[T]: ...
 
     async def _extensions(self) -> FrozenSet[str]: ...
-
-    async def _explain_404(
-        self, error: NotFoundError, extension: str, operation: str
-    ) -> APIError: ...
 
     def _cast(
         self, cast_to: Type[ModelT], data: Any, response: Optional[httpx.Response] = None
@@ -135,6 +131,19 @@ class AsyncBaseResource:
 
     async def _delete(self, path: str, *, options: Optional[RequestOptions] = None) -> None:
         await self._client._call("DELETE", path, options=options)
+
+    async def _in_extension(
+        self, extension: str, operation: str, call: Callable[[], Awaitable[T]]
+    ) -> T:
+        """``call()``, an operation only the server's ``extension`` offers: its 404 on a server
+        that does not list the extension becomes an error saying so (the server's own answer
+        reads like an unknown id)."""
+        try:
+            return await call()
+        except NotFoundError as exc:
+            if extension in await self._client._extensions():
+                raise
+            raise missing_extension(exc, extension, operation) from None
 
     async def _download_stored(
         self,

@@ -11,6 +11,8 @@ from typing import Any, Callable, Generic, List, Optional, TypeVar
 
 import httpx
 
+from .._base_client import request_id_of
+
 __all__ = ["AsyncRawResponse", "AsyncRawResponseProxy", "note_response"]
 
 T = TypeVar("T")
@@ -52,8 +54,7 @@ class AsyncRawResponse(Generic[T]):
     @property
     def request_id(self) -> Optional[str]:
         """The server's ``X-Request-Id``: quote it when reporting a problem."""
-        request_id: Optional[str] = self.http_response.headers.get("x-request-id")
-        return request_id
+        return request_id_of(self.http_response)
 
     async def parse(self) -> T:
         """The result the method returns without ``with_raw_response``."""

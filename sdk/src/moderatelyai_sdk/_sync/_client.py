@@ -36,15 +36,15 @@ from .._base_client import (
     call_timeout,
     connection_error,
     error_from_response,
-    missing_extension,
     parse_body,
     prepare_request,
+    request_id_of,
     resolve_settings,
     resolve_timeout,
     retry_delay,
     should_retry,
 )
-from .._exceptions import APIError, NotFoundError
+from .._exceptions import APIError
 from .._files import storage_error, transfer_should_retry
 from .._models import ModelT, validate_list, validate_model
 from ._pagination import Page
@@ -190,7 +190,7 @@ class BaseClient:
         attempt: int,
     ) -> None:
         status = response.status_code if response is not None else None
-        request_id = response.headers.get("x-request-id") if response is not None else None
+        request_id = request_id_of(response)
         elapsed = time.monotonic() - started
         _logs.log_response(request, bool(presigned), status, elapsed, request_id, attempt + 1)
 
@@ -275,19 +275,11 @@ class BaseClient:
             self._server_extensions[self.base_url] = known
         return known
 
-    def _explain_404(self, error: NotFoundError, extension: str, operation: str) -> APIError:
-        """``error`` as it is when the server offers ``extension``, else an error saying that
-        ``operation`` is an extension this server lacks."""
-        if extension in self._extensions():
-            return error
-        return missing_extension(error, extension, operation)
-
     def _cast(
         self, cast_to: Type[ModelT], data: Any, response: Optional[httpx.Response] = None
     ) -> ModelT:
         # Bound: rich methods call back through us.
-        request_id = response.headers.get("x-request-id") if response is not None else None
-        return validate_model(cast_to, data, self, request_id)
+        return validate_model(cast_to, data, self, request_id_of(response))
 
     def _cast_list(
         self, cast_to: Type[ModelT], items: Any, request_id: Optional[str] = None

@@ -6,8 +6,8 @@ from typing import Any, Callable, Dict, FrozenSet, Optional, Tuple, Type, TypeVa
 import httpx
 from typing_extensions import Protocol
 
-from .._base_client import Query, RequestOptions, lookup_options
-from .._exceptions import APIError, NotFoundError
+from .._base_client import Query, RequestOptions, lookup_options, missing_extension
+from .._exceptions import NotFoundError
 from .._files import download_target, known_size, normalize_hash
 from .._models import ModelT
 from ._pagination import Page, PageClient
@@ -58,8 +58,6 @@ class ResourceClient(PageClient, Protocol):
     ) -> Optional[T]: ...
 
     def _extensions(self) -> FrozenSet[str]: ...
-
-    def _explain_404(self, error: NotFoundError, extension: str, operation: str) -> APIError: ...
 
     def _cast(
         self, cast_to: Type[ModelT], data: Any, response: Optional[httpx.Response] = None
@@ -134,6 +132,17 @@ class BaseResource:
 
     def _delete(self, path: str, *, options: Optional[RequestOptions] = None) -> None:
         self._client._call("DELETE", path, options=options)
+
+    def _in_extension(self, extension: str, operation: str, call: Callable[[], T]) -> T:
+        """``call()``, an operation only the server's ``extension`` offers: its 404 on a server
+        that does not list the extension becomes an error saying so (the server's own answer
+        reads like an unknown id)."""
+        try:
+            return call()
+        except NotFoundError as exc:
+            if extension in self._client._extensions():
+                raise
+            raise missing_extension(exc, extension, operation) from None
 
     def _download_stored(
         self,

@@ -9,6 +9,7 @@ from ..._base_client import (
     lookup_options,
     make_body,
     path_param,
+    request_id_of,
     split_options,
 )
 from ...types.agent import AgentConfigurationVersion
@@ -66,8 +67,7 @@ class AsyncAgentConfigurationVersions(AsyncBaseResource):
             "isCurrent": is_current,
         }
         items, response = await self._client._call("GET", _PATH, query=query, options=options)
-        request_id = response.headers.get("x-request-id")
-        return self._client._cast_list(AgentConfigurationVersion, items, request_id)
+        return self._client._cast_list(AgentConfigurationVersion, items, request_id_of(response))
 
     async def retrieve(
         self, agent_configuration_version_id: str, **options: Unpack[RequestOptions]

@@ -20,7 +20,7 @@ from ..._base_client import (
     split_options,
 )
 from ..._datasets import SAMPLE_BYTES, infer_sample_schema, wire_columns, wire_parsing_options
-from ..._exceptions import APIError, NotFoundError
+from ..._exceptions import APIError
 from .._resource import AsyncBaseResource
 from .._streams import read_head
 from ..models.dataset import DatasetSchemaVersionAsyncModel
@@ -224,15 +224,11 @@ class AsyncDatasetSchemaVersions(AsyncBaseResource):
             "sampleRows": sample_rows,
         }
         body = make_body(fields, kwargs)
-        try:
-            inferred = await self._client._request(
-                "POST", f"{_PATH}/infer", body=body, options=options
-            )
-        except NotFoundError as exc:
-            operation = f"POST {_PATH}/infer"
-            raise await self._client._explain_404(
-                exc, EXTENSION_SCHEMA_INFERENCE, operation
-            ) from None
+        inferred = await self._in_extension(
+            EXTENSION_SCHEMA_INFERENCE,
+            f"POST {_PATH}/infer",
+            lambda: self._client._request("POST", f"{_PATH}/infer", body=body, options=options),
+        )
         if not isinstance(inferred, dict) or not isinstance(inferred.get("columns"), list):
             raise APIError(f"Unexpected answer to POST {_PATH}/infer: no columns")
         return inferred

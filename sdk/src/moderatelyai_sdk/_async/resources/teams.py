@@ -13,7 +13,6 @@ from ..._base_client import (
     path_param,
     split_options,
 )
-from ..._exceptions import NotFoundError
 from ...types.team import Team
 from .._pagination import AsyncPage
 from .._resource import AsyncBaseResource
@@ -130,11 +129,12 @@ class AsyncTeams(AsyncBaseResource):
         Wire: ``DELETE /teams/{teamId}`` (an extension of the published API:
         docs/reference/api.md, Extensions)
         """
-        try:
-            await self._delete(_team_path(team_id), options=options)
-        except NotFoundError as exc:
-            operation = "DELETE /teams/{teamId}"
-            raise await self._client._explain_404(exc, EXTENSION_TEAM_DELETE, operation) from None
+        path = _team_path(team_id)
+        await self._in_extension(
+            EXTENSION_TEAM_DELETE,
+            "DELETE /teams/{teamId}",
+            lambda: self._delete(path, options=options),
+        )
 
 
 def _team_path(team_id: str) -> str:

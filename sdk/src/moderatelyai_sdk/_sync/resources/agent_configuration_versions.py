@@ -10,6 +10,7 @@ from ..._base_client import (
     lookup_options,
     make_body,
     path_param,
+    request_id_of,
     split_options,
 )
 from ...types.agent import AgentConfigurationVersion
@@ -67,8 +68,7 @@ class AgentConfigurationVersions(BaseResource):
             "isCurrent": is_current,
         }
         items, response = self._client._call("GET", _PATH, query=query, options=options)
-        request_id = response.headers.get("x-request-id")
-        return self._client._cast_list(AgentConfigurationVersion, items, request_id)
+        return self._client._cast_list(AgentConfigurationVersion, items, request_id_of(response))
 
     def retrieve(
         self, agent_configuration_version_id: str, **options: Unpack[RequestOptions]

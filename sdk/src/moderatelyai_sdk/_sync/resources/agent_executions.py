@@ -21,7 +21,7 @@ from ..._base_client import (
     path_param,
     split_options,
 )
-from ..._exceptions import ConflictError, NotFoundError
+from ..._exceptions import ConflictError
 from ...types.agent_execution import AgentExecution, AgentLiveTail, AgentMemoryState, AgentStep
 from .._pagination import Page
 from .._resource import BaseResource
@@ -172,12 +172,13 @@ class AgentExecutions(BaseResource):
         """
         path = f"{_execution_path(execution_id)}/cancel"
         try:
-            return self._post(path, AgentExecution, body={}, options=options)
+            return self._in_extension(
+                CONTROL,
+                "POST /agent-executions/{agentExecutionId}/cancel",
+                lambda: self._post(path, AgentExecution, body={}, options=options),
+            )
         except ConflictError as exc:
             raise not_cancellable(exc, execution_id) from None
-        except NotFoundError as exc:
-            operation = "POST /agent-executions/{agentExecutionId}/cancel"
-            raise self._client._explain_404(exc, CONTROL, operation) from None
 
     def delete(self, execution_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete an execution with its memory states (a running one is cancelled first).
@@ -189,11 +190,12 @@ class AgentExecutions(BaseResource):
         Wire: ``DELETE /agent-executions/{agentExecutionId}`` (an extension of the published
         API: docs/reference/api.md, Extensions)
         """
-        try:
-            self._delete(_execution_path(execution_id), options=options)
-        except NotFoundError as exc:
-            operation = "DELETE /agent-executions/{agentExecutionId}"
-            raise self._client._explain_404(exc, CONTROL, operation) from None
+        path = _execution_path(execution_id)
+        self._in_extension(
+            CONTROL,
+            "DELETE /agent-executions/{agentExecutionId}",
+            lambda: self._delete(path, options=options),
+        )
 
     def wait_for_completion(
         self,

@@ -17,7 +17,6 @@ from ..._base_client import (
     path_param,
     split_options,
 )
-from ..._exceptions import NotFoundError
 from ..._files import detect_mime_type, upload_status, upload_target
 from .._pagination import Page
 from .._resource import BaseResource
@@ -304,11 +303,11 @@ class Files(BaseResource):
         fields = {"fileName": name, "datasetId": dataset_id, "metadata": metadata}
         body = make_body(fields, kwargs)
         path = _file_path(file_id)
-        try:
-            return self._patch(path, FileModel, body=body, options=options)
-        except NotFoundError as exc:
-            operation = "PATCH /files/{fileId}"
-            raise self._client._explain_404(exc, EXTENSION_FILE_UPDATE, operation) from None
+        return self._in_extension(
+            EXTENSION_FILE_UPDATE,
+            "PATCH /files/{fileId}",
+            lambda: self._patch(path, FileModel, body=body, options=options),
+        )
 
     def delete(self, file_id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a file permanently, stored bytes included.
