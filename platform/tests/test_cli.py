@@ -130,6 +130,9 @@ def test_create_user(tmp_path: Path, database_args: list[str]) -> None:
     assert result.returncode == 1 and "already exists" in result.stderr
     result = cli(*args, "--email", "frank@example.com", "--team-id", "no-such-team")
     assert result.returncode == 1 and "not found" in result.stderr
+    # an id may start with "-" (one in 64 do): it is a value, not an unknown flag
+    result = cli(*args, "--email", "frank@example.com", "--team-id", "-no-such-team")
+    assert result.returncode == 1 and "not found" in result.stderr, result.stderr
 
 
 def test_create_user_in_process_and_migrate(

@@ -286,9 +286,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Options whose value is one of our ids. An id may start with "-" (ids.ALPHABET), which
+# argparse would read as a flag; "--team-id -x" is joined into "--team-id=-x" first.
+_ID_OPTIONS = frozenset({"--team-id"})
+
+
+def _join_id_values(argv: Sequence[str]) -> list[str]:
+    joined: list[str] = []
+    tokens = iter(argv)
+    for token in tokens:
+        if token in _ID_OPTIONS:
+            value = next(tokens, None)
+            joined.append(token if value is None else f"{token}={value}")
+        else:
+            joined.append(token)
+    return joined
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logredact.install()  # uvicorn's access log and every other line, in every command
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_join_id_values(sys.argv[1:] if argv is None else argv))
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
