@@ -23,9 +23,8 @@ from moderately.composition import job_queue, open_object_store, prepare_queue, 
 from moderately.config import Settings
 from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
-from moderately.services import dataset_data, files, object_removals, transfers
+from moderately.periodic_sweeps import sweep_periodically
 from moderately.services.rate_limits import RateLimiter
-from moderately.services.transfers import Storage
 from moderately.services.usage import UsageRecorder
 from moderately.workers import DbQueue
 from moderately.workers.supervisor import WorkerSupervisor
@@ -56,25 +55,6 @@ def create_app(settings: Settings) -> FastAPI:
             except Exception:  # counts are best effort; the next flush tries again
                 log.warning("could not write usage counts", exc_info=True)
 
-    async def expire_uploads_periodically(storage: Storage) -> None:
-        while True:
-            try:
-                expired = await files.expire_pending_uploads(database, storage)
-                expired += await dataset_data.expire_pending_uploads(database, storage)
-                if expired:
-                    log.info("failed %d pending uploads whose URLs expired", expired)
-            except Exception:  # the next round tries again
-                log.warning("could not expire pending uploads", exc_info=True)
-            try:  # bytes no upload can complete any more (late PUTs to S3, crashes)
-                await transfers.remove_stale_uploads(storage)
-            except Exception:
-                log.warning("could not remove stale uploads", exc_info=True)
-            try:  # objects of deletions whose own removal failed or was cut short
-                await object_removals.drain(database, storage)
-            except Exception:
-                log.warning("could not remove the objects of deleted rows", exc_info=True)
-            await asyncio.sleep(settings.upload_sweep_interval_seconds)
-
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_startup:
@@ -92,7 +72,7 @@ def create_app(settings: Settings) -> FastAPI:
             jobs.on_enqueue = workers.wake
         tasks = [
             asyncio.create_task(flush_periodically()),
-            asyncio.create_task(expire_uploads_periodically(storage)),
+            asyncio.create_task(sweep_periodically(database, storage, settings)),
         ]
         try:
             yield

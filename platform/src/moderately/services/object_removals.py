@@ -8,7 +8,8 @@ named them. So:
 * a deletion that rolls back removes nothing (its removal rows roll back with it);
 * a deletion that committed never forgets its objects: if the process dies, or the store is
   unreachable, before they are gone, the rows stay and `drain` (run by the API's periodic
-  sweep, app.py) removes them later. Removing is idempotent, so doing it twice is harmless.
+  sweep, periodic_sweeps.py, in one process at a time) removes them later. Removing is
+  idempotent, so doing it twice is harmless.
 
 Targets are object keys or prefixes ending with "/" (`ObjectStore.delete_prefix`): a team is
 `teams/<teamId>/` plus the `pipeline-executions/<id>/` of each of its executions (outputs,
