@@ -29,7 +29,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     """Environment (MODERATELY_*) first, then the flags that were given."""
     overrides: dict[str, Any] = {}
     names = ("data_dir", "database_url", "host", "port", "mount_prefix", "storage_url")
-    for name in (*names, "workers", "job_backend", "api_extensions"):
+    for name in (*names, "workers", "api_workers", "job_backend", "api_extensions"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -110,6 +110,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     settings = settings_from(args)
     prepare(settings)
+    if settings.api_workers > 1:  # N processes on one socket; job workers started once
+        from moderately.api_workers import serve_api_workers
+
+        print(
+            f"Serving the Moderately API on {settings.base_url} "
+            f"({settings.api_workers} API processes)",
+            flush=True,
+        )
+        serve_api_workers(settings, log_level=args.log_level)
+        return 0
     print(f"Serving the Moderately API on {settings.base_url}", flush=True)
     uvicorn.run(
         create_app(settings.model_copy(update={"migrate_on_startup": False})),
@@ -218,6 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="worker processes the server starts and restarts (default 2; 0 runs none: "
         "`moderately worker` processes elsewhere run the jobs)",
+    )
+    serve.add_argument(
+        "--api-workers",
+        type=int,
+        help="API processes serving the one port (default 1); the job workers (--workers) are "
+        "started once whatever this is, and the periodic sweeps run in one process (of all "
+        "the servers on the database) at a time (MODERATELY_API_WORKERS)",
     )
     serve.add_argument(
         "--job-backend",

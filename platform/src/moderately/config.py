@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     pending_upload_grace_seconds: int = Field(default=3600, ge=0)
     upload_sweep_interval_seconds: float = Field(default=60.0, gt=0)
 
+    # API processes `moderately serve` runs on its one listening socket (api_workers.py); the
+    # job workers below are started once whatever their number. 1: the server itself serves.
+    api_workers: int = Field(default=1, ge=1, le=64)
+
     # ---- background jobs (workers/, jobs/) ----
     # Worker processes `moderately serve` starts and supervises (restarted when they die); 0 runs
     # none (`moderately worker` processes elsewhere work the queue). The API process itself never
