@@ -25,6 +25,7 @@ from moderately.db.migrate import upgrade_to_head
 from moderately.db.session import Database
 from moderately.periodic_sweeps import sweep_periodically
 from moderately.services.rate_limits import RateLimiter
+from moderately.services.token_cache import follow_generation
 from moderately.services.usage import UsageRecorder
 from moderately.workers import DbQueue
 from moderately.workers.supervisor import WorkerSupervisor
@@ -73,6 +74,9 @@ def create_app(settings: Settings) -> FastAPI:
         tasks = [
             asyncio.create_task(flush_periodically()),
             asyncio.create_task(sweep_periodically(database, storage, settings)),
+            asyncio.create_task(
+                follow_generation(database, database.tokens, settings.token_cache_poll_seconds)
+            ),
         ]
         try:
             yield

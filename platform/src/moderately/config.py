@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     # Each process may run up to 2% of the limit ahead of the shared count. 0: no limit.
     rate_limit_per_minute: int = Field(default=60_000, ge=0)
 
+    # Seconds a token's principal is remembered by an API process (0: looked up every request).
+    # A revocation drops it at once in the process that makes it and within
+    # `token_cache_poll_seconds` in every other (services/token_cache.py).
+    token_cache_seconds: float = Field(default=10.0, ge=0)
+    token_cache_poll_seconds: float = Field(default=1.0, gt=0)
+
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
     usage_flush_interval_seconds: float = Field(default=1.0, gt=0)

@@ -49,9 +49,11 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 async def get_principal(
     request: Request,
     session: SessionDep,
+    database: Annotated[Database, Depends(get_database)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    principal = await authenticate(session, token=credentials.credentials if credentials else None)
+    token = credentials.credentials if credentials else None
+    principal = await authenticate(session, token=token, cache=database.tokens)
     # Read by the usage recorder once the response is out, and by the idempotency middleware
     # (the role checks this request passed).
     request.state.token_id = principal.token_id

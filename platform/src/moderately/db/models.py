@@ -530,6 +530,17 @@ class AuditLog(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class AuthGeneration(Base):
+    """A counter that every change able to end a token's access moves, in the same
+    transaction; API processes drop their cached principals when it moves
+    (services/token_cache.py)."""
+
+    __tablename__ = "auth_generations"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)
+
+
 class RateLimitBucket(Base):
     """One token bucket per API token, shared by every API process through the database."""
 

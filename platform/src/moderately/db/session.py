@@ -19,7 +19,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from moderately.config import Settings
 from moderately.private_files import ensure_private_file, make_private_dir
-from moderately.services import audit
+from moderately.services import audit, token_cache
 
 _POSTGRES_SCHEMES = {
     "postgres",
@@ -89,6 +89,9 @@ class Database:
 
     def __init__(self, settings: Settings, *, pool_size: int = 10) -> None:
         audit.install()  # every session's writes carry their audit log entries
+        token_cache.install()  # and move the auth generation when they narrow a token's access
+        # Principals of recent tokens; sessions made here drop it when they revoke access.
+        self.tokens = token_cache.TokenCache(settings.token_cache_seconds)
         url = database_url(settings)
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":
@@ -97,9 +100,12 @@ class Database:
             configure_sqlite(self.engine.sync_engine, settings.sqlite_busy_timeout_ms)
         else:
             self.engine = create_async_engine(url, pool_pre_ping=True, pool_size=pool_size)
-        self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        info = {token_cache.CACHE_KEY: self.tokens}
+        self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self.write_sessions = async_sessionmaker(
-            self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False
+            self.engine.execution_options(sqlite_begin="IMMEDIATE"),
+            expire_on_commit=False,
+            info=info,
         )
 
     @asynccontextmanager

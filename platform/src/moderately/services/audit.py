@@ -329,7 +329,7 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: object
 # ---- bulk statements ----
 
 
-def _assigned(statement: Any) -> dict[str, Any]:
+def assigned_columns(statement: Any) -> dict[str, Any]:
     """The SET clause of an UPDATE as {column name: value} (a bound value, else the SQL
     expression). SQLAlchemy keeps it on `_values` / `_ordered_values` with no public reader."""
     pairs: Sequence[tuple[Any, Any]] = getattr(statement, "_ordered_values", None) or list(
@@ -369,7 +369,7 @@ def _on_orm_execute(state: ORMExecuteState) -> None:
         return
     assigned = {
         name: value
-        for name, value in _assigned(statement).items()
+        for name, value in assigned_columns(statement).items()
         if name in table.c and name not in _BOOKKEEPING and name not in spec.ignored
         if not spec.only_status or name == spec.status
     }

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from moderately.db.models import ApiToken, TeamUser
 from moderately.errors import Forbidden, Unauthorized
 from moderately.ids import new_id
+from moderately.services.token_cache import TokenCache, current_generation
 from moderately.timeutil import utcnow
 
 TOKEN_PREFIX = "mai_"
@@ -98,24 +99,32 @@ class Principal:
             raise Forbidden(f"a {self.role} caller cannot create a token with role {role}")
 
 
-async def authenticate(session: AsyncSession, *, token: str | None) -> Principal:
+async def authenticate(
+    session: AsyncSession, *, token: str | None, cache: TokenCache | None = None
+) -> Principal:
+    """The principal `token` acts as, from `cache` when it holds a fresh one (then without a
+    database round trip), else from the database (and then remembered in `cache`)."""
     if not token:
         raise Unauthorized("missing bearer token")
-    # One round trip: the token and its user's membership of the token's team.
+    token_hash = hash_token(token)
+    if cache is not None and (cached := cache.get(token_hash)) is not None:
+        return cached
+    # One round trip: the token, its user's membership of the token's team, and the counter
+    # that revocations move (services/token_cache.py), read together.
     found = (
         await session.execute(
-            select(ApiToken, TeamUser.role)
+            select(ApiToken, TeamUser.role, current_generation())
             .outerjoin(
                 TeamUser,
                 (TeamUser.user_id == ApiToken.created_by_user_id)
                 & (TeamUser.team_id == ApiToken.team_id),
             )
-            .where(ApiToken.token_hash == hash_token(token))
+            .where(ApiToken.token_hash == token_hash)
         )
     ).first()
     if found is None:
         raise Unauthorized("invalid API token")
-    row, member_role = found
+    row, member_role, generation = found
     if not row.is_active:
         raise Unauthorized("this API token is inactive")
     if row.expires_at is not None and row.expires_at <= utcnow():
@@ -123,10 +132,13 @@ async def authenticate(session: AsyncSession, *, token: str | None) -> Principal
     # A token speaks for its user inside its team; once the user leaves the team it stops working.
     if member_role is None:
         raise Unauthorized("this API token's user is no longer a member of its team")
-    return Principal(
+    principal = Principal(
         user_id=row.created_by_user_id,
         token_id=row.token_id,
         team_id=row.team_id,
         token_role=row.role,
         member_role=member_role,
     )
+    if cache is not None:
+        cache.put(token_hash, principal, expires_at=row.expires_at, generation=int(generation or 0))
+    return principal
