@@ -32,6 +32,10 @@ __all__ = ["JobWorkers", "app_from_environment", "serve_api_workers"]
 # The parent's --log-level, for the API processes' own loggers (uvicorn configures its own).
 LOG_LEVEL_VARIABLE = "MODERATELY_SERVE_LOG_LEVEL"
 LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
+# uvicorn restarts an API process that does not answer its supervisor's ping in this long. A new
+# process answers only once it has imported the app, which takes seconds on a busy machine (16 s
+# seen on 2 cores at load 15): uvicorn's 5 s default killed every process before it started.
+HEALTHCHECK_SECONDS = 60
 
 
 def app_from_environment() -> FastAPI:
@@ -96,6 +100,7 @@ def serve_api_workers(settings: Settings, *, log_level: str) -> None:
             host=settings.host,
             port=settings.port,
             log_level=log_level,
+            timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
         )
     finally:
         workers.stop()
