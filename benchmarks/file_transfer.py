@@ -44,6 +44,7 @@ import httpx
 MiB = 1024 * 1024
 CHUNK = 4 * MiB
 TARGET_RATIO = 0.9
+GOAL_SIZE = 512 * MiB  # issue 12: a 512 MiB upload at >= 0.9 of a raw streamed PUT
 HERE = Path(__file__).resolve()
 
 
@@ -354,7 +355,7 @@ def report(rows: list[dict[str, Any]]) -> bool:
     for row in rows:
         size = f"{row['size'] // MiB} MiB" if row["size"] < 1024 * MiB else "1 GiB"
         ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}"
-        if row["ratio"] is not None and row["ratio"] < TARGET_RATIO and row["size"] >= 1024 * MiB:
+        if row["ratio"] is not None and row["ratio"] < TARGET_RATIO and row["size"] >= GOAL_SIZE:
             ok = False
             ratio += " *"
         print(
@@ -362,10 +363,37 @@ def report(rows: list[dict[str, Any]]) -> bool:
             f"{ratio:>11} {row['peak']:7.0f} M {row['growth']:5.0f} M"
         )
     print(
-        f"\nratio = SDK MiB/s / best reference MiB/s (target {TARGET_RATIO}; * = below, at 1 GiB)"
+        f"\nratio = SDK MiB/s / best reference MiB/s (target {TARGET_RATIO}; * = below, at "
+        f"{GOAL_SIZE // MiB} MiB and more)"
     )
     print("peak RSS = the client process's peak; growth = peak minus RSS before the transfer")
+    print()
+    for line in goal_lines(rows):
+        print(line)
     return ok
+
+
+def goal_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The issue 12 row for each store and size: the SDK's upload speed over the raw streamed
+    PUT's (not the best reference: boto3 is multipart and threaded, a different contract), with
+    the SDK process's memory growth."""
+    lines = []
+    uploads = [row for row in rows if row["op"] == "upload"]
+    for store, size in dict.fromkeys((row["store"], row["size"]) for row in uploads):
+        same = {
+            row["client"]: row for row in uploads if (row["store"], row["size"]) == (store, size)
+        }
+        raw = same["raw"]["mib_s"]
+        parts = []
+        for client in ("sdk-sync", "sdk-async"):
+            ratio = same[client]["mib_s"] / raw
+            mark = "" if ratio >= TARGET_RATIO else " *"
+            parts.append(
+                f"{client[4:]} {ratio:.2f}{mark} (growth {same[client]['growth']:.0f} MiB)"
+            )
+        label = f"{size // MiB} MiB upload: SDK / raw PUT"
+        lines.append(f"{store:5} {label}: " + ", ".join(parts) + f"  [target {TARGET_RATIO}]")
+    return lines
 
 
 def main() -> int:

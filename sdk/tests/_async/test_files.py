@@ -24,6 +24,7 @@ from moderatelyai_sdk import (
     TimeoutError,
     ValidationError,
 )
+from moderatelyai_sdk._files import CHUNK_SIZE
 
 pytestmark = pytest.mark.anyio
 
@@ -197,6 +198,49 @@ async def test_progress_reports_every_byte(fresh: Any) -> None:
         assert calls[0] == (0, len(data)) and calls[-1] == (len(data), len(data))
         done = [d for d, _ in calls]
         assert done == sorted(done)
+
+
+async def test_sizes_at_the_chunk_boundaries_hash_and_round_trip(
+    fresh: Any, tmp_path: Path
+) -> None:
+    """The hash pass and the PUT read a path in chunks through two buffers (read-ahead): a size
+    one short of, equal to and one past a chunk, and past two, hash and arrive byte for byte."""
+    chunk = CHUNK_SIZE
+    async with connect(fresh) as client:
+        for size in (chunk - 1, chunk, chunk + 1, 2 * chunk + 1):
+            data = os.urandom(size)
+            path = tmp_path / f"edge-{size}.bin"
+            path.write_bytes(data)
+            file = await client.files.upload(path)
+            assert file.file_size == size and file.is_ready()
+            assert file.file_hash is not None and file.file_hash.lower().endswith(sha256(data))
+            assert await file.download() == data
+
+
+async def test_a_retried_path_upload_sends_the_whole_file_again(
+    fresh: Any, tmp_path: Path, sleeps: List[float]
+) -> None:
+    """The first PUT is cut after one chunk, while the next is being read ahead; the retry
+    rewinds the file and sends every byte from the first one."""
+    data = os.urandom(2 * CHUNK_SIZE + 5)
+    path = tmp_path / "retried.bin"
+    path.write_bytes(data)
+    cuts: List[int] = []
+
+    async def cut_the_first_put(request: httpx.Request) -> None:
+        if request.method == "PUT" and not cuts:
+            async for piece in request.stream:  # type: ignore[union-attr]
+                cuts.append(len(piece))
+                break
+            raise httpx.WriteError("connection reset by peer", request=request)
+
+    transport = Faults(cut_the_first_put)
+    http = httpx.AsyncClient(transport=transport)
+    async with connect(fresh, http_client=http, max_retries=2) as client:
+        file = await client.files.upload(path)
+        assert cuts == [CHUNK_SIZE] and len(transport.storage("PUT")) == 2 and len(sleeps) == 1
+        assert file.is_ready() and await file.download() == data
+    await http.aclose()
 
 
 # --- listing, duplicates, update, delete -------------------------------------------------------
