@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from api_helpers import Account, MakeAccount, assert_error, client_for
+from api_helpers import Account, MakeAccount, account_in, assert_error, client_for
 from fastapi import FastAPI
 from sqlalchemy import event, select, update
 
@@ -141,16 +141,21 @@ async def test_expiry_and_deactivation_apply_at_once(
             assert_error(await client.get("/teams"), 401)
 
 
-async def test_a_demoted_member_loses_admin_at_once(make_account: MakeAccount) -> None:
+async def test_a_demoted_member_loses_admin_at_once(
+    make_account: MakeAccount, app: FastAPI
+) -> None:
     owner = await make_account()
-    other = await make_account(team_id=owner.team_id)
-    rows = (await owner.client.get("/team-users", params={"userIds": other.user_id})).json()
+    member = await make_account(team_id=owner.team_id)
+    rows = (await owner.client.get("/team-users", params={"userIds": member.user_id})).json()
     membership = f"/team-users/{rows['items'][0]['teamUserId']}"
     assert (await owner.client.patch(membership, json={"role": "admin"})).status_code == 200
-    assert (await other.client.get("/api-tokens")).status_code == 200
-    assert (await other.client.post("/api-tokens", json={"name": "x"})).status_code == 201
-    assert (await owner.client.patch(membership, json={"role": "member"})).status_code == 200
-    assert_error(await other.client.post("/api-tokens", json={"name": "y"}), 403)
+    other = await account_in(app, member, owner.team_id, role="admin")
+    try:
+        assert (await other.client.post("/api-tokens", json={"name": "x"})).status_code == 201
+        assert (await owner.client.patch(membership, json={"role": "member"})).status_code == 200
+        assert_error(await other.client.post("/api-tokens", json={"name": "y"}), 403)
+    finally:
+        await other.client.aclose()
 
 
 async def test_usage_and_other_writes_leave_the_generation_alone(

@@ -18,7 +18,7 @@ from moderately.services.agent_configurations import create_default_version
 from moderately.services.auth import Principal
 from moderately.services.filters import ListFilters, Values, filtered, like, one_of
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.run_metrics import MeteredView, with_run_metrics
+from moderately.services.run_metrics import MeteredView, Runs, get_metered, with_run_metrics
 from moderately.services.scope import (
     ensure_unique_name,
     get_scoped,
@@ -36,15 +36,14 @@ class AgentView(MeteredView):
     agent_id: str
 
 
+# Where an agent's runs are: its executions, by agent, status and start.
+_RUNS = Runs(
+    owner=AgentExecution.agent_id, status=AgentExecution.status, last=AgentExecution.started_at
+)
+
+
 async def with_metrics(session: AsyncSession, agents: Sequence[Agent]) -> list[AgentView]:
-    return await with_run_metrics(
-        session,
-        agents,
-        AgentView,
-        owner=AgentExecution.agent_id,
-        status=AgentExecution.status,
-        last=AgentExecution.started_at,
-    )
+    return await with_run_metrics(session, agents, AgentView, _RUNS)
 
 
 class AgentFilters(ListFilters):
@@ -62,8 +61,7 @@ async def list_agents(
 
 
 async def get_agent(session: AsyncSession, *, principal: Principal, agent_id: str) -> AgentView:
-    agent = await get_scoped(session, Agent, agent_id, principal)
-    return (await with_metrics(session, [agent]))[0]
+    return await get_metered(session, Agent, agent_id, principal, AgentView, _RUNS)
 
 
 async def create_agent(

@@ -34,7 +34,7 @@ from moderately.services import object_removals
 from moderately.services.auth import Principal
 from moderately.services.filters import ListFilters, Values, equal, filtered, like, one_of
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.run_metrics import MeteredView, with_run_metrics
+from moderately.services.run_metrics import MeteredView, Runs, get_metered, with_run_metrics
 from moderately.services.scope import (
     ensure_unique_name,
     get_scoped,
@@ -67,15 +67,16 @@ class PipelineView(MeteredView):
 # ---- pipelines ----
 
 
+# Where a pipeline's runs are: its executions, by pipeline, status and creation.
+_RUNS = Runs(
+    owner=PipelineExecution.pipeline_id,
+    status=PipelineExecution.status,
+    last=PipelineExecution.created_at,
+)
+
+
 async def _with_metrics(session: AsyncSession, pipelines: Sequence[Pipeline]) -> list[PipelineView]:
-    return await with_run_metrics(
-        session,
-        pipelines,
-        PipelineView,
-        owner=PipelineExecution.pipeline_id,
-        status=PipelineExecution.status,
-        last=PipelineExecution.created_at,
-    )
+    return await with_run_metrics(session, pipelines, PipelineView, _RUNS)
 
 
 class PipelineFilters(ListFilters):
@@ -101,8 +102,7 @@ async def list_pipelines(
 async def get_pipeline(
     session: AsyncSession, *, principal: Principal, pipeline_id: str
 ) -> PipelineView:
-    pipeline = await get_scoped(session, Pipeline, pipeline_id, principal)
-    return (await _with_metrics(session, [pipeline]))[0]
+    return await get_metered(session, Pipeline, pipeline_id, principal, PipelineView, _RUNS)
 
 
 async def create_pipeline(

@@ -16,10 +16,22 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from moderately.errors import NotFound
+from moderately.ids import is_plausible_id
+from moderately.services.auth import Principal
+from moderately.services.scope import resource_kind
 from moderately.statuses import ExecutionStatus
 from moderately.timeutil import as_utc
 
-__all__ = ["NO_RUNS", "MeteredView", "RunMetrics", "run_metrics", "with_run_metrics"]
+__all__ = [
+    "NO_RUNS",
+    "MeteredView",
+    "RunMetrics",
+    "Runs",
+    "get_metered",
+    "run_metrics",
+    "with_run_metrics",
+]
 
 V = TypeVar("V", bound="MeteredView")
 
@@ -48,12 +60,32 @@ class RunMetrics:
 NO_RUNS = RunMetrics()
 
 
+@dataclass(frozen=True)
+class Runs:
+    """Where a kind of row's runs are: the executions' column holding the row's id (named as
+    the row's own id field, e.g. `agent_id`), their status, and the time that dates a run."""
+
+    owner: InstrumentedAttribute[str]
+    status: InstrumentedAttribute[ExecutionStatus]
+    last: InstrumentedAttribute[Any]
+
+
 def _as_utc(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):  # SQLite aggregates come back as text
         value = datetime.fromisoformat(value)
     return as_utc(value)
+
+
+def _aggregates(
+    status: InstrumentedAttribute[ExecutionStatus], last: InstrumentedAttribute[Any]
+) -> tuple[Any, Any, Any]:
+    return (
+        func.max(last),
+        func.sum(case((status == ExecutionStatus.COMPLETED, 1), else_=0)),
+        func.count(status),  # executions joined (a row without runs joins none: 0)
+    )
 
 
 async def run_metrics(
@@ -68,19 +100,13 @@ async def run_metrics(
     if not ids:
         return {}
     rows = await session.execute(
-        select(
-            owner,
-            func.count(),
-            func.sum(case((status == ExecutionStatus.COMPLETED, 1), else_=0)),
-            func.max(last),
-        )
-        .where(owner.in_(ids))
-        .group_by(owner)
+        select(owner, *_aggregates(status, last)).where(owner.in_(ids)).group_by(owner)
     )
-    return {
-        key: RunMetrics(_as_utc(latest), int(total), int(completed or 0))
-        for key, total, completed, latest in rows.all()
-    }
+    return {key: _metrics(*aggregates) for key, *aggregates in rows.all()}
+
+
+def _metrics(latest: Any, completed: Any, total: Any) -> RunMetrics:
+    return RunMetrics(_as_utc(latest), int(total or 0), int(completed or 0))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,29 +126,54 @@ class MeteredView:
 
 
 async def with_run_metrics(
-    session: AsyncSession,
-    rows: Sequence[Any],
-    view: Callable[..., V],
-    *,
-    owner: InstrumentedAttribute[str],
-    status: InstrumentedAttribute[ExecutionStatus],
-    last: InstrumentedAttribute[Any],
+    session: AsyncSession, rows: Sequence[Any], view: Callable[..., V], runs: Runs
 ) -> list[V]:
-    """`rows` as `view`s with the metrics of their executions; `owner` is the executions'
-    column that holds a row's id, named as the row's own id field (e.g. `agent_id`)."""
-    key = owner.key
+    """`rows` as `view`s with the metrics of their executions."""
+    key = runs.owner.key
     metrics = await run_metrics(
-        session, owner=owner, status=status, last=last, ids=[getattr(r, key) for r in rows]
+        session,
+        owner=runs.owner,
+        status=runs.status,
+        last=runs.last,
+        ids=[getattr(r, key) for r in rows],
     )
     return [
         view(
-            **{key: getattr(r, key)},
-            team_id=r.team_id,
-            name=r.name,
-            description=r.description,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
+            **{name: getattr(r, name) for name in (key, *_VIEW_COLUMNS)},
             **metrics.get(getattr(r, key), NO_RUNS).as_fields(),
         )
         for r in rows
     ]
+
+
+async def get_metered(
+    session: AsyncSession,
+    model: type[Any],
+    row_id: str,
+    principal: Principal,
+    view: Callable[..., V],
+    runs: Runs,
+) -> V:
+    """One row of `model` in the caller's team as `view`, with its metrics, in one query of
+    plain columns (no ORM object is loaded: this is every `GET /agents/{id}`); else 404."""
+    if not is_plausible_id(row_id):  # a value that cannot be an id is not looked up
+        raise NotFound(resource_kind(model), row_id)
+    key = runs.owner.key
+    table = model.__table__
+    columns = [table.c[key], *(table.c[name] for name in _VIEW_COLUMNS)]
+    row = (
+        await session.execute(
+            select(*columns, *_aggregates(runs.status, runs.last))
+            .select_from(table.outerjoin(runs.owner.class_, runs.owner == table.c[key]))
+            .where(table.c[key] == row_id, table.c.team_id == principal.team_id)
+            .group_by(table.c[key])
+        )
+    ).first()
+    if row is None:
+        raise NotFound(resource_kind(model), row_id)
+    fields = dict(zip((key, *_VIEW_COLUMNS), row, strict=False))
+    return view(**fields, **_metrics(*row[len(columns) :]).as_fields())
+
+
+# The columns of a metered row that its view carries besides its id.
+_VIEW_COLUMNS = ("team_id", "name", "description", "created_at", "updated_at")
