@@ -9,10 +9,12 @@ import functools
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Dict, List, Optional, Tuple, Type, TypeVar, overload
 
+import httpx
 import pydantic
 from pydantic import ConfigDict, TypeAdapter
 from pydantic.alias_generators import to_camel
 
+from ._base_client import parse_body, request_id_of
 from ._exceptions import APIError
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "ModelT",
     "Timestamp",
     "parse_timestamp",
+    "read_model",
     "validate_list",
     "validate_model",
 ]
@@ -174,6 +177,23 @@ def validate_list(
     except pydantic.ValidationError as exc:
         raise APIError(f"Unexpected {cls.__name__} list in the API response: {exc}") from exc
     return [bind(model, client, request_id) for model in models]
+
+
+def read_model(cls: Type[ModelT], response: httpx.Response, client: Any) -> ModelT:
+    """The model of a successful response's JSON body, bound to ``client``.
+
+    Validated from the bytes in one call into pydantic-core, which is about twice as fast as
+    decoding the JSON and then validating the objects (benchmarks/sdk_overhead.py). A body that
+    pydantic refuses there goes through ``parse_body`` and ``validate_model``, the general path,
+    so that an unusable body raises exactly what it always did.
+    """
+    request_id = request_id_of(response)
+    if response.status_code != 204:
+        try:
+            return bind(cls.model_validate_json(response.content), client, request_id)
+        except pydantic.ValidationError:
+            pass
+    return validate_model(cls, parse_body(response), client, request_id)
 
 
 def parse_timestamp(value: Optional[str]) -> Optional[datetime]:

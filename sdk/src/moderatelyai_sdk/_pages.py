@@ -1,11 +1,60 @@
 """What the pages of both clients share: the wire dict, this page's items, the next query."""
 
-from typing import Any, Dict, Generic, Iterator, List, Optional, Type
+import functools
+import re
+from typing import Any, Dict, Generic, Iterator, List, Optional, Tuple, Type
 
-from ._base_client import next_page_params
-from ._models import ModelT
+import httpx
+import pydantic
+from pydantic import ConfigDict, TypeAdapter
+from typing_extensions import TypedDict
 
-__all__ = ["PageBase"]
+from ._base_client import next_page_params, parse_body, request_id_of
+from ._models import BaseModel, ModelT, bind, validate_list
+
+__all__ = ["PageBase", "read_page"]
+
+# A page body whose first key is "items", the order in which the API sends a list.
+_ITEMS_FIRST = re.compile(rb'\s*\{\s*"items"\s*:')
+
+
+@functools.cache
+def _page_adapter(cls: Type[BaseModel]) -> "TypeAdapter[Dict[str, Any]]":
+    """A page body: ``items`` as models of ``cls`` (or null), every other key as it is."""
+    fields: Dict[str, Any] = {"items": Optional[List[cls]]}  # type: ignore[valid-type]
+    make: Any = TypedDict  # built per model class, which type checkers cannot follow
+    shape = make(f"{cls.__name__}Page", fields, total=False)
+    shape.__pydantic_config__ = ConfigDict(extra="allow")
+    return TypeAdapter(shape)
+
+
+def read_page(
+    cls: Type[ModelT], response: httpx.Response, client: Any
+) -> Tuple[Dict[str, Any], Optional[str]]:
+    """A list answer's JSON body, its ``items`` as models of ``cls`` bound to ``client`` (``[]``
+    when absent or null), and its request id.
+
+    Like ``read_model``: straight from the bytes when the body starts with ``items`` (so the
+    keys keep the wire order), else decoded first; a body that pydantic refuses takes the
+    general path and raises what it always did.
+    """
+    request_id = request_id_of(response)
+    content = response.content
+    if response.status_code != 204 and _ITEMS_FIRST.match(content):
+        try:
+            body = _page_adapter(cls).validate_json(content)
+        except pydantic.ValidationError:
+            pass
+        else:
+            items = body.get("items") or []
+            for item in items:
+                bind(item, client, request_id)
+            body["items"] = items
+            return body, request_id
+    answer = parse_body(response)
+    wire: Dict[str, Any] = answer if isinstance(answer, dict) else {}
+    items = validate_list(cls, wire.get("items") or [], client, request_id)
+    return {**wire, "items": items}, request_id
 
 
 class PageBase(Dict[str, Any], Generic[ModelT]):

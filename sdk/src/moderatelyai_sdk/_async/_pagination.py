@@ -1,11 +1,10 @@
 """Pages of list results, and iteration across pages."""
 
-from typing import Any, AsyncIterator, Dict, List, Optional, Type
+from typing import Any, AsyncIterator, Dict, Optional, Type
 
-import httpx
 from typing_extensions import Protocol
 
-from .._base_client import RequestOptions, request_id_of
+from .._base_client import RequestOptions
 from .._models import ModelT
 from .._pages import PageBase
 
@@ -15,10 +14,6 @@ __all__ = ["AsyncPage", "PageClient"]
 class PageClient(Protocol):
     """What a page needs of the client that fetched it (a protocol, so that this module imports
     no client module: the client imports the pages)."""
-
-    def _cast_list(
-        self, cast_to: Type[ModelT], items: Any, request_id: Optional[str] = None
-    ) -> List[ModelT]: ...
 
     async def _get_page(
         self,
@@ -46,14 +41,12 @@ class AsyncPage(PageBase[ModelT]):
         path: str,
         cast_to: Type[ModelT],
         query: Dict[str, object],
-        body: Any,
+        wire: Dict[str, Any],
         options: Optional[RequestOptions] = None,
-        response: Optional[httpx.Response] = None,
+        request_id: Optional[str] = None,
     ) -> None:
-        body = body if isinstance(body, dict) else {}
-        super().__init__(body)
-        request_id = request_id_of(response)
-        self["items"] = client._cast_list(cast_to, body.get("items") or [], request_id)
+        """``wire``: the answer's JSON body with its ``items`` already models (``read_page``)."""
+        super().__init__(wire)
         self.setdefault("pagination", {})
         self._client = client
         self._path = path

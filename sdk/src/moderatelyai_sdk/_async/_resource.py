@@ -1,6 +1,6 @@
 """Base class of the resources: the client plus one-line request shortcuts."""
 
-from typing import Any, Awaitable, Callable, Dict, FrozenSet, Optional, Tuple, Type, TypeVar
+from typing import Any, Awaitable, Callable, Dict, FrozenSet, List, Optional, Tuple, Type, TypeVar
 
 import httpx
 from typing_extensions import Protocol
@@ -34,6 +34,17 @@ class AsyncResourceClient(PageClient, Protocol):
         options: Optional[RequestOptions] = None,
     ) -> Tuple[Any, httpx.Response]: ...
 
+    async def _call_model(
+        self,
+        method: str,
+        path: str,
+        cast_to: Type[ModelT],
+        *,
+        query: Optional[Query] = None,
+        body: Any = None,
+        options: Optional[RequestOptions] = None,
+    ) -> ModelT: ...
+
     async def _request(
         self,
         method: str,
@@ -62,6 +73,10 @@ class AsyncResourceClient(PageClient, Protocol):
         self, cast_to: Type[ModelT], data: Any, response: Optional[httpx.Response] = None
     ) -> ModelT: ...
 
+    def _cast_list(
+        self, cast_to: Type[ModelT], items: Any, request_id: Optional[str] = None
+    ) -> List[ModelT]: ...
+
 
 class AsyncBaseResource:
     """A group of API operations bound to one client.
@@ -85,8 +100,7 @@ class AsyncBaseResource:
         query: Optional[Query] = None,
         options: Optional[RequestOptions] = None,
     ) -> ModelT:
-        body, response = await self._client._call("GET", path, query=query, options=options)
-        return self._client._cast(cast_to, body, response)
+        return await self._client._call_model("GET", path, cast_to, query=query, options=options)
 
     async def _get_page(
         self,
@@ -126,8 +140,7 @@ class AsyncBaseResource:
         body: Any,
         options: Optional[RequestOptions],
     ) -> ModelT:
-        answer, response = await self._client._call(method, path, body=body, options=options)
-        return self._client._cast(cast_to, answer, response)
+        return await self._client._call_model(method, path, cast_to, body=body, options=options)
 
     async def _delete(self, path: str, *, options: Optional[RequestOptions] = None) -> None:
         await self._client._call("DELETE", path, options=options)

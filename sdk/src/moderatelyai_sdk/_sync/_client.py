@@ -46,7 +46,8 @@ from .._base_client import (
 )
 from .._exceptions import APIError
 from .._files import storage_error, transfer_should_retry
-from .._models import ModelT, validate_list, validate_model
+from .._models import ModelT, read_model, validate_list, validate_model
+from .._pages import read_page
 from ._pagination import Page
 from ._response import RawResponseProxy, note_response
 from .resources.agent_configuration_versions import AgentConfigurationVersions
@@ -194,6 +195,32 @@ class BaseClient:
         elapsed = time.monotonic() - started
         _logs.log_response(request, bool(presigned), status, elapsed, request_id, attempt + 1)
 
+    def _respond(
+        self,
+        method: str,
+        path: str,
+        query: Optional[Query],
+        body: Any,
+        options: Optional[RequestOptions],
+    ) -> httpx.Response:
+        """One API call with retries: the successful response, or raise."""
+        prepared = prepare_request(
+            self._settings, method, path, query=query, body=body, options=options
+        )
+        timeout = call_timeout(options, self._timeout)
+        request = self._http.build_request(
+            prepared.method,
+            prepared.url,
+            params=prepared.params,
+            headers=prepared.headers,
+            json=prepared.json,
+            # The pool's own timeout object is its default: httpx then copies nothing.
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is self._http.timeout else timeout,
+        )
+        response, _ = self._send(lambda: request, call_retry(options, self._retry))
+        note_response(response)
+        return response
+
     def _call(
         self,
         method: str,
@@ -204,20 +231,22 @@ class BaseClient:
         options: Optional[RequestOptions] = None,
     ) -> Tuple[Any, httpx.Response]:
         """One API call with retries: the parsed JSON body and the response, or raise."""
-        prepared = prepare_request(
-            self._settings, method, path, query=query, body=body, options=options
-        )
-        request = self._http.build_request(
-            prepared.method,
-            prepared.url,
-            params=prepared.params,
-            headers=prepared.headers,
-            json=prepared.json,
-            timeout=call_timeout(options, self._timeout),
-        )
-        response, _ = self._send(lambda: request, call_retry(options, self._retry))
-        note_response(response)
+        response = self._respond(method, path, query, body, options)
         return parse_body(response), response
+
+    def _call_model(
+        self,
+        method: str,
+        path: str,
+        cast_to: Type[ModelT],
+        *,
+        query: Optional[Query] = None,
+        body: Any = None,
+        options: Optional[RequestOptions] = None,
+    ) -> ModelT:
+        """One API call with retries: its answer as a ``cast_to`` bound to this client."""
+        response = self._respond(method, path, query, body, options)
+        return read_model(cast_to, response, self)
 
     def _request(
         self,
@@ -293,8 +322,9 @@ class BaseClient:
         query: Dict[str, object],
         options: Optional[RequestOptions] = None,
     ) -> Page[ModelT]:
-        body, response = self._call("GET", path, query=query, options=options)
-        return Page(self, path, cast_to, query, body, options, response)
+        response = self._respond("GET", path, query, None, options)
+        wire, request_id = read_page(cast_to, response, self)
+        return Page(self, path, cast_to, query, wire, options, request_id)
 
     # --- copies --------------------------------------------------------------------------------
 
