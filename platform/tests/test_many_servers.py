@@ -28,7 +28,8 @@ from api_helpers import POSTGRES_ADMIN_URL, TERMINAL
 from live_servers import BUCKET
 from pipelines_helpers import echo_configuration, sleep_chain
 
-from moderately.leader_lock import advisory_key
+from moderately.config import Settings
+from moderately.leader_lock import advisory_key, leader_lock
 from moderately.periodic_sweeps import LOCK_NAME
 from moderately.testing import create_postgres_database, drop_postgres_database
 from moderately.testing_s3 import S3Endpoint
@@ -499,3 +500,23 @@ def test_two_servers_share_one_rate_limit(
     assert 10 <= len(granted) <= 10 + refilled, (len(granted), elapsed)
     # Each server alone would have granted 10 of its 15.
     assert refused.count(a) >= 5 - refilled and refused.count(b) >= 5 - refilled
+
+
+# ---- the lock itself, in one process (SQLite and PostgreSQL) ------------------------------------
+
+
+@pytest.mark.anyio
+async def test_one_holder_at_a_time_and_the_next_takes_over(settings: Settings) -> None:
+    """Two holders-to-be on one database (as two processes would be): one holds the lock; once
+    it lets go, the other takes it."""
+    first, second = leader_lock(settings, "test-lock"), leader_lock(settings, "test-lock")
+    try:
+        assert await first.hold()
+        assert await first.hold()  # still held: asking again keeps it
+        assert not await second.hold()
+        await first.release()
+        assert await second.hold()
+        assert not await first.hold()
+    finally:
+        await first.release()
+        await second.release()
