@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -158,22 +158,32 @@ async def get_metered(
     plain columns (no ORM object is loaded: this is every `GET /agents/{id}`); else 404."""
     if not is_plausible_id(row_id):  # a value that cannot be an id is not looked up
         raise NotFound(resource_kind(model), row_id)
-    key = runs.owner.key
-    table = model.__table__
-    columns = [table.c[key], *(table.c[name] for name in _VIEW_COLUMNS)]
+    statement = _METERED.get(model)
+    if statement is None:
+        statement = _METERED[model] = _metered_statement(model, runs)
     row = (
-        await session.execute(
-            select(*columns, *_aggregates(runs.status, runs.last))
-            .select_from(table.outerjoin(runs.owner.class_, runs.owner == table.c[key]))
-            .where(table.c[key] == row_id, table.c.team_id == principal.team_id)
-            .group_by(table.c[key])
-        )
+        await session.execute(statement, {"row_id": row_id, "team_id": principal.team_id})
     ).first()
     if row is None:
         raise NotFound(resource_kind(model), row_id)
-    fields = dict(zip((key, *_VIEW_COLUMNS), row, strict=False))
-    return view(**fields, **_metrics(*row[len(columns) :]).as_fields())
+    names = (runs.owner.key, *_VIEW_COLUMNS)
+    return view(**dict(zip(names, row, strict=False)), **_metrics(*row[len(names) :]).as_fields())
 
 
 # The columns of a metered row that its view carries besides its id.
 _VIEW_COLUMNS = ("team_id", "name", "description", "created_at", "updated_at")
+# Built once per model: building and keying the statement cost as much as running it.
+_METERED: dict[type[Any], Select[Any]] = {}
+
+
+def _metered_statement(model: type[Any], runs: Runs) -> Select[Any]:
+    table = model.__table__
+    key = table.c[runs.owner.key]
+    return (
+        select(
+            key, *(table.c[name] for name in _VIEW_COLUMNS), *_aggregates(runs.status, runs.last)
+        )
+        .select_from(table.outerjoin(runs.owner.class_, runs.owner == key))
+        .where(key == bindparam("row_id"), table.c.team_id == bindparam("team_id"))
+        .group_by(key)
+    )
