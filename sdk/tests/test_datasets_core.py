@@ -20,6 +20,7 @@ from moderatelyai_sdk._datasets import (
     data_file_type,
     infer_sample_schema,
     poll_delay,
+    sample_head,
     wire_columns,
     wire_parsing_options,
     wire_type,
@@ -161,7 +162,7 @@ def test_check_processing() -> None:
 
 
 def test_poll_delay_grows_to_the_interval() -> None:
-    delays = [poll_delay(n, 2.0) for n in range(8)]
+    delays = [poll_delay(n, 2.0) for n in range(9)]
     assert delays[0] == pytest.approx(0.1) and delays == sorted(delays)
     assert delays[-1] == 2.0 and poll_delay(3, 0.05) == 0.05
 
@@ -277,3 +278,21 @@ def test_samples_without_records_or_header() -> None:
     assert infer_sample_schema(b"\n\n", complete=True)["columns"] == []
     with pytest.raises(ValueError, match="not utf-16"):
         infer_sample_schema(b"\xff", complete=True, parsing_options={"encoding": "utf-16"})
+
+
+def test_sample_head_is_cut_after_a_line_end_when_it_has_lines_enough() -> None:
+    head = b"h1,h2\n" + b"1,2\n" * 10 + b"3,"  # the last line cut short
+    assert sample_head(head, {}, 10) == head[:-2]
+    assert sample_head(head, {}, 11) is None  # 11 records cannot fit in 11 lines
+    assert sample_head(head, {"headerRow": 2}, 10) is None
+    assert sample_head(head, {"skipRows": 1}, 10) is None
+    assert sample_head(head, {"skipRows": [5]}, 9) == head[:-2]
+
+
+def test_sample_head_never_cuts_wide_text() -> None:
+    lines = "a,b\n" + "1,2\n" * 10
+    assert sample_head(b"\xff\xfe" + lines.encode("utf-16-le"), {}, 2) is None  # a BOM
+    assert sample_head(lines.encode("utf-16-le"), {}, 2) is None  # NUL bytes
+    assert sample_head(lines.encode(), {"encoding": "utf_16"}, 2) is None
+    assert sample_head(lines.encode(), {"encoding": "no-such-codec"}, 2) is None
+    assert sample_head(lines.encode(), {"encoding": "cp1252"}, 2) == lines.encode()

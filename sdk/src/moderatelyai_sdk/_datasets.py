@@ -21,10 +21,12 @@ __all__ = [
     "CONTENT_TYPES",
     "DEFAULT_DATA_NAME",
     "SAMPLE_BYTES",
+    "SAMPLE_UPLOAD_BYTES",
     "check_processing",
     "data_file_type",
     "infer_sample_schema",
     "poll_delay",
+    "sample_head",
     "wire_column",
     "wire_columns",
     "wire_parsing_options",
@@ -198,6 +200,50 @@ _LEADING_ZERO = re.compile(r"[+-]?0[0-9]")
 _BOOL_WORDS = frozenset({"true", "false", "t", "f", "yes", "no", "y", "n"})
 _BOOL_DIGITS = frozenset({"1", "0"})
 _INT64 = 2**63
+
+
+#: Bytes of a larger sample uploaded for the server's inference: its head, cut after a line end.
+#: The server sniffs the delimiter and encoding from a file's first 256 KiB and types the columns
+#: from its first records (platform/src/moderately/tabular/inference.py).
+SAMPLE_UPLOAD_BYTES = 1024 * 1024
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def sample_head(head: bytes, options: Mapping[str, Any], sample_size: int) -> Optional[bytes]:
+    """``head`` (the first bytes of a larger sample) cut after its last line end, when it has
+    lines enough for the lines above the header, the header, the skipped lines and
+    ``sample_size`` records; else ``None`` (the whole sample is needed). Text in UTF-16 or
+    UTF-32 (a BOM, NUL bytes or that ``encoding`` in the wire-form ``options``) is never cut:
+    a line end there is not one byte.
+
+    Records may span lines, so the lines are no proof of the records: the caller checks that
+    the server sampled ``sample_size`` of them."""
+    if head.startswith(_WIDE_BOMS) or b"\x00" in head or _is_wide(options.get("encoding")):
+        return None
+    skip_rows = options.get("skipRows") or 0
+    if isinstance(skip_rows, (list, tuple)):
+        above = len(skip_rows)
+    elif isinstance(skip_rows, int) and not isinstance(skip_rows, bool):
+        above = skip_rows
+    else:
+        return None
+    header_row = options.get("headerRow") or 1
+    if not isinstance(header_row, int) or isinstance(header_row, bool):
+        return None
+    end = head.rfind(b"\n") + 1
+    if head.count(b"\n", 0, end) < above + header_row + sample_size:
+        return None
+    return head[:end]
+
+
+def _is_wide(encoding: Any) -> bool:
+    if not isinstance(encoding, str):
+        return False
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return True  # the server refuses it; the whole sample gets that answer
+    return name.startswith(("utf-16", "utf-32"))
 
 
 def infer_sample_schema(
@@ -385,5 +431,6 @@ def check_processing(
 
 def poll_delay(attempt: int, poll_interval: float) -> float:
     """Seconds before poll ``attempt + 1``: quick at first (processing often takes well under a
-    second), doubling up to ``poll_interval``."""
-    return max(0.0, min(poll_interval, 0.1 * 2.0**attempt))
+    second), growing by half up to ``poll_interval``. (Doubling would see a run that just ended
+    up to its whole length late; growing by half, at most half of it.)"""
+    return max(0.0, min(poll_interval, 0.1 * 1.5**attempt))

@@ -25,6 +25,7 @@ from moderatelyai_sdk import (
     ValidationError,
 )
 from moderatelyai_sdk._base_client import EXTENSION_SCHEMA_INFERENCE
+from moderatelyai_sdk._datasets import SAMPLE_UPLOAD_BYTES
 
 pytestmark = pytest.mark.anyio
 
@@ -532,6 +533,93 @@ async def test_schema_from_sample(
         assert (await client.files.list())["items"] == []
         with pytest.raises(ValueError):
             await dataset.create_schema_from_sample(b"")
+    await http.aclose()
+
+
+def representative_rows(count: int) -> bytes:
+    """A header and ``count`` rows whose first hundred say what the rest are."""
+    rows = [b"id,price,active,day,code,note"]
+    for i in range(1, count + 1):
+        note = b"" if i % 3 == 0 else b"note %d" % i
+        rows.append(b"%d,%d.25,%s,2024-01-%02d,%05d,%s" % (i, i, b"yes", i % 28 + 1, i, note))
+    return b"\n".join(rows) + b"\n"
+
+
+async def whole_file_inference(client: AsyncModeratelyAI, data: bytes) -> Dict[str, Any]:
+    """What the server infers from the first 100 records of ``data`` uploaded whole."""
+    uploaded = await client.files.upload(data, name="whole.csv")
+    try:
+        return await client.datasets.schema_versions.infer(
+            file_id=uploaded.file_id, sample_rows=100
+        )
+    finally:
+        await client.files.delete(uploaded.file_id)
+
+
+def typed(columns: Any) -> List[Tuple[Any, ...]]:
+    """(name, type, nullable) of schema columns or of inferred wire columns."""
+    as_dicts = [c if isinstance(c, dict) else c.to_dict() for c in columns]
+    return [(c["name"], c["type"], c["nullable"]) for c in as_dicts]
+
+
+def sample_puts(transport: Recorder) -> List[int]:
+    """Sizes of the samples that went up (PUTs after a files upload-url)."""
+    sizes, after_files = [], False
+    for request in transport.requests:
+        if request.url.path == "/files/upload-url":
+            after_files = True
+        elif request.method == "PUT" and after_files:
+            sizes.append(int(request.headers["content-length"]))
+            after_files = False
+    return sizes
+
+
+async def test_schema_from_a_large_sample_sends_its_head(fresh: Any, tmp_path: Path) -> None:
+    """Of a sample over SAMPLE_UPLOAD_BYTES only the head goes up (cut after a line end): the
+    server reads the first records and sniffs from the first bytes, so the schema is the one
+    the whole file gives; a head with fewer records than asked for sends the whole file."""
+    data = representative_rows(40_000)
+    assert len(data) > SAMPLE_UPLOAD_BYTES
+    sample = tmp_path / "large.csv"
+    sample.write_bytes(data)
+    transport = Recorder()
+    http = httpx.AsyncClient(transport=transport)
+    # (A fresh server's first job starts its workers' job processes: slow on a busy machine.)
+    async with connect(fresh, http_client=http, timeout=120) as client:
+        if EXTENSION_SCHEMA_INFERENCE not in await client._extensions():
+            pytest.skip("the server does not infer schemas")
+        dataset = await client.datasets.create(name="large sample")
+        schema = await dataset.create_schema_from_sample(sample)
+        (sent,) = sample_puts(transport)
+        assert sent <= SAMPLE_UPLOAD_BYTES and data[:sent].endswith(b"\n")
+        whole = await whole_file_inference(client, data)
+        assert typed(schema.columns) == typed(whole["columns"])
+        assert schema.parsing_options is not None
+        assert schema.parsing_options.delimiter == whole["parsingOptions"]["delimiter"]
+        assert [(c.name, c.type, c.nullable) for c in schema.columns] == [
+            ("id", "integer", False),
+            ("price", "float", False),
+            ("active", "boolean", False),
+            ("day", "date", False),
+            ("code", "string", False),
+            ("note", "string", True),
+        ]
+
+        # Records of many lines: the head's lines are enough, its records are not (40 of the
+        # 100 asked for), so the whole file goes up; record 90's price makes it a string.
+        long_note = b'"' + b"line\n" * 5_000 + b'"'
+        rows = [b"id,price,note"] + [
+            b"%d,%s,%s" % (i, b"n/a" if i == 90 else b"%d.5" % i, long_note) for i in range(1, 121)
+        ]
+        multi_line = b"\n".join(rows) + b"\n"
+        transport.requests.clear()
+        schema = await dataset.create_schema_from_sample(multi_line)
+        sizes = sample_puts(transport)
+        assert len(sizes) == 2 and sizes[0] <= SAMPLE_UPLOAD_BYTES < sizes[1] == len(multi_line)
+        whole = await whole_file_inference(client, multi_line)
+        assert typed(schema.columns) == typed(whole["columns"])
+        assert [c.type for c in schema.columns] == ["integer", "string", "string"]
+        assert (await client.files.list())["items"] == []
     await http.aclose()
 
 

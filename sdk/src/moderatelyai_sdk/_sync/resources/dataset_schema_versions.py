@@ -5,6 +5,7 @@ A dataset's own methods (``create_schema``, ``list_schema_versions``, ...) make 
 one dataset."""
 
 import contextlib
+import os
 from typing import Any, Dict, List, Optional, Sequence
 
 from typing_extensions import Unpack
@@ -20,7 +21,14 @@ from ..._base_client import (
     path_param,
     split_options,
 )
-from ..._datasets import SAMPLE_BYTES, infer_sample_schema, wire_columns, wire_parsing_options
+from ..._datasets import (
+    SAMPLE_BYTES,
+    SAMPLE_UPLOAD_BYTES,
+    infer_sample_schema,
+    sample_head,
+    wire_columns,
+    wire_parsing_options,
+)
 from ..._exceptions import APIError
 from .._resource import BaseResource
 from .._streams import read_head
@@ -318,13 +326,41 @@ class DatasetSchemaVersions(BaseResource):
         parsing_options: Any,
         options: RequestOptions,
     ) -> Dict[str, Any]:
-        """The server's inference of a sample: uploaded as a temporary file, inferred, deleted."""
+        """The server's inference of a sample: uploaded as a temporary file, inferred, deleted.
+
+        Of a large path or bytes only the head is uploaded (``sample_head``): the server reads
+        the first ``sample_size`` records and sniffs from the first bytes, so the answer is the
+        same. Should the head hold fewer records than that (long or multi-line records), the
+        whole sample is uploaded and inferred again."""
         wanted = wire_parsing_options(parsing_options) or {}
         if header_row != 1:
             wanted["headerRow"] = header_row
+        head = _uploadable_head(sample, wanted, sample_size)
+        if head is not None:
+            inferred = self._infer_uploaded(
+                head, wanted=wanted, sample_size=sample_size, options=options, name=_name(sample)
+            )
+            sampled = inferred.get("rowsSampled")
+            if isinstance(sampled, int) and sampled >= sample_size:
+                return inferred
+        return self._infer_uploaded(sample, wanted=wanted, sample_size=sample_size, options=options)
+
+    def _infer_uploaded(
+        self,
+        sample: Any,
+        *,
+        wanted: Dict[str, Any],
+        sample_size: int,
+        options: RequestOptions,
+        name: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """Upload ``sample`` as a temporary file, infer it (``wanted``: the options to read it
+        with), delete it."""
         files = Files(self._client)
         lookup = lookup_options(options)
-        uploaded = files.upload(sample, metadata={"purpose": "dataset schema sample"}, **lookup)
+        uploaded = files.upload(
+            sample, name=name, metadata={"purpose": "dataset schema sample"}, **lookup
+        )
         try:
             if wanted and "delimiter" not in wanted:
                 # Options given without a delimiter: the server then reads ",", so learn the
@@ -342,6 +378,23 @@ class DatasetSchemaVersions(BaseResource):
         finally:
             with _io_sync.shield(), contextlib.suppress(Exception):
                 files.delete(uploaded.file_id, **cleanup_options(options))
+
+
+def _uploadable_head(sample: Any, wanted: Dict[str, Any], sample_size: int) -> Optional[bytes]:
+    """The head of a path or bytes larger than ``SAMPLE_UPLOAD_BYTES`` to infer from, cut after
+    a line end (``sample_head``), or ``None``: upload it whole (a stream, which is read once; a
+    small sample; a head that cannot be cut safely)."""
+    if not isinstance(sample, (bytes, bytearray, memoryview, str, os.PathLike)):
+        return None
+    head, complete = read_head(sample, SAMPLE_UPLOAD_BYTES)
+    return None if complete else sample_head(head, wanted, sample_size)
+
+
+def _name(sample: Any) -> Optional[str]:
+    """The name ``files.upload`` gives a path (its base name); bytes have none."""
+    if isinstance(sample, (str, os.PathLike)):
+        return os.path.basename(os.fsdecode(sample)) or None
+    return None
 
 
 def _schema_path(schema_version_id: str) -> str:
