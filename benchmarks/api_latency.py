@@ -18,20 +18,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "platform" / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _wrk import ensure_wrk, run_wrk  # noqa: E402
 from adversarial_helpers import (  # noqa: E402  (a module of the platform's tests)
     ServerProcess,
     create_version,
@@ -42,62 +40,6 @@ from adversarial_helpers import (  # noqa: E402  (a module of the platform's tes
 
 HEAVY_RUNS = 4
 GOAL = 3.0
-UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
-
-
-@dataclass(frozen=True)
-class WrkResult:
-    label: str
-    requests: int
-    per_second: float
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-    errors: str  # wrk's socket errors and non-2xx count, "" when none
-
-
-def _ms(text: str) -> float:
-    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
-    if match is None:
-        raise ValueError(f"not a wrk duration: {text!r}")
-    return float(match.group(1)) * UNITS[match.group(2)]
-
-
-def parse_wrk(label: str, output: str) -> WrkResult:
-    """The figures of `wrk --latency` output."""
-    percentiles = dict(re.findall(r"^\s+(\d+)%\s+([\d.]+(?:us|ms|s|m))\s*$", output, re.M))
-    latency = re.search(r"^\s+Latency\s+\S+\s+\S+\s+(\S+)", output, re.M)
-    total = re.search(r"^\s+(\d+) requests in", output, re.M)
-    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
-    if "50" not in percentiles or "99" not in percentiles or not total or not rate:
-        raise SystemExit(f"could not parse wrk's output:\n{output}")
-    errors = [
-        line.strip()
-        for line in output.splitlines()
-        if line.strip().startswith(("Socket errors", "Non-2xx"))
-    ]
-    return WrkResult(
-        label=label,
-        requests=int(total.group(1)),
-        per_second=float(rate.group(1)),
-        p50_ms=_ms(percentiles["50"]),
-        p99_ms=_ms(percentiles["99"]),
-        max_ms=_ms(latency.group(1)) if latency else float("nan"),
-        errors="; ".join(errors),
-    )
-
-
-def run_wrk(label: str, url: str, token: str, *, duration: int, connections: int) -> WrkResult:
-    # --timeout: a reply slower than wrk's default 2 s would count only as a socket error, not
-    # in the latency figures; a server that stalls must show in them.
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
-    command += ["-H", f"authorization: Bearer {token}", url]
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=duration + 60, check=False
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
-    return parse_wrk(label, done.stdout)
 
 
 def status_of(client: httpx.Client, execution_id: str) -> str:
@@ -141,12 +83,7 @@ def main() -> int:
         "--sorts", type=int, default=600, help="sorts per heavy execution (~0.1 s of CPU each)"
     )
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        print(
-            "api_latency.py needs wrk, which is not installed. On Debian: "
-            "apt-get update && apt-get install -y wrk",
-            file=sys.stderr,
-        )
+    if not ensure_wrk():
         return 2
     with tempfile.TemporaryDirectory(prefix="moderately-latency-") as tmp:
         server = ServerProcess(Path(tmp) / "data", workers=2)
