@@ -7,9 +7,11 @@ bodies and computing the next page all live here, once, as plain functions.
 
 import dataclasses
 import email.utils
+import functools
 import math
 import os
 import random
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -268,6 +270,7 @@ def resolve_timeout(timeout: TimeoutTypes, fallback: Optional[httpx.Timeout]) ->
     return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
 
+@functools.lru_cache(maxsize=512)  # a handful of field names, converted on every list call
 def camel(name: str) -> str:
     """``created_at`` -> ``createdAt``; camelCase input is returned unchanged."""
     head, *rest = name.split("_")
@@ -283,9 +286,12 @@ def encode_query(query: Optional[Query]) -> Dict[str, str]:
     """Query values as strings: lists comma-joined, booleans lower-case, ``None`` dropped."""
     encoded: Dict[str, str] = {}
     for key, value in (query or {}).items():
-        if value is None:
+        kind = type(value)
+        if kind is str or kind is int:  # most values: plain strings and numbers
+            encoded[key] = str(value)
+        elif value is None:
             continue
-        if isinstance(value, bool):
+        elif isinstance(value, bool):
             encoded[key] = "true" if value else "false"
         elif isinstance(value, (list, tuple, set, frozenset)):
             joined = ",".join(str(item) for item in value if item is not None)
@@ -314,11 +320,15 @@ def list_query(
     return query
 
 
+# What ``quote(value, safe="")`` leaves as it is: an id made of these needs no quoting.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
+
+
 def path_param(value: str, name: str) -> str:
     """An id for a URL path; empty ids are refused before any request is made."""
     if not isinstance(value, str) or not value:
         raise ValueError(f"Expected a non-empty string for `{name}`, got {value!r}")
-    return quote(value, safe="")
+    return value if _UNRESERVED.fullmatch(value) else quote(value, safe="")
 
 
 def new_idempotency_key() -> str:
@@ -341,7 +351,8 @@ def prepare_request(
     headers = settings.headers
     params = {**settings.query, **encode_query(query)} if query else settings.query
     if options:
-        check_options(options)
+        if not OPTION_NAMES.issuperset(options):
+            check_options(options)
         if "extra_headers" in options:
             headers = {**headers, **options["extra_headers"]}
         if "extra_query" in options:
@@ -362,6 +373,18 @@ def call_timeout(options: Optional[RequestOptions], fallback: httpx.Timeout) -> 
     if options and "timeout" in options:
         return resolve_timeout(options["timeout"], fallback)
     return fallback
+
+
+def request_timeout(
+    options: Optional[RequestOptions], fallback: httpx.Timeout, pool_default: httpx.Timeout
+) -> Any:
+    """``call_timeout`` as ``build_request`` takes it: the call's own ``timeout=`` value (httpx
+    wraps it in an ``httpx.Timeout``, so it is not wrapped twice), else ``USE_CLIENT_DEFAULT``
+    when the client's timeout is the pool's own object (nothing to copy), else the client's."""
+    given = options.get("timeout") if options else None
+    if given is not None:
+        return given
+    return httpx.USE_CLIENT_DEFAULT if fallback is pool_default else fallback
 
 
 def call_retry(options: Optional[RequestOptions], fallback: RetryConfig) -> RetryConfig:

@@ -39,6 +39,7 @@ from .._base_client import (
     parse_body,
     prepare_request,
     request_id_of,
+    request_timeout,
     resolve_settings,
     resolve_timeout,
     retry_delay,
@@ -97,9 +98,12 @@ class AsyncBaseClient:
         self._server_extensions: Dict[str, FrozenSet[str]] = {}
         # A client passed in by the caller stays the caller's to close.
         self._owns_http = http_client is None
-        self._http = (
-            http_client if http_client is not None else httpx.AsyncClient(timeout=self._timeout)
-        )
+        if http_client is not None:
+            self._http = http_client
+        else:
+            self._http = httpx.AsyncClient(timeout=self._timeout)
+            # The pool's own (equal) object: calls without a timeout= then leave it to the pool.
+            self._timeout = self._http.timeout
 
     def _configure(
         self, api_key: Optional[str], team_id: Optional[str], base_url: Optional[str]
@@ -209,15 +213,13 @@ class AsyncBaseClient:
         prepared = prepare_request(
             self._settings, method, path, query=query, body=body, options=options
         )
-        timeout = call_timeout(options, self._timeout)
         request = self._http.build_request(
             prepared.method,
             prepared.url,
             params=prepared.params,
             headers=prepared.headers,
             json=prepared.json,
-            # The pool's own timeout object is its default: httpx then copies nothing.
-            timeout=httpx.USE_CLIENT_DEFAULT if timeout is self._http.timeout else timeout,
+            timeout=request_timeout(options, self._timeout, self._http.timeout),
         )
         response, _ = await self._send(lambda: request, call_retry(options, self._retry))
         note_response(response)
