@@ -8,11 +8,14 @@ Three measurements in one run, so the ratios hold on any machine:
 * Prefect 3, the same shape: a flow calling a no-op task N times in a chain (each task's result
   feeds the next), run in its own venv (`--prefect-venv`, default /tmp/prefect-bench, created
   with `pip install prefect` when missing) as a subprocess, on Prefect's ephemeral local API.
-* the server: `moderately` on SQLite and the local store (in a background thread), executions
-  of a 10-block chain submitted over HTTP, with 1 and 2 in-process workers; executions/s from
-  the first submission to the last terminal status.
+* the server (issue 12): `moderately` with its default worker processes (each job in a process
+  of its own), on SQLite and on a throwaway PostgreSQL database, the local store, executions
+  submitted over HTTP: ms per block of a 100-block chain (one execution at a time, POST to the
+  terminal status) and executions/s of the echo pipeline (input -> output), next to the same
+  two numbers of the engine in-process.
 
-    python benchmarks/pipeline_engine.py [--repeats 5] [--executions 100] [--skip-prefect]
+    python benchmarks/pipeline_engine.py [--repeats 5] [--executions 300] [--chain-runs 10]
+        [--databases sqlite,postgresql] [--skip-prefect]
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ from typing import Any
 import httpx
 from moderately.engine import compile_pipeline, run_pipeline
 from moderately.engine.testing import InMemoryContext
-from moderately.testing import run_server
+from moderately.testing import create_postgres_database, drop_postgres_database, run_server
+
+POSTGRES = "postgresql://root@127.0.0.1:5432/postgres"
 
 CHAINS = (10, 50, 100, 250)
 
@@ -143,57 +148,158 @@ def prefect_seconds(venv: Path, repeats: int) -> dict[int, float] | None:
 
 # ---- the server ----
 
+ECHO = {
+    "id": "echo",
+    "name": "echo",
+    "blocks": {
+        "user_input": {
+            "id": "user_input",
+            "type": "input",
+            "config": {"json_schema": {"type": "string"}},
+        },
+        "echo_result": {"id": "echo_result", "type": "output", "config": {"name": "result"}},
+    },
+    "connections": [
+        {
+            "source_block_id": "user_input",
+            "source_port": "data",
+            "target_block_id": "echo_result",
+            "target_port": "data",
+        }
+    ],
+}
+TERMINAL = ("completed", "failed", "cancelled")
 
-async def server_rate(workers: int, executions: int, length: int) -> float:
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-pipelines-") as data_dir,
-        run_server(data_dir=Path(data_dir), workers=workers) as server,
-    ):
-        headers = {"Authorization": f"Bearer {server.admin.api_key}"}
-        async with httpx.AsyncClient(
-            base_url=server.base_url, headers=headers, timeout=60
-        ) as client:
-            pipeline = (await client.post("/pipelines", json={"name": "bench"})).json()
-            version = (
-                await client.post(
-                    "/pipeline-configuration-versions",
-                    json={
-                        "pipelineId": pipeline["pipelineId"],
-                        "configuration": chain_configuration(length),
-                    },
-                )
-            ).json()
-            body = {
-                "pipelineConfigurationVersionId": version["pipelineConfigurationVersionId"],
-                "pipelineInput": {"in": "x"},
-                "pipelineInputSummary": "bench",
-            }
-            started = time.perf_counter()
-            for _ in range(executions):
-                created = await client.post("/pipeline-executions", json=body)
-                assert created.status_code == 201, created.text
-            while True:
-                listed = await client.get(
-                    "/pipeline-executions",
-                    params={"statuses": "completed,failed,cancelled", "pageSize": 1},
-                )
-                if listed.json()["pagination"]["totalItems"] >= executions:
-                    break
-                await asyncio.sleep(0.02)
-            seconds = time.perf_counter() - started
-            failed = await client.get(
-                "/pipeline-executions", params={"statuses": "failed,cancelled"}
-            )
-            assert failed.json()["pagination"]["totalItems"] == 0, failed.text
-            return executions / seconds
+
+async def _version(client: httpx.AsyncClient, configuration: dict[str, Any]) -> str:
+    name = f"{configuration['id']}-{time.monotonic_ns()}"
+    pipeline = (await client.post("/pipelines", json={"name": name})).json()
+    version = (
+        await client.post(
+            "/pipeline-configuration-versions",
+            json={"pipelineId": pipeline["pipelineId"], "configuration": configuration},
+        )
+    ).json()
+    return str(version["pipelineConfigurationVersionId"])
+
+
+RETRIED_503 = [0]  # POSTs answered 503 "database unavailable, retry shortly" (then retried)
+
+
+async def _submit(client: httpx.AsyncClient, version_id: str, value: dict[str, Any]) -> str:
+    body = {
+        "pipelineConfigurationVersionId": version_id,
+        "pipelineInput": value,
+        "pipelineInputSummary": "bench",
+    }
+    while (created := await client.post("/pipeline-executions", json=body)).status_code == 503:
+        RETRIED_503[0] += 1
+        await asyncio.sleep(0.05)
+    assert created.status_code == 201, created.text
+    return str(created.json()["pipelineExecutionId"])
+
+
+async def chain_latency(client: httpx.AsyncClient, length: int, runs: int) -> float:
+    """Median seconds from the POST of one execution of the chain to its terminal status seen
+    by polling GET every 5 ms, one execution at a time (the first run warms up)."""
+    version_id = await _version(client, chain_configuration(length))
+    times = []
+    for _ in range(runs + 1):
+        started = time.perf_counter()
+        execution_id = await _submit(client, version_id, {"in": "x"})
+        while True:
+            got = (await client.get(f"/pipeline-executions/{execution_id}")).json()
+            if got["status"] in TERMINAL:
+                break
+            await asyncio.sleep(0.005)
+        times.append(time.perf_counter() - started)
+        assert got["status"] == "completed", got
+    return statistics.median(times[1:])
+
+
+async def echo_rate(client: httpx.AsyncClient, executions: int, submitters: int = 4) -> float:
+    """Executions/s of the echo pipeline: `executions` POSTs from `submitters` concurrent
+    clients, from the first POST until the last execution is terminal."""
+    version_id = await _version(client, ECHO)
+    before = await _terminal(client)
+    started = time.perf_counter()
+
+    async def submit(count: int) -> None:
+        for _ in range(count):
+            await _submit(client, version_id, {"user_input": "hello"})
+
+    shares = [executions // submitters + (n < executions % submitters) for n in range(submitters)]
+    await asyncio.gather(*(submit(n) for n in shares))
+    while await _terminal(client) < before + executions:
+        await asyncio.sleep(0.01)
+    seconds = time.perf_counter() - started
+    failed = await client.get("/pipeline-executions", params={"statuses": "failed,cancelled"})
+    assert failed.json()["pagination"]["totalItems"] == 0, failed.text
+    return executions / seconds
+
+
+async def _terminal(client: httpx.AsyncClient) -> int:
+    listed = await client.get(
+        "/pipeline-executions", params={"statuses": ",".join(TERMINAL), "pageSize": 1}
+    )
+    return int(listed.json()["pagination"]["totalItems"])
+
+
+def server_numbers(database: str, length: int, runs: int, executions: int) -> tuple[float, float]:
+    """(seconds per execution of the chain, echo executions/s) through `moderately` with its
+    default worker processes, on SQLite or on a throwaway PostgreSQL database."""
+    url = create_postgres_database(POSTGRES) if database == "postgresql" else None
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-pipelines-") as data_dir,
+            run_server(data_dir=Path(data_dir), database_url=url, job_preload_ai=False) as server,
+        ):
+
+            async def measure() -> tuple[float, float]:
+                headers = {"Authorization": f"Bearer {server.admin.api_key}"}
+                async with httpx.AsyncClient(
+                    base_url=server.base_url, headers=headers, timeout=60
+                ) as client:
+                    await _workers_ready(client)
+                    chain = await chain_latency(client, length, runs)
+                    return chain, await echo_rate(client, executions)
+
+            return asyncio.run(measure())
+    finally:
+        if url is not None:
+            drop_postgres_database(url)
+
+
+async def _workers_ready(client: httpx.AsyncClient) -> None:
+    """One execution end to end, so worker start-up (forkservers) is outside the clock."""
+    version_id = await _version(client, ECHO)
+    await _submit(client, version_id, {"user_input": "ready"})
+    while await _terminal(client) < 1:
+        await asyncio.sleep(0.01)
+
+
+def engine_echo_rate(count: int = 2000) -> float:
+    """Echo executions/s of `run_pipeline` in-process (compiled once, in-memory context)."""
+    plan = compile_pipeline(ECHO)
+
+    async def main() -> float:
+        started = time.perf_counter()
+        for _ in range(count):
+            result = await run_pipeline(plan, {"user_input": "hello"}, InMemoryContext())
+            assert result.status == "completed"
+        return count / (time.perf_counter() - started)
+
+    return asyncio.run(main())
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--executions", type=int, default=100)
+    parser.add_argument("--executions", type=int, default=300)
     parser.add_argument("--prefect-venv", type=Path, default=Path("/tmp/prefect-bench"))
     parser.add_argument("--skip-prefect", action="store_true")
+    parser.add_argument("--chain-runs", type=int, default=10)
+    parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()
 
     engine = {n: asyncio.run(engine_seconds(n, args.repeats)) for n in CHAINS}
@@ -213,11 +319,34 @@ def main() -> int:
             line += f" | {per_task:>15.3f} {1000 / per_task:>9.0f} | {per_task / per_block:>13.0f}x"
         print(line)
 
-    print(f"\nThrough the server (SQLite, local store): {args.executions} executions of a")
-    print("10-block chain submitted over HTTP, until the last is terminal")
-    for workers in (1, 2):
-        rate = asyncio.run(server_rate(workers, args.executions, 10))
-        print(f"  {workers} worker(s): {rate:7.1f} executions/s ({rate * 12:8.0f} blocks/s)")
+    echo_engine = engine_echo_rate()
+    per_block_engine = engine[100] / 102 * 1000
+    print("\nThrough the server (`moderately` with its default worker processes, the local store;")
+    print("executions submitted over HTTP). 100-block chain: one execution at a time, POST to")
+    print(f"terminal status, median of {args.chain_runs}, per block of 102 (input and output")
+    print(f"counted). Echo (input -> output): {args.executions} executions from 4 concurrent")
+    print("clients, first POST to last terminal status.")
+    header = (
+        f"{'database':>10} | {'chain ms/block':>14} {'vs engine':>9}"
+        f" | {'echo exec/s':>11} {'engine/server':>13}"
+    )
+    print(header)
+    print("-" * len(header))
+    print(
+        f"{'in-process':>10} | {per_block_engine:>14.3f} {'1x':>9}"
+        f" | {echo_engine:>11.0f} {'1x':>13}"
+    )
+    for database in args.databases.split(","):
+        chain, rate = server_numbers(database, 100, args.chain_runs, args.executions)
+        per_block = chain / 102 * 1000
+        print(
+            f"{database:>10} | {per_block:>14.3f} {per_block / per_block_engine:>8.0f}x"
+            f" | {rate:>11.1f} {echo_engine / rate:>12.0f}x"
+            "  (issue 12 goal: <= 0.5 ms/block, >= 200 executions/s)"
+            + (f"  ({RETRIED_503[0]} POSTs answered 503, retried)" if RETRIED_503[0] else ""),
+            flush=True,
+        )
+        RETRIED_503[0] = 0
     return 0
 
 
