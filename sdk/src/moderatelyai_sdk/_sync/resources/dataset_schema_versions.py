@@ -258,11 +258,12 @@ class DatasetSchemaVersions(BaseResource):
 
         A server that infers schemas (it lists ``"dataset-schema-inference"`` in
         ``GET /health``) reads the sample with its own engine: the sample is uploaded as a
-        temporary file, inferred and deleted. Elsewhere the first ``sample_size`` records are
-        read here, as 0.2.7 read the header line, with the server's type rules: ``integer``,
-        ``float``, ``boolean``, ``date``, ``datetime``, else ``string`` (codes with leading
-        zeros stay strings); nullable where the sample has blanks; a missing delimiter is
-        sniffed.
+        temporary file, inferred and deleted (of a path or bytes over 1 MiB only the whole lines
+        of its first MiB, unless they hold fewer than ``sample_size`` records). Elsewhere the
+        first ``sample_size`` records are read here, as 0.2.7 read the header line, with the
+        server's type rules: ``integer``, ``float``, ``boolean``, ``date``, ``datetime``, else
+        ``string`` (codes with leading zeros stay strings); nullable where the sample has
+        blanks; a missing delimiter is sniffed.
 
         Args:
             dataset_id: The dataset.
