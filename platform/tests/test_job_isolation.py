@@ -213,3 +213,25 @@ def test_settings_reach_the_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         monkeypatch.setenv(name, value)
     rebuilt = Settings()
     assert rebuilt.model_dump() == settings.model_dump()
+
+
+def test_the_forkserver_preloads_what_every_job_would_load() -> None:
+    """jobs/preload.py: imported once in each worker's forkserver, it loads the block types,
+    the models' mappers and the job code, which each job's process would otherwise load."""
+    import subprocess
+    import sys
+
+    from moderately.jobs.child import preloaded_modules
+
+    assert preloaded_modules(Settings(job_preload_ai=False))[0] == "moderately.jobs.preload"
+    probe = (
+        "import sys, moderately.jobs.preload\n"
+        "from moderately.engine import registry\n"
+        "from moderately.db.models import Base\n"
+        "print(registry._LOADED, 'moderately.engine.blocks.identity' in sys.modules,"
+        " 'moderately.jobs.pipeline_execute' in sys.modules, Base.registry._new_mappers)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split() == ["True", "True", "True", "False"]

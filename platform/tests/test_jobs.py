@@ -303,6 +303,52 @@ async def test_workers_wake_on_enqueue_and_hand_back_on_stop(queue: DbQueue) -> 
     assert slow_id not in finished
 
 
+async def test_a_burst_of_enqueues_is_claimed_by_every_loop(queue: DbQueue) -> None:
+    """A wake sets one idle loop of a group, which wakes the next once it claimed: a burst of
+    jobs, enqueued while every loop is busy or asleep, all run without waiting for a poll."""
+    release = asyncio.Event()
+    running: set[str] = set()
+    finished: list[str] = []
+
+    async def work(job: Job) -> None:
+        running.add(job.job_id)
+        await release.wait()
+        finished.append(job.job_id)
+
+    queue.clock = utcnow
+    workers = ClaimLoops(
+        queue, {"test.burst": JobKind(work)}, slots={"test.burst": 3}, poll_interval=60
+    )
+    await workers.start()
+    try:
+        first = [await enqueue(queue, "test.burst") for _ in range(3)]
+        deadline = time.monotonic() + 5
+        while running != set(first):  # all three loops, from wakes alone
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        later = [await enqueue(queue, "test.burst") for _ in range(4)]  # no loop idle now
+        release.set()
+        while len(finished) < 7:
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+    finally:
+        await workers.stop()
+    assert sorted(finished) == sorted(first + later)
+
+
+async def test_a_wake_while_claiming_is_kept_for_the_next_idle_loop(queue: DbQueue) -> None:
+    """The race between a loop's empty claim and an enqueue's wake: the wake is kept."""
+    workers = ClaimLoops(queue, {"test.burst": JobKind(lambda job: asyncio.sleep(0))})
+    group = ("test.burst",)
+    workers._idle[group] = []
+    workers._wake_groups()
+    assert group in workers._missed
+    idle = asyncio.Event()
+    workers._idle[group].append(idle)
+    workers._wake_groups()
+    assert idle.is_set() and workers._idle[group] == []
+
+
 # ---- a restart leaves nothing stuck ----
 
 

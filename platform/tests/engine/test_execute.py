@@ -611,3 +611,44 @@ async def test_a_failing_host_fails_the_run_cleanly(probe_log: ProbeLog) -> None
         "the server's log has the details"
     )
     assert result.progress_data["blocks"]["slow"]["status"] == "cancelled"
+
+
+# -- progress snapshots ---------------------------------------------------------------------
+
+
+def test_progress_snapshots_follow_every_change_and_stay_apart() -> None:
+    """A block's wire form is rendered once per change (engine/progress.py): each snapshot
+    still shows the block as it is, and a snapshot kept or changed does not move with it."""
+    progress = ExecutionProgress([("a", "identity", None), ("b", "identity", "B")])
+    progress.run_started()
+    before = progress.progress_data()
+    progress.block_started("a")
+    running = progress.progress_data()
+    assert before["blocks"]["a"]["status"] == "pending"
+    assert running["blocks"]["a"]["status"] == "running"
+    assert running["blocks"]["a"]["started_at"] is not None
+    running["blocks"]["b"]["status"] = "scribbled"  # a consumer's copy is its own
+    progress.items("a", 10, 3)
+    progress.phase("a", "reading")
+    progress.block_completed("a")
+    done = progress.progress_data()
+    assert done["blocks"]["a"] | {"started_at": None, "completed_at": None, "duration_ms": 0} == {
+        "type": "identity",
+        "status": "completed",
+        "started_at": None,
+        "completed_at": None,
+        "duration_ms": 0,
+        "error": None,
+        "items_total": 10,
+        "items_completed": 3,
+        "phase": "reading",
+    }
+    assert done["blocks"]["b"]["status"] == "pending"
+    assert running["blocks"]["a"]["status"] == "running"
+    progress.block_failed("b", "block_error", "broke")
+    failed = progress.progress_data()["blocks"]["b"]
+    assert (failed["status"], failed["error"], failed["error_type"]) == (
+        "failed",
+        "broke",
+        "block_error",
+    )

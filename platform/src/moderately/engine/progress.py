@@ -46,6 +46,7 @@ class ProgressEvent:
 
 class BlockProgress:
     __slots__ = (
+        "_wire",
         "block_id",
         "completed",
         "error",
@@ -60,6 +61,7 @@ class BlockProgress:
     )
 
     def __init__(self, block_id: str, block_type: str, name: str | None) -> None:
+        self._wire: dict[str, Any] | None = None
         self.block_id = block_id
         self.type = block_type
         self.name = name
@@ -72,11 +74,26 @@ class BlockProgress:
         self.items_completed: int | None = None
         self.phase: str | None = None
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Any change drops the rendered wire form (`to_wire` renders it again when asked).
+        object.__setattr__(self, name, value)
+        if name != "_wire":
+            object.__setattr__(self, "_wire", None)
+
     @property
     def label(self) -> str:
         return self.name or self.block_id
 
     def to_wire(self) -> dict[str, Any]:
+        """The block's `progressData.blocks[id]` (a fresh dict). Rendered once per change: a
+        run reports its whole progress after every block, and most blocks did not change."""
+        wire = self._wire
+        if wire is None:
+            wire = self._render()
+            object.__setattr__(self, "_wire", wire)
+        return dict(wire)
+
+    def _render(self) -> dict[str, Any]:
         wire: dict[str, Any] = {
             "type": self.type,
             "status": self.status,

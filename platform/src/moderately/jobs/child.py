@@ -4,7 +4,7 @@ It lowers its CPU priority (the API and the other teams' small jobs come first),
 database engine and object store, runs the handler of its kind, and sends one verdict back on
 the pipe: `("ok", "")`, `("resource_limit", message)` for a `MemoryError`, or `("error", text)`
 for anything else (the queue retries; the text names the exception's kind, the log holds the
-rest). Importing this module loads the job code, which is what the forkserver preloads.
+rest). Importing this module loads the job code; the forkserver preloads it (jobs/preload.py).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import importlib
 import logging
 import os
 import signal
+import sys
 from multiprocessing.connection import Connection
 
 from moderately import logredact
@@ -45,7 +46,19 @@ def job_modules(settings: Settings) -> list[str]:
 def preloaded_modules(settings: Settings) -> list[str]:
     """What the forkserver imports once for every job process it forks."""
     ai = list(AI_MODULES) if settings.job_preload_ai else []
-    return [__name__, *ai, *job_modules(settings)]
+    return ["moderately.jobs.preload", *_main_module(), *ai, *job_modules(settings)]
+
+
+def _main_module() -> list[str]:
+    """The worker's main module when it was started as one (`python -m moderately.cli`):
+    multiprocessing runs it again in every process it starts (as `__mp_main__`), so its imports
+    (the migrations' alembic, for the CLI) are loaded once in the forkserver instead. A main
+    module named `__main__` (a package's) is not run again; it is left alone."""
+    spec = getattr(sys.modules["__main__"], "__spec__", None)
+    name = getattr(spec, "name", None)
+    if not name or name == "__main__" or name.endswith(".__main__"):
+        return []
+    return [str(name)]
 
 
 def main(

@@ -144,5 +144,7 @@ class ServerRunContext(TeamRunHost):
         signals.latest = progress.progress_data()
         signals.step = progress.current_step
         signals.dirty = True
-        if progress.last_event.kind in ("block_failed", "finished"):
+        # A failed block is written at once. The end is not: the job writes the run's final
+        # progress with its status (jobs/pipeline_execute.py `_finish`) right after.
+        if progress.last_event.kind == "block_failed":
             signals.urgent.set()

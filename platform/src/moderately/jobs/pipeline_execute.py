@@ -145,10 +145,14 @@ async def run(runtime: JobRuntime, job: Job) -> None:
             )
         finally:
             await watcher.stop()
-    await _finish(runtime, execution, owner, result)
+    await _finish(runtime, execution, owner, result, resumed=resume is not None)
 
 
-async def _finish(runtime: JobRuntime, execution: Execution, owner: str, result: RunResult) -> None:
+async def _finish(
+    runtime: JobRuntime, execution: Execution, owner: str, result: RunResult, *, resumed: bool
+) -> None:
+    """Write the run's end. `resumed`: the run started from a checkpoint, which goes now that
+    the run ended (only a pause writes one, and a run that finds none has none to remove)."""
     storage = runtime.storage
     execution_id = execution.pipeline_execution_id
     if result.status == ExecutionStatus.CANCELLED:
@@ -166,8 +170,9 @@ async def _finish(runtime: JobRuntime, execution: Execution, owner: str, result:
                 progress=result.progress_data,
                 note=kept,
             )
-        with contextlib.suppress(Exception):
-            await storage.store.delete(CHECKPOINT_KEY.format(execution_id))
+        if resumed:
+            with contextlib.suppress(Exception):
+                await storage.store.delete(CHECKPOINT_KEY.format(execution_id))
         await _forget_if_deleted(runtime, execution_id)
         return
     values: dict[str, Any] = {
@@ -219,7 +224,7 @@ async def _finish(runtime: JobRuntime, execution: Execution, owner: str, result:
         log.info("execution %s %s (runner %s)", execution_id, result.status, owner)
     else:
         await _forget_if_deleted(runtime, execution_id)
-    if result.status in (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED):
+    if resumed and result.status in (ExecutionStatus.COMPLETED, ExecutionStatus.FAILED):
         with contextlib.suppress(Exception):
             await storage.store.delete(CHECKPOINT_KEY.format(execution_id))
 

@@ -1,8 +1,8 @@
 """The watcher of one running execution (a pipeline's, or an agent's with `AGENT_EXECUTIONS`),
 inside its job's process: it refreshes the cancel and pause flags from the execution's row every
-`interval` and writes the engine's progress at most
-once per `progress_interval` (a failed block and the end at once), through the lifecycle's
-compare-and-set, so a run that lost its execution (cancelled, taken over) writes nothing.
+`interval` and writes the engine's progress at most once per `progress_interval` (a failed block
+at once; the end is the job's own write), through the lifecycle's compare-and-set, so a run that
+lost its execution (cancelled, taken over) writes nothing.
 
 It runs on a thread of its own, with its own event loop and database engine: a block busy on
 the CPU holds the engine's loop, and its progress ("running") is still written meanwhile.

@@ -12,8 +12,8 @@ schema inference). On PostgreSQL
 claims take a transaction-scoped advisory lock first, so two workers can't both see a team
 under its cap and start one job each over it (claims are short; they queue on the lock).
 
-Idle polling stays cheap: a read-only probe comes first, and only when it sees work does the
-queue open a write transaction (on SQLite, the write lock).
+Idle polling stays cheap: a read-only probe comes first, and only when it sees work it may take
+(the team cap applied) does the queue open a write transaction (on SQLite, the write lock).
 """
 
 from __future__ import annotations
@@ -99,9 +99,6 @@ class DbQueue:
         runnable = select(JobRow.job_id).where(
             JobRow.status == JobStatus.QUEUED, JobRow.kind.in_(list(kinds)), JobRow.run_after <= now
         )
-        async with self.database.session(write=False) as session:
-            if await session.scalar(runnable.limit(1)) is None:
-                return None
         if self.team_cap is not None:
             busy = (
                 select(JobRow.team_id)
@@ -114,6 +111,10 @@ class DbQueue:
                 .having(func.count() >= self.team_cap)
             )
             runnable = runnable.where(or_(JobRow.team_id.is_(None), JobRow.team_id.not_in(busy)))
+        # The probe applies the cap too: jobs of teams at their cap open no write transaction.
+        async with self.database.session(write=False) as session:
+            if await session.scalar(runnable.limit(1)) is None:
+                return None
         async with self.database.session() as session:
             if self.team_cap is not None and self.database.dialect == "postgresql":
                 await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CLAIMS})

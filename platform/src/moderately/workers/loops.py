@@ -9,7 +9,9 @@ job, runs its kind's handler while renewing the lease, and completes or fails it
 worker registers run each job in a process of its own (jobs/isolation.py): these loops only wait.
 
 Loops poll at `poll_interval` and wake at once on `wake()` (the queue's after-commit notice in
-this process, or a byte from the supervising server). `stop()` cancels the loops; a job cut short
+this process, or a byte from the supervising server): one idle loop of each group of kinds,
+which wakes the next when it claimed a job (a wake that finds none idle is kept for the next
+to go idle). A process claims one job at a time. `stop()` cancels the loops; a job cut short
 is handed back to the queue, so the next start resumes it at once.
 """
 
@@ -57,7 +59,14 @@ class ClaimLoops:
         self.recovery_interval = recovery_interval
         self._name = f"{socket.gethostname()}:{os.getpid()}:{new_id(6)}"
         self._tasks: list[asyncio.Task[None]] = []
-        self._wakeup = asyncio.Event()
+        # The idle loops of each group of kinds, each waiting on its own event: a wake sets one
+        # per group, and a loop that claimed a job wakes the next (more may be queued), so a
+        # burst of enqueues does not send every loop to the database at once.
+        self._idle: dict[tuple[str, ...], list[asyncio.Event]] = {}
+        self._missed: set[tuple[str, ...]] = set()  # groups woken while none of theirs was idle
+        # One claim at a time in this process: one connection, and on SQLite no loop of this
+        # worker waits on another's write lock.
+        self._claiming = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
@@ -80,9 +89,20 @@ class ClaimLoops:
         self._tasks = []
 
     def wake(self) -> None:
-        """Thread-safe: claim now rather than at the next poll."""
+        """Thread-safe: claim now rather than at the next poll (one idle loop of each group)."""
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wakeup.set)
+            self._loop.call_soon_threadsafe(self._wake_groups)
+
+    def _wake_groups(self) -> None:
+        for group in list(self._idle):
+            self._wake_one(group)
+
+    def _wake_one(self, group: tuple[str, ...]) -> None:
+        sleepers = self._idle.get(group)
+        if sleepers:
+            sleepers.pop(0).set()
+        else:
+            self._missed.add(group)
 
     async def recover(self) -> Recovered:
         recovered = await self.queue.recover()
@@ -92,23 +112,37 @@ class ClaimLoops:
 
     async def run_next(self, worker_id: str, kinds: list[str] | None = None) -> bool:
         """Claim and run one job (of `kinds`, default all); False when there was none."""
-        job = await self.queue.claim(worker_id, self.kinds if kinds is None else kinds)
+        kinds = list(self.kinds) if kinds is None else kinds
+        async with self._claiming:
+            job = await self.queue.claim(worker_id, kinds)
         if job is None:
             return False
+        self._wake_one(tuple(kinds))
         await self._execute(job)
         return True
 
     async def _claim_loop(self, worker_id: str, kinds: list[str]) -> None:
+        group = tuple(kinds)
+        sleepers = self._idle.setdefault(group, [])
+        wakeup = asyncio.Event()
         while True:
             try:
                 if await self.run_next(worker_id, kinds):
                     continue
             except Exception:  # a lost database: the next round tries again
                 log.warning("job claim failed", exc_info=True)
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_interval):
-                    await self._wakeup.wait()
-            self._wakeup.clear()
+            if group in self._missed:  # woken while it was claiming: look again
+                self._missed.discard(group)
+                continue
+            wakeup.clear()
+            sleepers.append(wakeup)
+            try:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.poll_interval):
+                        await wakeup.wait()
+            finally:
+                if wakeup in sleepers:
+                    sleepers.remove(wakeup)
 
     async def _recovery_loop(self) -> None:
         while True:
