@@ -85,7 +85,13 @@ def configure_sqlite(engine_sync: Any, busy_timeout_ms: int) -> None:
 
 
 class Database:
-    """One engine and its session factory; `create_app` owns one, the CLI makes its own."""
+    """One engine and its session factory; `create_app` owns one, the CLI makes its own.
+
+    The pool does not roll a returned connection back (`pool_reset_on_return=None`): every
+    transaction here is ended by its SQLAlchemy connection, which rolls back what was left open
+    when it closes, so the pool's own ROLLBACK was a second round trip on every request (on
+    SQLite a thread hop; benchmarks/README.md, issue 12).
+    """
 
     def __init__(self, settings: Settings, *, pool_size: int = 10) -> None:
         audit.install()  # every session's writes carry their audit log entries
@@ -96,10 +102,12 @@ class Database:
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":
             prepare_sqlite_file(url)
-            self.engine: AsyncEngine = create_async_engine(url)
+            self.engine: AsyncEngine = create_async_engine(url, pool_reset_on_return=None)
             configure_sqlite(self.engine.sync_engine, settings.sqlite_busy_timeout_ms)
         else:
-            self.engine = create_async_engine(url, pool_pre_ping=True, pool_size=pool_size)
+            self.engine = create_async_engine(
+                url, pool_pre_ping=True, pool_size=pool_size, pool_reset_on_return=None
+            )
         info = {token_cache.CACHE_KEY: self.tokens}
         self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False, info=info)
         self.write_sessions = async_sessionmaker(
