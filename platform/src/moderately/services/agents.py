@@ -18,7 +18,13 @@ from moderately.services.agent_configurations import create_default_version
 from moderately.services.auth import Principal
 from moderately.services.filters import ListFilters, Values, filtered, like, one_of
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.run_metrics import MeteredView, Runs, get_metered, with_run_metrics
+from moderately.services.run_metrics import (
+    MeteredView,
+    Runs,
+    get_metered,
+    new_metered,
+    with_run_metrics,
+)
 from moderately.services.scope import (
     ensure_unique_name,
     get_scoped,
@@ -81,7 +87,7 @@ async def create_agent(
     session.add(agent)
     await session.flush()
     await create_default_version(session, agent, settings)
-    return (await with_metrics(session, [agent]))[0]
+    return new_metered(agent, AgentView, _RUNS)
 
 
 async def update_agent(

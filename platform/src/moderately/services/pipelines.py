@@ -34,7 +34,13 @@ from moderately.services import object_removals
 from moderately.services.auth import Principal
 from moderately.services.filters import ListFilters, Values, equal, filtered, like, one_of
 from moderately.services.paging import Page, PageParams, paginate
-from moderately.services.run_metrics import MeteredView, Runs, get_metered, with_run_metrics
+from moderately.services.run_metrics import (
+    MeteredView,
+    Runs,
+    get_metered,
+    new_metered,
+    with_run_metrics,
+)
 from moderately.services.scope import (
     ensure_unique_name,
     get_scoped,
@@ -122,7 +128,7 @@ async def create_pipeline(
     pipeline = Pipeline(team_id=team_id, name=name, description=description)
     session.add(pipeline)
     await session.flush()
-    return (await _with_metrics(session, [pipeline]))[0]
+    return new_metered(pipeline, PipelineView, _RUNS)
 
 
 async def update_pipeline(

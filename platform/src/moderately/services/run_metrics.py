@@ -29,6 +29,7 @@ __all__ = [
     "RunMetrics",
     "Runs",
     "get_metered",
+    "new_metered",
     "run_metrics",
     "with_run_metrics",
 ]
@@ -137,13 +138,17 @@ async def with_run_metrics(
         last=runs.last,
         ids=[getattr(r, key) for r in rows],
     )
-    return [
-        view(
-            **{name: getattr(r, name) for name in (key, *_VIEW_COLUMNS)},
-            **metrics.get(getattr(r, key), NO_RUNS).as_fields(),
-        )
-        for r in rows
-    ]
+    return [_view(r, view, runs, metrics.get(getattr(r, key), NO_RUNS)) for r in rows]
+
+
+def new_metered(row: Any, view: Callable[..., V], runs: Runs) -> V:
+    """A row created in this transaction as `view`: it has no runs yet, so nothing is asked."""
+    return _view(row, view, runs, NO_RUNS)
+
+
+def _view(row: Any, view: Callable[..., V], runs: Runs, metrics: RunMetrics) -> V:
+    names = (runs.owner.key, *_VIEW_COLUMNS)
+    return view(**{name: getattr(row, name) for name in names}, **metrics.as_fields())
 
 
 async def get_metered(
