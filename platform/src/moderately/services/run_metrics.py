@@ -79,29 +79,25 @@ def _as_utc(value: Any) -> datetime | None:
     return as_utc(value)
 
 
-def _aggregates(
-    status: InstrumentedAttribute[ExecutionStatus], last: InstrumentedAttribute[Any]
-) -> tuple[Any, Any, Any]:
+def _aggregates(runs: Runs) -> tuple[Any, Any, Any]:
+    """The executions' metrics as columns, in `_metrics`' order."""
     return (
-        func.max(last),
-        func.sum(case((status == ExecutionStatus.COMPLETED, 1), else_=0)),
-        func.count(status),  # executions joined (a row without runs joins none: 0)
+        func.max(runs.last).label("latest_run"),
+        func.sum(case((runs.status == ExecutionStatus.COMPLETED, 1), else_=0)).label("completed"),
+        # executions joined (a row without runs joins none: 0)
+        func.count(runs.status).label("total"),
     )
 
 
 async def run_metrics(
-    session: AsyncSession,
-    *,
-    owner: InstrumentedAttribute[str],
-    status: InstrumentedAttribute[ExecutionStatus],
-    last: InstrumentedAttribute[Any],
-    ids: Sequence[str],
+    session: AsyncSession, runs: Runs, ids: Sequence[str]
 ) -> dict[str, RunMetrics]:
-    """Metrics of the executions whose `owner` column is one of `ids` (absent: no runs)."""
+    """Metrics of the executions whose owner is one of `ids` (absent: no runs)."""
     if not ids:
         return {}
+    owner = runs.owner
     rows = await session.execute(
-        select(owner, *_aggregates(status, last)).where(owner.in_(ids)).group_by(owner)
+        select(owner, *_aggregates(runs)).where(owner.in_(ids)).group_by(owner)
     )
     return {key: _metrics(*aggregates) for key, *aggregates in rows.all()}
 
@@ -131,13 +127,7 @@ async def with_run_metrics(
 ) -> list[V]:
     """`rows` as `view`s with the metrics of their executions."""
     key = runs.owner.key
-    metrics = await run_metrics(
-        session,
-        owner=runs.owner,
-        status=runs.status,
-        last=runs.last,
-        ids=[getattr(r, key) for r in rows],
-    )
+    metrics = await run_metrics(session, runs, [getattr(r, key) for r in rows])
     return [_view(r, view, runs, metrics.get(getattr(r, key), NO_RUNS)) for r in rows]
 
 
@@ -171,8 +161,7 @@ async def get_metered(
     ).first()
     if row is None:
         raise NotFound(resource_kind(model), row_id)
-    names = (runs.owner.key, *_VIEW_COLUMNS)
-    return view(**dict(zip(names, row, strict=False)), **_metrics(*row[len(names) :]).as_fields())
+    return _view(row, view, runs, _metrics(row.latest_run, row.completed, row.total))
 
 
 # The columns of a metered row that its view carries besides its id.
@@ -185,9 +174,7 @@ def _metered_statement(model: type[Any], runs: Runs) -> Select[Any]:
     table = model.__table__
     key = table.c[runs.owner.key]
     return (
-        select(
-            key, *(table.c[name] for name in _VIEW_COLUMNS), *_aggregates(runs.status, runs.last)
-        )
+        select(key, *(table.c[name] for name in _VIEW_COLUMNS), *_aggregates(runs))
         .select_from(table.outerjoin(runs.owner.class_, runs.owner == key))
         .where(key == bindparam("row_id"), table.c.team_id == bindparam("team_id"))
         .group_by(key)

@@ -51,14 +51,15 @@ CACHE_KEY = "token_cache"
 _MOVED_KEY = "auth_generation_moved_to"
 
 # The columns whose change can end or narrow access; a row deleted always can. Other columns
-# (a token's last use, names, timestamps) leave cached principals alone.
+# (a token's last use, names, timestamps) leave cached principals alone; of a user or a team,
+# only its deletion matters.
 _WATCHED: dict[type[Any], frozenset[str]] = {
     ApiToken: frozenset(
         {"is_active", "expires_at", "role", "team_id", "created_by_user_id", "token_hash"}
     ),
     TeamUser: frozenset({"role", "team_id", "user_id"}),
-    User: frozenset({"user_id"}),
-    Team: frozenset({"team_id"}),
+    User: frozenset(),
+    Team: frozenset(),
 }
 
 
@@ -136,8 +137,6 @@ async def follow_generation(database: Database, cache: TokenCache, interval: flo
             async with database.session(write=False) as session:
                 value = await session.scalar(_generation())
             cache.advance(int(value or 0))
-        except asyncio.CancelledError:
-            raise
         except Exception:  # the database is away: trust nothing until it answers again
             logger.warning("cannot read the auth generation; token cache dropped", exc_info=True)
             cache.clear()
