@@ -29,6 +29,7 @@ from ..._datasets import (
     wire_parsing_options,
 )
 from ..._exceptions import APIError
+from ..._files import upload_name
 from .._resource import AsyncBaseResource
 from .._streams import read_head
 from ..models.dataset import DatasetSchemaVersionAsyncModel
@@ -397,9 +398,10 @@ async def _uploadable_head(
 
 
 def _name(sample: Any) -> Optional[str]:
-    """The name ``files.upload`` gives a path (its base name); bytes have none."""
+    """The name ``files.upload`` gives a path (``upload_name``), for its uploaded head; bytes
+    keep the upload's default."""
     if isinstance(sample, (str, os.PathLike)):
-        return os.path.basename(os.fsdecode(sample)) or None
+        return upload_name(None, path=os.fsdecode(sample))
     return None
 
 

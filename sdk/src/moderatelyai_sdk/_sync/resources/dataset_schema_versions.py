@@ -30,6 +30,7 @@ from ..._datasets import (
     wire_parsing_options,
 )
 from ..._exceptions import APIError
+from ..._files import upload_name
 from .._resource import BaseResource
 from .._streams import read_head
 from ..models.dataset import DatasetSchemaVersionModel
@@ -392,9 +393,10 @@ def _uploadable_head(sample: Any, wanted: Dict[str, Any], sample_size: int) -> O
 
 
 def _name(sample: Any) -> Optional[str]:
-    """The name ``files.upload`` gives a path (its base name); bytes have none."""
+    """The name ``files.upload`` gives a path (``upload_name``), for its uploaded head; bytes
+    keep the upload's default."""
     if isinstance(sample, (str, os.PathLike)):
-        return os.path.basename(os.fsdecode(sample)) or None
+        return upload_name(None, path=os.fsdecode(sample))
     return None
 
 
