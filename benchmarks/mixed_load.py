@@ -22,7 +22,6 @@ import asyncio
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -30,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "platform" / "tests"))
 
-from adversarial_helpers import ServerProcess, Tenant  # noqa: E402  (the platform tests' helper)
-from moderately.testing import create_postgres_database, drop_postgres_database  # noqa: E402
+from _servers import served  # noqa: E402
+from adversarial_helpers import Tenant  # noqa: E402  (the platform tests' helper)
 from moderatelyai_sdk import AsyncModeratelyAI  # noqa: E402
 
 GOALS = {"p99_ms": 250.0, "per_second": 400.0}
@@ -99,17 +98,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run(database: str, clients: int, duration: float) -> bool:
-    url = create_postgres_database() if database == "postgresql" else None
-    with tempfile.TemporaryDirectory(prefix="moderately-mixed-") as tmp:
-        server = ServerProcess(Path(tmp) / "data", database_url=url, workers=2)
-        server.start(timeout=180)
-        try:
-            time.sleep(2)  # the job workers finish starting before anything is measured
-            latencies, errors, seconds = asyncio.run(drive(server.admin(), clients, duration))
-        finally:
-            server.stop()
-            if url is not None:
-                drop_postgres_database(url)
+    with served(database) as server:
+        latencies, errors, seconds = asyncio.run(drive(server.admin(), clients, duration))
     everything = [v for kind in KINDS for v in latencies[kind]]
     done = len(everything)
     print(f"\n{database}: {clients} async SDK clients, {duration:g} s, moderately serve defaults")

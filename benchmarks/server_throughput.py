@@ -22,17 +22,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "platform" / "tests"))
 
+from _servers import served  # noqa: E402
 from _wrk import WrkResult, cpu_seconds, ensure_wrk, run_wrk  # noqa: E402
 from adversarial_helpers import ServerProcess, ok  # noqa: E402  (the platform tests' helper)
-from moderately.testing import create_postgres_database, drop_postgres_database  # noqa: E402
 
 RATIO_GOAL = 0.5
 P50_GOAL_MS = 1.0
@@ -53,29 +51,20 @@ def measure(label: str, server: ServerProcess, url: str, token: str | None, **wr
 
 
 def bench(database: str, duration: int) -> list[Measured]:
-    url = create_postgres_database() if database == "postgresql" else None
-    with tempfile.TemporaryDirectory(prefix="moderately-throughput-") as tmp:
-        server = ServerProcess(Path(tmp) / "data", database_url=url, workers=2)
-        server.start(timeout=180)
-        try:
-            admin = server.admin()
-            with admin.client() as client:
-                agent = ok(client.post("/agents", json={"name": "probe"}), 201)
-            get_url = f"{server.base_url}/agents/{agent['agentId']}"
-            time.sleep(2)  # the job workers finish starting before anything is measured
-            measure("warm-up", server, get_url, admin.api_key, duration=2, connections=8)
-            return [
-                measure("GET /health", server, f"{server.base_url}/health", None,
-                        duration=duration, connections=8),
-                measure("GET /agents/{id}", server, get_url, admin.api_key,
-                        duration=duration, connections=8),
-                measure("GET /agents/{id}, 1 connection", server, get_url, admin.api_key,
-                        duration=duration, connections=1),
-            ]  # fmt: skip
-        finally:
-            server.stop()
-            if url is not None:
-                drop_postgres_database(url)
+    with served(database) as server:
+        admin = server.admin()
+        with admin.client() as client:
+            agent = ok(client.post("/agents", json={"name": "probe"}), 201)
+        get_url = f"{server.base_url}/agents/{agent['agentId']}"
+        measure("warm-up", server, get_url, admin.api_key, duration=2, connections=8)
+        return [
+            measure("GET /health", server, f"{server.base_url}/health", None,
+                    duration=duration, connections=8),
+            measure("GET /agents/{id}", server, get_url, admin.api_key,
+                    duration=duration, connections=8),
+            measure("GET /agents/{id}, 1 connection", server, get_url, admin.api_key,
+                    duration=duration, connections=1),
+        ]  # fmt: skip
 
 
 def report(database: str, rows: list[Measured]) -> bool:
