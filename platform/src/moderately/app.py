@@ -16,6 +16,7 @@ from fastapi.routing import APIRoute
 from moderately import __version__, logredact
 from moderately.api import ROUTERS, extensions
 from moderately.api.body_limit import BodyLimitMiddleware
+from moderately.api.collection_router import CollectionRouter
 from moderately.api.errors import install_error_handlers
 from moderately.api.idempotency import IdempotencyMiddleware
 from moderately.api.middleware import WireMiddleware
@@ -115,7 +116,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in ROUTERS:
         if not settings.api_extensions:  # only the published API: extension routes answer 404
             router = extensions.published_only(router)
-        app.include_router(router, prefix=settings.mount_prefix)
+        app.include_router(CollectionRouter(router.routes), prefix=settings.mount_prefix)
     # Added last = outermost: the wire rules apply before idempotency hashes the request.
     app.add_middleware(
         IdempotencyMiddleware, database=database, ttl_seconds=settings.idempotency_ttl_seconds

@@ -2,8 +2,11 @@
 
 # No `from __future__ import annotations` here: FastAPI must see the real types built at runtime
 # inside `paging()`.
+#
+# Every dependency is `async def`, even those that only read app state: FastAPI runs a plain
+# `def` dependency in a worker thread, a thread hop per dependency per request.
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from enum import StrEnum
 from typing import Annotated
 
@@ -30,15 +33,15 @@ _bearer = HTTPBearer(
 )
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
-async def get_session(
-    request: Request, database: Annotated[Database, Depends(get_database)]
-) -> AsyncIterator[AsyncSession]:
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request, committed before the response is sent (scope="function")."""
+    # (The database straight from app state: a sub-dependency costs a resolution per request.)
+    database: Database = request.app.state.database
     async with database.session(write=request.method not in _READ_METHODS) as session:
         yield session
 
@@ -49,10 +52,10 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 async def get_principal(
     request: Request,
     session: SessionDep,
-    database: Annotated[Database, Depends(get_database)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     token = credentials.credentials if credentials else None
+    database: Database = request.app.state.database
     principal = await authenticate(session, token=token, cache=database.tokens)
     # Read by the usage recorder once the response is out, and by the idempotency middleware
     # (the role checks this request passed).
@@ -75,7 +78,7 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal, scope="function")]
 
 
-def get_usage(request: Request) -> UsageRecorder:
+async def get_usage(request: Request) -> UsageRecorder:
     recorder: UsageRecorder = request.app.state.usage
     return recorder
 
@@ -93,7 +96,7 @@ async def flush_usage(
 FreshUsage = Depends(flush_usage)
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     """The object store and its rules, with the address this request reached the API at: the
     local store serves its URLs there (`public_url` when set, as for credentials.env)."""
     storage: Storage = request.app.state.storage
@@ -105,7 +108,7 @@ def get_storage(request: Request) -> Storage:
 StoreDep = Annotated[Storage, Depends(get_storage)]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -113,7 +116,7 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_jobs(request: Request) -> JobQueue:
+async def get_jobs(request: Request) -> JobQueue:
     """The job queue (workers/db_queue.py); jobs are enqueued in the request's transaction."""
     jobs: JobQueue = request.app.state.jobs
     return jobs
@@ -133,10 +136,10 @@ def paging(
     max_page_size: int = 1000,
     default_page_size: int = 10,
     default_direction: Direction = Direction.asc,
-) -> Callable[..., PageParams]:
+) -> Callable[..., Awaitable[PageParams]]:
     """A dependency reading page, pageSize, orderBy and orderDirection for one list endpoint."""
 
-    def dependency(
+    async def dependency(
         page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
         page_size: Annotated[
             int, Query(alias="pageSize", ge=1, le=max_page_size, description="items per page")
