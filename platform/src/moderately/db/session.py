@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from moderately.config import Settings
+from moderately.db.sqlite_writers import SqliteWriters, give_back
 from moderately.private_files import ensure_private_file, make_private_dir
 from moderately.services import audit, token_cache
 
@@ -65,8 +66,11 @@ def configure_sqlite(engine_sync: Any, busy_timeout_ms: int) -> None:
 
     The driver's own implicit BEGIN is switched off so that write sessions can start with
     BEGIN IMMEDIATE: a deferred transaction that reads first and writes later fails at once
-    (SQLITE_BUSY, no waiting) when another writer committed in between.
+    (SQLITE_BUSY, no waiting) when another writer committed in between. Write transactions of
+    this process take turns first (db/sqlite_writers.py).
     """
+    writers = SqliteWriters(busy_timeout_ms / 1000)
+    writers.install(engine_sync)
 
     @event.listens_for(engine_sync, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -81,7 +85,13 @@ def configure_sqlite(engine_sync: Any, busy_timeout_ms: int) -> None:
     @event.listens_for(engine_sync, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode == "IMMEDIATE":
+            writers.take(connection)
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            give_back(connection.info)
+            raise
 
 
 class Database:
