@@ -221,12 +221,12 @@ async def create_version(
     )
 
 
-async def create_default_version(
-    session: AsyncSession, agent: Agent, settings: Settings
-) -> Version:
-    return await add_version(
-        session,
-        agent,
+def add_default_version(session: AsyncSession, agent: Agent, settings: Settings) -> Version:
+    """Version 1 (current, defaults) of an agent made in this transaction, added to the session
+    for the agent's own flush: a new agent has no version to collide with or demote."""
+    version = Version(
+        agent_id=agent.agent_id,
+        team_id=agent.team_id,
         version_number=1,
         is_current=True,
         instructions=DEFAULT_INSTRUCTIONS,
@@ -237,6 +237,8 @@ async def create_default_version(
         tool_config=[{"type": name} for name in DEFAULT_TOOLS],
         execution_config=default_execution_config(settings),
     )
+    session.add(version)
+    return version
 
 
 async def update_version(

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from moderately.config import Settings
 from moderately.db.models import Agent, AgentExecution
-from moderately.services.agent_configurations import create_default_version
+from moderately.ids import new_id
+from moderately.services.agent_configurations import add_default_version
 from moderately.services.auth import Principal
 from moderately.services.filters import ListFilters, Values, filtered, like, one_of
 from moderately.services.paging import Page, PageParams, paginate
@@ -83,10 +84,11 @@ async def create_agent(
     principal.require_write()
     team_id = team_for_create(principal, team_id=team_id, request_team_ids=request_team_ids)
     await ensure_unique_name(session, Agent.agent_id, what="an agent", team_id=team_id, name=name)
-    agent = Agent(team_id=team_id, name=name, description=description)
+    # The id is set here so the first version can name it: both go in one flush.
+    agent = Agent(agent_id=new_id(), team_id=team_id, name=name, description=description)
     session.add(agent)
+    add_default_version(session, agent, settings)
     await session.flush()
-    await create_default_version(session, agent, settings)
     return new_metered(agent, AgentView, _RUNS)
 
 
