@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import sys
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "platform" / "tests"))
 
 from _servers import served  # noqa: E402
+from _wrk import cpu_seconds  # noqa: E402
 from adversarial_helpers import Tenant  # noqa: E402  (the platform tests' helper)
 from moderatelyai_sdk import AsyncModeratelyAI  # noqa: E402
 
@@ -99,7 +101,11 @@ def percentile(values: list[float], q: float) -> float:
 
 def run(database: str, clients: int, duration: float) -> bool:
     with served(database) as server:
+        assert server.process is not None
+        server_before, client_before = cpu_seconds(server.process.pid), time.process_time()
         latencies, errors, seconds = asyncio.run(drive(server.admin(), clients, duration))
+        server_cpu = cpu_seconds(server.process.pid) - server_before
+        client_cpu = time.process_time() - client_before
     everything = [v for kind in KINDS for v in latencies[kind]]
     done = len(everything)
     print(f"\n{database}: {clients} async SDK clients, {duration:g} s, moderately serve defaults")
@@ -116,6 +122,13 @@ def run(database: str, clients: int, duration: float) -> bool:
     failed = sum(errors.values())
     for message, count in errors.most_common():
         print(f"error x{count}: {message}")
+    # Where the two cores went: a closed loop of 32 clients is bound by CPU per operation.
+    print(
+        f"CPU per operation: server {server_cpu * 1000 / max(1, done):.2f} ms, "
+        f"these SDK clients {client_cpu * 1000 / max(1, done):.2f} ms "
+        f"(server {server_cpu / seconds:.2f} and clients {client_cpu / seconds:.2f} of "
+        f"{os.cpu_count()} cores)"
+    )
     met = failed == 0 and p99 <= GOALS["p99_ms"] and per_second >= GOALS["per_second"]
     print(
         f"{per_second:.0f} operations/s (goal >= {GOALS['per_second']:g}), p99 {p99:.0f} ms "
