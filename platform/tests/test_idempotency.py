@@ -198,3 +198,45 @@ async def test_a_replay_is_authorized_again(app: FastAPI, make_account: MakeAcco
     replayed = await second.client.post("/agents", json={"name": "a"}, headers=keyed_agent)
     assert replayed.status_code == 201 and replayed.json() == first.json()
     await second.client.aclose()
+
+
+async def test_an_expired_key_is_claimed_afresh_without_a_purge(
+    alice: Account, database: Database
+) -> None:
+    """The middleware deletes expired records only now and then; an expired record of the key
+    is still never answered from: the key is claimed again and the request runs."""
+    scope = hash_token(alice.api_key)
+    async with database.session() as session:
+        first = await idempotency.begin(
+            session, scope=scope, key="old", request_hash="h1", ttl_seconds=-1
+        )
+        assert isinstance(first, idempotency.Started)
+        await idempotency.finish(
+            session,
+            record_id=first.record_id,
+            status_code=201,
+            content_type=None,
+            body="{}",
+            authorization=[],
+        )
+    async with database.session() as session:
+        again = await idempotency.begin(
+            session,
+            scope=scope,
+            key="old",
+            request_hash="h2",
+            ttl_seconds=60,
+            purge_expired=False,
+        )
+    # A different request under the key: not Mismatch, not Replay, since the old one expired.
+    assert isinstance(again, idempotency.Started)
+    async with database.session(write=False) as session:
+        kept = (
+            await session.scalars(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.scope == scope, IdempotencyRecord.key == "old"
+                )
+            )
+        ).all()
+    assert [record.request_hash for record in kept] == ["h2"]
+    assert kept[0].status_code is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,6 +20,7 @@ from moderately.services.auth import Principal, authenticate, hash_token
 log = logging.getLogger("moderately.api")
 
 MAX_KEY_LENGTH = 255
+PURGE_INTERVAL_SECONDS = 60.0
 # Answers that say nothing about the work and must not be replayed: the retry should run.
 _NOT_STORED = frozenset({401, 429})
 # Set on `request.state` by a route whose response carries a secret (a new API token's): the
@@ -31,6 +33,9 @@ class IdempotencyMiddleware:
         self.app = app
         self.database = database
         self.ttl_seconds = ttl_seconds
+        # When this process last deleted every expired record (a statement on every keyed POST
+        # before; now and then is enough, and an expired key is never answered from).
+        self._purged_at = -PURGE_INTERVAL_SECONDS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -58,16 +63,21 @@ class IdempotencyMiddleware:
             len(body), _request_hash, scope["method"], scope["path"], scope["query_string"], body
         )
         try:
+            purge = time.monotonic() - self._purged_at >= PURGE_INTERVAL_SECONDS
             async with self.database.session() as session:
-                # Nothing is answered for a token that no longer works, replay or not.
-                principal = await authenticate(session, token=token)
+                # Nothing is answered for a token that no longer works, replay or not (the
+                # token cache honours a revocation as the request's own authentication does).
+                principal = await authenticate(session, token=token, cache=self.database.tokens)
                 outcome = await idempotency.begin(
                     session,
                     scope=hash_token(token),
                     key=key,
                     request_hash=request_hash,
                     ttl_seconds=self.ttl_seconds,
+                    purge_expired=purge,
                 )
+            if purge:
+                self._purged_at = time.monotonic()
         except Unauthorized:  # the app answers the 401 itself; there is nothing to keep
             await self.app(scope, replay(body, receive), send)
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,16 +52,29 @@ Outcome = Started | Replay | SecretNotKept | InFlight | Mismatch
 
 
 async def begin(
-    session: AsyncSession, *, scope: str, key: str, request_hash: str, ttl_seconds: int
+    session: AsyncSession,
+    *,
+    scope: str,
+    key: str,
+    request_hash: str,
+    ttl_seconds: int,
+    purge_expired: bool = True,
 ) -> Outcome:
-    """Claim the key for this request, or say what to answer instead."""
+    """Claim the key for this request, or say what to answer instead. With `purge_expired`,
+    every expired record goes first (a caller does it now and then, not on every POST); an
+    expired record of this key is never answered from either way."""
     now = utcnow()
-    await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now))
+    if purge_expired:
+        await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now))
     existing = await session.scalar(
         select(IdempotencyRecord).where(
             IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
         )
     )
+    if existing is not None and existing.expires_at <= now:
+        await session.delete(existing)
+        await session.flush()
+        existing = None
     if existing is not None:
         if existing.request_hash != request_hash:
             return Mismatch()
@@ -103,16 +116,22 @@ async def finish(
     secret_resource_id: str | None = None,
 ) -> None:
     """Keep the first response, or, when it carried a secret (`secret_resource_id` set), only
-    the id of what it created: a secret is never stored, so it can never be replayed."""
-    record = await session.get(IdempotencyRecord, record_id)
-    if record is not None:
-        record.status_code = status_code
-        record.authorization = [[team, role] for team, role in authorization]
-        if secret_resource_id is None:
-            record.content_type = content_type
-            record.response_body = body
-        else:
-            record.secret_resource_id = secret_resource_id
+    the id of what it created: a secret is never stored, so it can never be replayed. One
+    UPDATE (a record purged meanwhile is simply not there)."""
+    kept: dict[str, object] = {
+        "status_code": status_code,
+        "authorization": [[team, role] for team, role in authorization],
+    }
+    if secret_resource_id is None:
+        kept |= {"content_type": content_type, "response_body": body}
+    else:
+        kept["secret_resource_id"] = secret_resource_id
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.record_id == record_id)
+        .values(**kept)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def abandon(session: AsyncSession, *, record_id: int) -> None:
