@@ -71,11 +71,7 @@ async def begin(
             IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
         )
     )
-    if existing is not None and existing.expires_at <= now:
-        await session.delete(existing)
-        await session.flush()
-        existing = None
-    if existing is not None:
+    if existing is not None and existing.expires_at > now:
         if existing.request_hash != request_hash:
             return Mismatch()
         if existing.status_code is not None:
@@ -87,6 +83,7 @@ async def begin(
             )
         if now - existing.created_at < STALE_IN_FLIGHT:
             return InFlight()
+    if existing is not None:  # expired, or in flight so long that its request died
         await session.delete(existing)
         await session.flush()
     record = IdempotencyRecord(
