@@ -191,6 +191,17 @@ async def add_version(
         raise Conflict(f"the agent already has a configuration version {version_number}")
     if is_current:
         await _demote_others(session, agent.agent_id, None)
+    version = _new_version(
+        session, agent, version_number=version_number, is_current=is_current, **fields
+    )
+    await session.flush()
+    return version
+
+
+def _new_version(
+    session: AsyncSession, agent: Agent, *, version_number: int, is_current: bool, **fields: Any
+) -> Version:
+    """A version of `agent` added to the session (unchecked: the callers check)."""
     version = Version(
         agent_id=agent.agent_id,
         team_id=agent.team_id,
@@ -199,7 +210,6 @@ async def add_version(
         **fields,
     )
     session.add(version)
-    await session.flush()
     return version
 
 
@@ -224,9 +234,9 @@ async def create_version(
 def add_default_version(session: AsyncSession, agent: Agent, settings: Settings) -> Version:
     """Version 1 (current, defaults) of an agent made in this transaction, added to the session
     for the agent's own flush: a new agent has no version to collide with or demote."""
-    version = Version(
-        agent_id=agent.agent_id,
-        team_id=agent.team_id,
+    return _new_version(
+        session,
+        agent,
         version_number=1,
         is_current=True,
         instructions=DEFAULT_INSTRUCTIONS,
@@ -237,8 +247,6 @@ def add_default_version(session: AsyncSession, agent: Agent, settings: Settings)
         tool_config=[{"type": name} for name in DEFAULT_TOOLS],
         execution_config=default_execution_config(settings),
     )
-    session.add(version)
-    return version
 
 
 async def update_version(
