@@ -33,15 +33,20 @@ _bearer = HTTPBearer(
 )
 
 
-async def get_database(request: Request) -> Database:
+def database_of(request: Request) -> Database:
+    """The app's database. Dependencies call this rather than depend on `get_database`: a
+    sub-dependency costs a resolution per request."""
     database: Database = request.app.state.database
     return database
 
 
+async def get_database(request: Request) -> Database:
+    return database_of(request)
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request, committed before the response is sent (scope="function")."""
-    # (The database straight from app state: a sub-dependency costs a resolution per request.)
-    database: Database = request.app.state.database
+    database = database_of(request)
     async with database.session(write=request.method not in _READ_METHODS) as session:
         yield session
 
@@ -55,8 +60,7 @@ async def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     token = credentials.credentials if credentials else None
-    database: Database = request.app.state.database
-    principal = await authenticate(session, token=token, cache=database.tokens)
+    principal = await authenticate(session, token=token, cache=database_of(request).tokens)
     # Read by the usage recorder once the response is out, and by the idempotency middleware
     # (the role checks this request passed).
     request.state.token_id = principal.token_id
